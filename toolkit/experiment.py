@@ -1,0 +1,124 @@
+"""One comparison run: simulate a store-day once, run every configured system on it, score each.
+
+Kept out of experiments/ so notebooks and tests call the same code as the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from toolkit.config import ConfigError, number, probability
+from toolkit.hypotheses import build_hypothesis_space
+from toolkit.metrics.evaluate import system_metrics
+from toolkit.review import HumanReviewer
+from toolkit.seeding import component_rng
+from toolkit.sensors.loadcell import LoadcellParams, measure_events
+from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
+from toolkit.sensors.presence import PresenceParams, observe_presence
+from toolkit.shoppers import EMPTY_REACH, PUTBACK, ShopperParams, make_population, simulate_day
+from toolkit.systems import build_systems
+from toolkit.world import make_world
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+def _section(cfg: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    if key not in cfg or cfg[key] is None:
+        raise ConfigError(f"{key}: missing config section")
+    return cfg[key]
+
+
+def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Validate the whole config first, then simulate and score; returns the metrics.json record."""
+    seed = number(cfg, "seed", "", low=0, integer=True)
+    sensors = _section(cfg, "sensor")
+    shopper_params = ShopperParams.from_config(_section(cfg, "shoppers"))
+    loadcell = LoadcellParams.from_config(_section(sensors, "loadcell"))
+    presence_params = PresenceParams.from_config(_section(sensors, "presence"))
+    review_error = probability(_section(cfg, "review"), "error_rate", "review")
+    costs = _section(cfg, "costs")
+    review_cost = number(costs, "review_seconds_per_event", "costs", low=0.0) / 3600.0 * number(
+        costs, "reviewer_wage_per_hour", "costs", low=0.0
+    )
+    systems = build_systems(_section(cfg, "system"), _section(cfg, "recognizer"))
+    world = make_world(_section(cfg, "catalog"), _section(cfg, "store"), seed)
+    space = build_hypothesis_space(world, _section(cfg, "hypotheses"))
+
+    population = make_population(shopper_params, world.catalog.n_skus, component_rng(seed, "shoppers", "population"))
+    truth = simulate_day(world, shopper_params, population, seed)
+    events, readings, source = measure_events(world, truth, loadcell, component_rng(seed, "sensor", "loadcell"))
+    presence = observe_presence(world, truth, events, source, presence_params, component_rng(seed, "sensor", "presence"))
+    observations = Observations(
+        events=events,
+        signals={"loadcell": readings},
+        presence=presence,
+        entry=EntryScans(visit_shopper=truth.visit_shopper),
+        records=PurchaseRecords(counts=population.past_counts),
+    )
+    reviewer = HumanReviewer(
+        truth.inter_sku[source], truth.inter_count[source], truth.inter_visit[source],
+        review_error, component_rng(seed, "review"),
+    )
+    results: dict[str, dict[str, float]] = {}
+    for system in systems:
+        log.info("running system %s on %d events", system.name, events.n_events)
+        system.prepare(world, seed)
+        output = system.run(world, space, observations, reviewer)
+        results[system.name] = system_metrics(output, truth, source, world, review_cost)
+
+    crowded = (presence.candidate_visit >= 0).sum(axis=1) > 1
+    return {
+        "schema": SCHEMA_VERSION,
+        "seed": seed,
+        "overrides": list(overrides),
+        "scenario": {
+            "n_skus": world.catalog.n_skus,
+            "n_shelves": world.layout.n_shelves,
+            "n_plates": world.planogram.n_plates,
+            "floor_area_m2": world.layout.floor_area_m2,
+            "n_visits": truth.n_visits,
+            "n_interactions": int(truth.inter_kind.size),
+            "n_putbacks": int((truth.inter_kind == PUTBACK).sum()),
+            "n_empty_reaches": int((truth.inter_kind == EMPTY_REACH).sum()),
+            "n_detected_events": int(events.n_events),
+            "crowded_event_share": float(crowded.mean()) if crowded.size else 0.0,
+            "items_per_basket": float(truth.basket.sum(axis=1).mean()) if truth.n_visits else 0.0,
+        },
+        "systems": results,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_json_atomic(path: Path, record: Mapping[str, Any]) -> None:
+    """Write JSON to a temporary file in the same directory, fsync, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(_jsonable(dict(record)), fh, indent=2, sort_keys=False, allow_nan=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

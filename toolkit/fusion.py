@@ -1,0 +1,133 @@
+"""Fusion: prior × Π likelihoods → posterior over each event's hypotheses → decision.
+
+    log p(h | obs) = log prior(h) + Σ_r β_r · log L_r(obs_r | h) − log Z     # naive Bayes when β_r = 1
+
+All in log space. A row where every hypothesis is impossible under the evidence falls back to the
+prior and is flagged (and so reviewed). Attribution of an event to a shopper has its own posterior.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+
+from toolkit.config import number, probability
+from toolkit.hypotheses import KIND_MISPLACED, KIND_MIXED, KIND_ON_PLATE, KIND_ON_SHELF, EventHypotheses
+from toolkit.sensors.observations import Presence, PurchaseRecords
+from toolkit.world import World
+
+
+@dataclass(frozen=True)
+class PriorSettings:
+    """Store-level prior knowledge a deployed system would estimate from its own data."""
+
+    planogram: bool
+    history: bool
+    kappa: float
+    off_plate_weight: float
+    misplaced_weight: float
+    p_putback: float
+    p_mixed: float
+    count_decay: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], path: str) -> PriorSettings:
+        return cls(
+            planogram=bool(cfg.get("planogram", True)),
+            history=bool(cfg.get("history", False)),
+            kappa=number(cfg, "kappa", path, low=0.0, low_open=True),
+            off_plate_weight=number(cfg, "off_plate_weight", path, low=0.0, low_open=True),
+            misplaced_weight=number(cfg, "misplaced_weight", path, low=0.0, low_open=True),
+            p_putback=number(cfg, "p_putback", path, low=0.0, high=1.0, low_open=True),
+            p_mixed=number(cfg, "p_mixed", path, low=0.0, high=1.0, low_open=True),
+            count_decay=number(cfg, "count_decay", path, low=0.0, high=1.0, low_open=True),
+        )
+
+
+def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSettings) -> np.ndarray:
+    """log prior (E, H) from direction, counts, mixed grabs and (if on) the planogram."""
+    with np.errstate(divide="ignore"):
+        first = hyps.count[..., 0]
+        log_p = np.where(first < 0, np.log(settings.p_putback), np.log1p(-settings.p_putback))
+        lines = hyps.sku >= 0
+        # p(count = c) ∝ decay^(c−1), per line
+        log_p = log_p + np.where(lines, (np.abs(hyps.count) - 1) * np.log(settings.count_decay), 0.0).sum(-1)
+        mixed = hyps.kind == KIND_MIXED
+        log_p = log_p + np.where(mixed, np.log(settings.p_mixed), np.log1p(-settings.p_mixed))
+        if settings.planogram:
+            facings = world.planogram.slot_facings[world.planogram.sku_slot]
+            safe = np.where(lines, hyps.sku, 0)
+            on_plate = np.where(lines, np.log(facings[safe]), 0.0).sum(-1)
+            log_p = log_p + np.select(
+                [hyps.kind == KIND_ON_PLATE, hyps.kind == KIND_MIXED, hyps.kind == KIND_ON_SHELF,
+                 hyps.kind == KIND_MISPLACED],
+                [on_plate, on_plate, np.log(settings.off_plate_weight), np.log(settings.misplaced_weight)],
+                0.0,
+            )
+    return np.where(hyps.valid, log_p, -np.inf)
+
+
+def history_probabilities(records: PurchaseRecords, kappa: float) -> np.ndarray:
+    """p(y | c) = (n_cy + κ π_y) / (n_c + κ): each shopper's purchases shrunk toward popularity."""
+    counts = records.counts.astype(float)
+    popularity = records.popularity
+    return (counts + kappa * popularity) / (counts.sum(axis=1, keepdims=True) + kappa)
+
+
+def history_log_lift(hyps: EventHypotheses, shopper: np.ndarray, records: PurchaseRecords, kappa: float) -> np.ndarray:
+    """Σ over lines of log p(y | c) − log π_y: how much more this shopper buys y than the store does.
+
+    A lift, not a probability, so that with no history (n_c = 0) the prior is unchanged and mixed
+    grabs are not penalised twice. Unknown shoppers (-1) get zero lift.
+    """
+    lift = np.log(history_probabilities(records, kappa)) - np.log(records.popularity)
+    known = shopper >= 0
+    lines = hyps.sku >= 0
+    rows = np.where(known, shopper, 0)[:, None, None]
+    per_line = np.where(lines & known[:, None, None], lift[rows, np.where(lines, hyps.sku, 0)], 0.0)
+    return np.where(hyps.valid, per_line.sum(-1), 0.0)
+
+
+def posterior(
+    log_prior: np.ndarray, evidence: Sequence[tuple[float, np.ndarray]], valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised log posterior (E, H) and a flag for rows that fell back to the prior."""
+    score = log_prior.copy()
+    for beta, loglik in evidence:
+        if beta != 0.0:
+            score = score + beta * loglik
+    score = np.where(valid, score, -np.inf)
+    impossible = ~np.isfinite(score).any(axis=1)
+    score[impossible] = log_prior[impossible]
+    with np.errstate(invalid="ignore"):
+        log_z = logsumexp(score, axis=1, keepdims=True)
+        log_post = np.where(np.isfinite(log_z), score - log_z, -np.inf)
+    return log_post, impossible
+
+
+def decide(log_post: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MAP hypothesis, its posterior probability, and whether it falls below the review threshold."""
+    best = np.argmax(log_post, axis=1)
+    confidence = np.exp(np.take_along_axis(log_post, best[:, None], 1)[:, 0])
+    return best, confidence, confidence < threshold
+
+
+def attribute(presence: Presence, plate_pos_m: np.ndarray, sigma_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Shopper attribution: p(v | e) ∝ exp(−(x_plate − x̂_v)² / 2σ²) over shoppers at the shelf.
+
+    Returns the MAP visit (-1 when nobody was seen) and its posterior probability.
+    """
+    seen = presence.candidate_visit >= 0
+    distance2 = (presence.candidate_pos_m - plate_pos_m[:, None]) ** 2
+    logits = np.where(seen, -0.5 * distance2 / sigma_m**2, -np.inf)
+    nobody = ~seen.any(axis=1)
+    logits[nobody] = 0.0
+    log_p = logits - logsumexp(logits, axis=1, keepdims=True)
+    best = np.argmax(log_p, axis=1)
+    visit = np.where(nobody, -1, np.take_along_axis(presence.candidate_visit, best[:, None], 1)[:, 0])
+    confidence = np.where(nobody, 0.0, np.exp(np.take_along_axis(log_p, best[:, None], 1)[:, 0]))
+    return visit, confidence

@@ -1,0 +1,1 @@
+"""Metrics: the one place predictions meet the ground truth."""

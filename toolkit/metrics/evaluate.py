@@ -1,0 +1,53 @@
+"""Score one system's output against the ground truth of the day it ran on."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolkit.metrics.accuracy import (
+    aurc,
+    expected_calibration_error,
+    line_scores,
+    lines_equal,
+    receipt_exact_match,
+    revenue_errors,
+)
+from toolkit.shoppers import EMPTY_REACH, GroundTruth
+from toolkit.systems import SystemOutput
+from toolkit.world import World
+
+
+def system_metrics(
+    output: SystemOutput, truth: GroundTruth, event_source: np.ndarray, world: World, review_cost_per_event: float
+) -> dict[str, float]:
+    """Every accuracy metric of DESIGN.md for one system; `event_source` links events to interactions."""
+    true_sku, true_count = truth.inter_sku[event_source], truth.inter_count[event_source]
+    true_visit = truth.inter_visit[event_source]
+    machine_right = lines_equal(output.map_sku, output.map_count, true_sku, true_count)
+    final_right = lines_equal(output.final_sku, output.final_count, true_sku, true_count)
+    n_events = int(event_source.size)
+    n_moves = int((truth.inter_kind != EMPTY_REACH).sum())
+    precision, recall, f1 = line_scores(output.receipts, truth.basket)
+
+    def share(mask: np.ndarray) -> float:
+        return float(mask.mean()) if mask.size else 0.0
+
+    return {
+        "receipt_exact": receipt_exact_match(output.receipts, truth.basket),
+        "line_precision": precision,
+        "line_recall": recall,
+        "line_f1": f1,
+        **revenue_errors(output.receipts, truth.basket, world.catalog.price),
+        "event_accuracy": share(final_right & (output.final_visit == true_visit)),
+        "identification_accuracy": share(final_right),
+        "machine_event_accuracy": share(machine_right),
+        "attribution_accuracy": share(output.final_visit == true_visit),
+        "detection_recall": n_events / n_moves if n_moves else 1.0,
+        "review_rate": share(output.reviewed),
+        "fallback_rate": share(output.fallback),
+        "ece": expected_calibration_error(output.confidence, machine_right),
+        "aurc": aurc(output.confidence, machine_right),
+        "review_cost_per_visit": float(output.reviewed.sum()) * review_cost_per_event / max(truth.n_visits, 1),
+        "n_visits": float(truth.n_visits),
+        "n_events": float(n_events),
+    }

@@ -1,0 +1,43 @@
+"""Turning metrics records into tables (and, with the sweeps issue, figures)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("receipt_exact", "exact receipts", "{:.1%}"),
+    ("line_f1", "line F1", "{:.3f}"),
+    ("revenue_error", "revenue err", "{:.2%}"),
+    ("event_accuracy", "event acc", "{:.1%}"),
+    ("machine_event_accuracy", "machine acc", "{:.1%}"),
+    ("attribution_accuracy", "attribution", "{:.1%}"),
+    ("review_rate", "reviewed", "{:.1%}"),
+    ("ece", "ECE", "{:.3f}"),
+    ("aurc", "AURC", "{:.3f}"),
+    ("review_cost_per_visit", "review $/visit", "{:.3f}"),
+)
+
+
+def format_summary(record: Mapping[str, Any]) -> str:
+    """A fixed-width per-system table of the headline metrics of one run."""
+    systems: Mapping[str, Mapping[str, float]] = record["systems"]
+    name_width = max([len("system"), *map(len, systems)])
+    header = ["system".ljust(name_width)] + [title for _, title, _ in SUMMARY_COLUMNS]
+    widths = [len(h) for h in header]
+    rows = []
+    for name, metrics in systems.items():
+        cells = [name.ljust(name_width)] + [fmt.format(metrics[key]) for key, _, fmt in SUMMARY_COLUMNS]
+        rows.append(cells)
+        widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
+    lines = ["  ".join(h.rjust(w) if i else h for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
+    lines += ["  ".join(c.rjust(w) if i else c for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in rows]
+    scenario = record.get("scenario", {})
+    if scenario:
+        lines.insert(
+            0,
+            f"seed {record['seed']}: {scenario['n_visits']} visits, {scenario['n_skus']} SKUs, "
+            f"{scenario['n_detected_events']} shelf events ({scenario['crowded_event_share']:.0%} with >1 shopper "
+            f"at the shelf), {scenario['n_empty_reaches']} reaches into empty slots",
+        )
+    return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""What the store's sensors report: the only inputs recognizers, tracking and fusion may read.
+
+No type here refers to the ground truth; event ids index detected events, not true interactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SIGNALS: frozenset[str] = frozenset({"loadcell"})
+"""Per-event signal names a recognizer may declare; later sensors (pressure, camera, rfid) add theirs."""
+
+
+@dataclass(frozen=True)
+class ShelfEvents:
+    """Detected shelf events (E): time (s since midnight), shelf and plate where weight changed."""
+
+    time_s: np.ndarray
+    shelf: np.ndarray
+    plate: np.ndarray
+
+    @property
+    def n_events(self) -> int:
+        return int(self.time_s.shape[0])
+
+
+@dataclass(frozen=True)
+class LoadcellReadings:
+    """Per-event weight change (g; negative when weight left the plate) and its variance (g²).
+
+    NaN marks a missing measurement (dropped samples, a saturated cell).
+    """
+
+    delta_g: np.ndarray
+    variance_g2: np.ndarray
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Shoppers seen standing at the event's shelf (E, C): visit id (-1 pad) and position along the
+    shelf (m, NaN pad) as the ceiling cameras estimate it."""
+
+    candidate_visit: np.ndarray
+    candidate_pos_m: np.ndarray
+
+
+@dataclass(frozen=True)
+class EntryScans:
+    """QR scans at the door: the shopper id of each visit (V)."""
+
+    visit_shopper: np.ndarray
+
+
+@dataclass(frozen=True)
+class PurchaseRecords:
+    """Past receipts, as counts per (shopper, SKU), and store-wide popularity from them."""
+
+    counts: np.ndarray
+
+    @property
+    def popularity(self) -> np.ndarray:
+        totals = self.counts.sum(axis=0).astype(float) + 1.0
+        return totals / totals.sum()
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Everything one store-day's sensors produced, keyed for the systems."""
+
+    events: ShelfEvents
+    signals: Mapping[str, Any] = field(default_factory=dict)
+    presence: Presence | None = None
+    entry: EntryScans | None = None
+    records: PurchaseRecords | None = None

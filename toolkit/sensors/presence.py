@@ -1,0 +1,71 @@
+"""Ceiling-camera presence: who stands at the shelf when an event happens, and where along it.
+
+A stand-in for full tracking (the vision issue brings Kalman tracks): each shopper whose stop at
+the shelf spans the event is reported with a noisy position along the shelf. The one who acted is
+at the plate they reached into; the others stand where they stopped. Crowding makes attribution
+ambiguous exactly when shoppers stand close together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toolkit.config import number
+from toolkit.sensors.observations import Presence, ShelfEvents
+from toolkit.shoppers import GroundTruth
+from toolkit.world import World
+
+_SHELF_STRIDE_S = 1.0e6  # larger than a day in seconds: (shelf, time) sort key
+
+
+@dataclass(frozen=True)
+class PresenceParams:
+    position_noise_m: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> PresenceParams:
+        return cls(position_noise_m=number(cfg, "position_noise_m", "sensor.presence", low=0.0))
+
+
+def observe_presence(
+    world: World,
+    truth: GroundTruth,
+    events: ShelfEvents,
+    event_interaction: np.ndarray,
+    params: PresenceParams,
+    rng: np.random.Generator,
+) -> Presence:
+    """Candidates (E, C) for each detected event, padded with visit -1 and position NaN."""
+    n_events = events.n_events
+    when = truth.inter_time_s[event_interaction]
+    actor = truth.inter_visit[event_interaction]
+    key = truth.stop_shelf * _SHELF_STRIDE_S + truth.stop_start_s
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    longest = float((truth.stop_end_s - truth.stop_start_s).max(initial=0.0))
+    query = events.shelf * _SHELF_STRIDE_S + when
+    hi = np.searchsorted(key, query, side="right")
+    lo = np.searchsorted(key, query - longest, side="left")
+    width = int((hi - lo).max(initial=0))
+    if width == 0 or n_events == 0:
+        return Presence(np.full((n_events, 1), -1), np.full((n_events, 1), np.nan))
+    idx = lo[:, None] + np.arange(width)
+    inside = idx < hi[:, None]
+    stop = order[np.minimum(idx, order.size - 1)]
+    inside &= truth.stop_end_s[stop] >= when[:, None]
+    visit = np.where(inside, truth.stop_visit[stop], -1)
+    plate_pos = world.planogram.plate_offset_m[events.plate]
+    position = np.where(visit == actor[:, None], plate_pos[:, None], truth.stop_stand_m[stop])
+    position = position + params.position_noise_m * rng.standard_normal(position.shape)
+    position = np.where(inside, position, np.nan)
+    # keep only as many columns as the busiest event needs
+    n_cols = max(int(inside.sum(axis=1).max()), 1)
+    compact = np.argsort(~inside, axis=1, kind="stable")[:, :n_cols]
+    return Presence(
+        candidate_visit=np.take_along_axis(visit, compact, 1),
+        candidate_pos_m=np.take_along_axis(position, compact, 1),
+    )

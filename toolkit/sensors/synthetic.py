@@ -1,0 +1,39 @@
+"""Plausible sensor readings for a batch of events, drawn without any ground truth.
+
+Used by `check_recognizer` to exercise a recognizer on every signal it declares: each event gets a
+random valid hypothesis and a reading consistent with it, and some readings are missing (NaN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from toolkit.hypotheses import EventHypotheses
+from toolkit.sensors.observations import LoadcellReadings
+from toolkit.world import World
+
+
+def random_hypothesis(hyps: EventHypotheses, rng: np.random.Generator) -> np.ndarray:
+    """Index of one uniformly chosen valid hypothesis per event."""
+    score = np.where(hyps.valid, rng.random(hyps.valid.shape), -1.0)
+    return np.argmax(score, axis=1)
+
+
+def _loadcell(world: World, hyps: EventHypotheses, rng: np.random.Generator, p_missing: float) -> LoadcellReadings:
+    pick = random_hypothesis(hyps, rng)
+    rows = np.arange(pick.size)
+    sku, count = hyps.sku[rows, pick], hyps.count[rows, pick]
+    valid = sku >= 0
+    mean = np.where(valid, world.catalog.weight_mean_g[np.where(valid, sku, 0)] * count, 0.0).sum(axis=1)
+    variance = np.full(pick.size, 9.0)
+    delta = -mean + np.sqrt(variance) * rng.standard_normal(pick.size)
+    delta[rng.random(pick.size) < p_missing] = np.nan
+    return LoadcellReadings(delta_g=delta, variance_g2=variance)
+
+
+SYNTHETIC_READINGS: dict[str, Callable[[World, EventHypotheses, np.random.Generator, float], Any]] = {
+    "loadcell": _loadcell,
+}

@@ -1,0 +1,394 @@
+"""Shoppers and the ground truth of one store-day: who came, where they stopped, what they did.
+
+This module holds the truth every system is judged against. Recognizers, fusion and tracking
+never import it; sensor models read it to produce signals, and the metrics compare with it.
+
+Vectorised over visits and picks. The one Python loop (`_apply_stock`) walks only the slots
+whose stock runs out during the day, in time order, because a take that finds the slot empty
+changes what later shoppers and its own put-back can do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toolkit.config import ConfigError, number, probability
+from toolkit.hypotheses import canonical_lines
+from toolkit.seeding import component_rng
+from toolkit.world import World
+
+TAKE, PUTBACK, EMPTY_REACH = 0, 1, 2
+INTERACTION_KINDS = ("take", "putback", "empty_reach")
+
+
+@dataclass(frozen=True)
+class ShopperParams:
+    """Behaviour rates; defaults and their sources are in configs/shoppers/."""
+
+    population_size: int
+    visits_per_day: int
+    opening_hours: tuple[float, float]
+    peak_hours: tuple[float, ...]
+    restock_hours: tuple[float, ...]
+    peak_share: float
+    peak_width_h: float
+    visit_frequency_shape: float
+    popularity_zipf: float
+    preference_concentration: float
+    past_visits_mean: float
+    picks_per_visit_mean: float
+    p_buy_given_pick: float
+    p_misplaced: float
+    p_mixed_grab: float
+    p_single_unit: float
+    max_units: int
+    mixed_max_units: int
+    browse_stops_mean: float
+    walking_speed_mps: float
+    stop_dwell_s: float
+    pick_seconds: float
+    hold_seconds: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> ShopperParams:
+        p = "shoppers"
+        hours = tuple(float(h) for h in cfg.get("opening_hours", ()))
+        if len(hours) != 2 or not 0 <= hours[0] < hours[1] <= 24:
+            raise ConfigError(f"{p}.opening_hours: expected [open, close] within 0..24, got {list(hours)}")
+        peaks = tuple(float(h) for h in cfg.get("peak_hours", ()))
+        if any(not hours[0] <= h <= hours[1] for h in peaks):
+            raise ConfigError(f"{p}.peak_hours: every peak must lie within opening_hours {list(hours)}")
+        restock = tuple(float(h) for h in cfg.get("restock_hours", ()))
+        if any(not hours[0] <= h <= hours[1] for h in restock):
+            raise ConfigError(f"{p}.restock_hours: every restock must lie within opening_hours {list(hours)}")
+        return cls(
+            population_size=number(cfg, "population_size", p, low=1, integer=True),
+            visits_per_day=number(cfg, "visits_per_day", p, low=1, integer=True),
+            opening_hours=hours,  # type: ignore[arg-type]
+            peak_hours=peaks,
+            restock_hours=restock,
+            peak_share=probability(cfg, "peak_share", p),
+            peak_width_h=number(cfg, "peak_width_h", p, low=0.0, low_open=True),
+            visit_frequency_shape=number(cfg, "visit_frequency_shape", p, low=0.0, low_open=True),
+            popularity_zipf=number(cfg, "popularity_zipf", p, low=0.0),
+            preference_concentration=number(cfg, "preference_concentration", p, low=0.0, low_open=True),
+            past_visits_mean=number(cfg, "past_visits_mean", p, low=0.0),
+            picks_per_visit_mean=number(cfg, "picks_per_visit_mean", p, low=0.0),
+            p_buy_given_pick=probability(cfg, "p_buy_given_pick", p),
+            p_misplaced=probability(cfg, "p_misplaced", p),
+            p_mixed_grab=probability(cfg, "p_mixed_grab", p),
+            p_single_unit=number(cfg, "p_single_unit", p, low=0.0, high=1.0, low_open=True),
+            max_units=number(cfg, "max_units", p, low=1, integer=True),
+            mixed_max_units=number(cfg, "mixed_max_units", p, low=1, integer=True),
+            browse_stops_mean=number(cfg, "browse_stops_mean", p, low=0.0),
+            walking_speed_mps=number(cfg, "walking_speed_mps", p, low=0.0, low_open=True),
+            stop_dwell_s=number(cfg, "stop_dwell_s", p, low=0.0),
+            pick_seconds=number(cfg, "pick_seconds", p, low=0.0, low_open=True),
+            hold_seconds=number(cfg, "hold_seconds", p, low=0.0, low_open=True),
+        )
+
+
+@dataclass(frozen=True)
+class Population:
+    """Registered shoppers: a preference over SKUs and past purchase counts (n_shoppers, n_skus)."""
+
+    preference: np.ndarray
+    past_counts: np.ndarray
+    visit_rate: np.ndarray  # relative visit frequency (n_shoppers,)
+    popularity: np.ndarray  # store-wide popularity of each SKU (n_skus,)
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """One simulated store-day. Times in seconds since midnight; positions in metres.
+
+    Visits (V): visit_shopper, visit_arrival_s, visit_exit_s.
+    Stops (dwell at a shelf, S): stop_visit, stop_shelf, stop_start_s, stop_end_s, stop_stand_m
+        (where along the shelf the shopper stands when not reaching).
+    Interactions (I, time-sorted): inter_visit, inter_time_s, inter_plate, inter_kind (TAKE,
+        PUTBACK, EMPTY_REACH), inter_sku and inter_count (I, 2) canonical signed lines,
+        inter_misplaced (a put-back onto a plate that does not stock the item).
+    basket: (V, n_skus) units each visit leaves with.
+    """
+
+    visit_shopper: np.ndarray
+    visit_arrival_s: np.ndarray
+    visit_exit_s: np.ndarray
+    stop_visit: np.ndarray
+    stop_shelf: np.ndarray
+    stop_start_s: np.ndarray
+    stop_end_s: np.ndarray
+    stop_stand_m: np.ndarray
+    inter_visit: np.ndarray
+    inter_time_s: np.ndarray
+    inter_plate: np.ndarray
+    inter_kind: np.ndarray
+    inter_sku: np.ndarray
+    inter_count: np.ndarray
+    inter_misplaced: np.ndarray
+    basket: np.ndarray
+
+    @property
+    def n_visits(self) -> int:
+        return int(self.visit_shopper.shape[0])
+
+
+def make_population(params: ShopperParams, n_skus: int, rng: np.random.Generator) -> Population:
+    """Preferences ~ Dirichlet around a Zipf popularity; past baskets drawn from each preference."""
+    ranks = rng.permutation(n_skus) + 1.0
+    popularity = ranks ** (-params.popularity_zipf)
+    popularity /= popularity.sum()
+    alpha = params.preference_concentration * n_skus * popularity
+    gammas = rng.gamma(np.broadcast_to(alpha, (params.population_size, n_skus)))
+    preference = gammas / np.maximum(gammas.sum(axis=1, keepdims=True), 1e-300)
+    # rows that underflowed to all-zero fall back to popularity
+    preference[gammas.sum(axis=1) <= 0] = popularity
+    items_per_visit = params.picks_per_visit_mean * params.p_buy_given_pick
+    past_items = rng.poisson(rng.poisson(params.past_visits_mean, params.population_size) * items_per_visit)
+    past_counts = rng.multinomial(past_items, preference)
+    visit_rate = rng.gamma(params.visit_frequency_shape, 1.0, params.population_size)
+    return Population(preference=preference, past_counts=past_counts, visit_rate=visit_rate, popularity=popularity)
+
+
+def _arrival_times(params: ShopperParams, rng: np.random.Generator) -> np.ndarray:
+    """A day profile: uniform background plus Gaussian rush hours, clipped to opening hours."""
+    n = params.visits_per_day
+    open_h, close_h = params.opening_hours
+    hours = rng.uniform(open_h, close_h, n)
+    if params.peak_hours:
+        at_peak = rng.random(n) < params.peak_share
+        peak = np.asarray(params.peak_hours)[rng.integers(len(params.peak_hours), size=n)]
+        hours = np.where(at_peak, peak + params.peak_width_h * rng.standard_normal(n), hours)
+    hours = np.clip(hours, open_h, close_h - 0.5)
+    return np.sort(hours * 3600.0)
+
+
+def _sample_rows(prob: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One categorical draw per entry of `rows` from the matching row of `prob`."""
+    cumulative = np.cumsum(prob[rows], axis=1)
+    u = rng.random(rows.shape[0]) * cumulative[:, -1]
+    return np.minimum((cumulative < u[:, None]).sum(axis=1), prob.shape[1] - 1)
+
+
+def _group_rank(group: np.ndarray) -> np.ndarray:
+    """Position of each element within its run of equal (sorted) group ids."""
+    if group.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(group[1:] != group[:-1]) + 1]
+    lengths = np.diff(np.r_[starts, group.size])
+    return np.arange(group.size) - np.repeat(starts, lengths)
+
+
+def plate_sku_table(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """(n_plates, M) SKUs on each plate, ascending, padded with -1; and the count per plate."""
+    plano = world.planogram
+    occupied = plano.slot_sku >= 0
+    order = np.lexsort((plano.slot_sku[occupied], plano.slot_plate[occupied]))
+    plate = plano.slot_plate[occupied][order]
+    sku = plano.slot_sku[occupied][order]
+    n_on = np.bincount(plate, minlength=plano.n_plates)
+    table = np.full((plano.n_plates, max(int(n_on.max()), 1)), -1, dtype=np.int64)
+    table[plate, _group_rank(plate)] = sku
+    return table, n_on
+
+
+def _second_sku_on_plate(world: World, sku: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Another SKU from the same plate as `sku` (uniform), or -1 where the plate holds only one."""
+    table, n_on = plate_sku_table(world)
+    plate = world.planogram.sku_plate[sku]
+    rows, n = table[plate], n_on[plate]
+    own_pos = np.argmax(rows == sku[:, None], axis=1)
+    r = np.floor(u * np.maximum(n - 1, 1)).astype(np.int64)
+    r = np.minimum(r + (r >= own_pos), table.shape[1] - 1)
+    other = rows[np.arange(sku.size), r]
+    return np.where(n >= 2, other, -1)
+
+
+def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Inclusive cumulative sum restarting at each run of equal (sorted) group ids."""
+    if group.size == 0:
+        return np.zeros(0, dtype=float)
+    total = np.cumsum(values)
+    starts = np.r_[0, np.flatnonzero(group[1:] != group[:-1]) + 1]
+    lengths = np.diff(np.r_[starts, group.size])
+    before = np.repeat(total[starts] - values[starts], lengths)
+    return total - before
+
+
+def _apply_stock(
+    world: World,
+    sku: np.ndarray,
+    count: np.ndarray,
+    take_time: np.ndarray,
+    returns: np.ndarray,
+    return_time: np.ndarray,
+    restock_s: np.ndarray,
+) -> np.ndarray:
+    """Units actually taken per pick line (T, 2) once shelf stock runs out.
+
+    A take finds min(wanted, stock) units; a put-back to the right slot restores what was taken;
+    at each restock time every slot is refilled to its planogram stock. Each (slot, restock
+    period) whose level never goes negative is settled vectorised; the others are walked in
+    time order.
+    """
+    plano = world.planogram
+    pick, line = np.nonzero(sku >= 0)
+    slot = plano.sku_slot[sku[pick, line]]
+    back = returns[pick]
+    ev_slot = np.r_[slot, slot[back]]
+    ev_time = np.r_[take_time[pick], return_time[pick[back]]]
+    ev_change = np.r_[-count[pick, line], count[pick[back], line[back]]]
+    ev_pick, ev_line = np.r_[pick, pick[back]], np.r_[line, line[back]]
+    period = ev_slot * (restock_s.size + 1) + np.searchsorted(restock_s, ev_time)
+    order = np.lexsort((ev_time, period))
+    level = plano.slot_stock[ev_slot[order]] + _group_cumsum(ev_change[order], period[order])
+    short_periods = np.unique(period[order][level < 0])
+    taken = count.copy()
+    for short in short_periods:
+        events = order[period[order] == short]
+        stock = int(plano.slot_stock[ev_slot[events[0]]])
+        for e in events:
+            p, j = ev_pick[e], ev_line[e]
+            if ev_change[e] < 0:
+                taken[p, j] = min(int(count[p, j]), stock)
+                stock -= int(taken[p, j])
+            else:
+                stock += int(taken[p, j])
+    return taken
+
+
+def simulate_day(world: World, params: ShopperParams, population: Population, seed: int) -> GroundTruth:
+    """Simulate one store-day of visits: arrivals, route, stops, picks, put-backs, stock-outs."""
+    rng = component_rng(seed, "shoppers", "day")
+    plano, layout = world.planogram, world.layout
+    n_shelves = layout.n_shelves
+
+    arrival = _arrival_times(params, rng)
+    n_visits = arrival.size
+    rate = population.visit_rate / population.visit_rate.sum()
+    visit_shopper = rng.choice(rate.size, size=n_visits, p=rate)
+
+    # picks: what each visit takes from the shelves (before stock and put-backs)
+    n_picks = rng.poisson(params.picks_per_visit_mean, n_visits)
+    pick_visit = np.repeat(np.arange(n_visits), n_picks)
+    n_total = pick_visit.size
+    sku_a = _sample_rows(population.preference, visit_shopper[pick_visit], rng)
+    count_a = np.minimum(rng.geometric(params.p_single_unit, n_total), params.max_units)
+    mixed = rng.random(n_total) < params.p_mixed_grab
+    sku_b = np.where(mixed, _second_sku_on_plate(world, sku_a, rng.random(n_total)), -1)
+    count_b = np.where(sku_b >= 0, np.minimum(rng.geometric(params.p_single_unit, n_total), params.mixed_max_units), 0)
+    pick_plate = plano.sku_plate[sku_a]
+    pick_shelf = plano.plate_shelf[pick_plate]
+
+    # stops: the shelves a visit stops at (for picks, or to browse), in route order
+    n_browse = rng.poisson(params.browse_stops_mean, n_visits)
+    browse_visit = np.repeat(np.arange(n_visits), n_browse)
+    browse_shelf = rng.integers(n_shelves, size=browse_visit.size)
+    pick_key = pick_visit * n_shelves + pick_shelf
+    stop_key = np.unique(np.r_[pick_key, browse_visit * n_shelves + browse_shelf])
+    stop_visit, stop_shelf = stop_key // n_shelves, stop_key % n_shelves
+    route = np.lexsort((layout.route_order[stop_shelf], stop_visit))
+    stop_visit, stop_shelf = stop_visit[route], stop_shelf[route]
+    pick_stop = np.argsort(route)[np.searchsorted(stop_key, pick_key)]
+
+    # picks in time order within their stop
+    by_stop = np.lexsort((rng.random(n_total), pick_stop))
+    pick_visit, sku_a, count_a, sku_b, count_b, pick_plate, pick_stop = (
+        a[by_stop] for a in (pick_visit, sku_a, count_a, sku_b, count_b, pick_plate, pick_stop)
+    )
+    pick_rank = _group_rank(pick_stop)
+    n_stops = stop_visit.size
+    picks_at_stop = np.bincount(pick_stop, minlength=n_stops)
+
+    dwell = (
+        params.stop_dwell_s * np.exp(0.5 * rng.standard_normal(n_stops))
+        + params.pick_seconds * picks_at_stop
+        + 1.5 * params.hold_seconds * (picks_at_stop > 0)
+    )
+    xy = layout.shelf_xy[stop_shelf]
+    first = np.r_[True, stop_visit[1:] != stop_visit[:-1]]
+    prev_xy = np.where(first[:, None], layout.entry_xy, np.roll(xy, 1, axis=0))
+    travel = np.abs(xy - prev_xy).sum(axis=1) / params.walking_speed_mps
+    stop_end = arrival[stop_visit] + _group_cumsum(travel + dwell, stop_visit)
+    stop_start = stop_end - dwell
+    last = np.r_[stop_visit[1:] != stop_visit[:-1], True] if n_stops else np.zeros(0, bool)
+    visit_exit = arrival.copy()
+    to_exit = np.abs(xy[last] - layout.exit_xy).sum(axis=1) / params.walking_speed_mps
+    visit_exit[stop_visit[last]] = stop_end[last] + to_exit
+
+    stand = rng.uniform(0.0, layout.shelf_length_m, n_stops)
+    lead = pick_rank == 0
+    stand[pick_stop[lead]] = plano.plate_offset_m[pick_plate[lead]]
+
+    pick_time = stop_start[pick_stop] + params.pick_seconds * (pick_rank + rng.random(n_total))
+    put_back = rng.random(n_total) >= params.p_buy_given_pick
+    return_time = pick_time + params.hold_seconds * rng.uniform(0.5, 1.5, n_total)
+    return_plate = pick_plate.copy()
+
+    # misplaced put-backs: onto the next stop's shelf, or another plate of the same shelf
+    misplaced = put_back & (rng.random(n_total) < params.p_misplaced)
+    nxt = np.minimum(pick_stop + 1, max(n_stops - 1, 0))
+    has_next = (pick_stop + 1 < n_stops) & (stop_visit[nxt] == pick_visit)
+    plates_per_shelf = np.bincount(plano.plate_shelf, minlength=n_shelves)
+    first_plate = np.searchsorted(plano.plate_shelf, np.arange(n_shelves))
+    next_shelf = stop_shelf[nxt]
+    to_next = misplaced & has_next
+    u = rng.random(n_total)
+    next_plate = first_plate[next_shelf] + np.floor(u * plates_per_shelf[next_shelf]).astype(np.int64)
+    own_shelf = plano.plate_shelf[pick_plate]
+    n_here = plates_per_shelf[own_shelf]
+    local = pick_plate - first_plate[own_shelf]
+    other_here = first_plate[own_shelf] + (local + 1 + np.floor(u * np.maximum(n_here - 1, 1)).astype(np.int64)) % n_here
+    same_shelf = misplaced & ~has_next & (n_here > 1)
+    misplaced = to_next | same_shelf
+    return_plate = np.where(to_next, next_plate, np.where(same_shelf, other_here, return_plate))
+    arrive_next = stop_start[nxt] + rng.random(n_total) * np.minimum(params.pick_seconds, dwell[nxt])
+    return_time = np.where(to_next, arrive_next, return_time)
+
+    sku = np.stack([sku_a, sku_b], axis=1)
+    count = np.stack([count_a, count_b], axis=1)
+    restock_s = np.sort(np.asarray(params.restock_hours, dtype=float)) * 3600.0
+    taken = _apply_stock(world, sku, count, pick_time, put_back & ~misplaced, return_time, restock_s)
+    took_any = taken.sum(axis=1) > 0
+
+    take_sku, take_count = canonical_lines(sku, taken)
+    empty = ~took_any
+    take_sku[empty] = np.stack([sku_a[empty], np.full(empty.sum(), -1)], axis=1)
+    back = put_back & took_any
+    back_sku, back_count = canonical_lines(sku[back], -taken[back])
+
+    inter_visit = np.r_[pick_visit, pick_visit[back]]
+    inter_time = np.r_[pick_time, return_time[back]]
+    inter_plate = np.r_[pick_plate, return_plate[back]]
+    inter_kind = np.r_[np.where(took_any, TAKE, EMPTY_REACH), np.full(back.sum(), PUTBACK)]
+    inter_sku = np.concatenate([take_sku, back_sku])
+    inter_count = np.concatenate([take_count, back_count])
+    inter_misplaced = np.r_[np.zeros(n_total, bool), misplaced[back]]
+    order = np.argsort(inter_time, kind="stable")
+
+    basket = np.zeros((n_visits, world.catalog.n_skus), dtype=np.int64)
+    has_line = inter_sku >= 0
+    rows = np.broadcast_to(inter_visit[:, None], inter_sku.shape)
+    np.add.at(basket, (rows[has_line], inter_sku[has_line]), inter_count[has_line])
+    return GroundTruth(
+        visit_shopper=visit_shopper,
+        visit_arrival_s=arrival,
+        visit_exit_s=visit_exit,
+        stop_visit=stop_visit,
+        stop_shelf=stop_shelf,
+        stop_start_s=stop_start,
+        stop_end_s=stop_end,
+        stop_stand_m=stand,
+        inter_visit=inter_visit[order],
+        inter_time_s=inter_time[order],
+        inter_plate=inter_plate[order],
+        inter_kind=inter_kind[order],
+        inter_sku=inter_sku[order],
+        inter_count=inter_count[order],
+        inter_misplaced=inter_misplaced[order],
+        basket=basket,
+    )

@@ -1,0 +1,189 @@
+"""A checkout design = recognizers + priors + decision policy; it turns observations into receipts.
+
+Every system runs on the same observations of the same visits and produces one receipt per visit,
+so every metric compares like with like. Systems see only observations; the human reviewer is an
+opaque service handed in by the experiment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from toolkit.config import ConfigError, choice, number, probability
+from toolkit.fusion import (
+    PriorSettings,
+    attribute,
+    decide,
+    history_log_lift,
+    posterior,
+    structural_log_prior,
+)
+from toolkit.hypotheses import HypothesisSpace, canonical_lines
+from toolkit.recognizers.base import EventBatch, Recognizer
+from toolkit.seeding import component_rng
+from toolkit.sensors.observations import Observations
+from toolkit.world import World
+
+log = logging.getLogger(__name__)
+
+
+class Reviewer(Protocol):
+    def review(
+        self, events: np.ndarray, proposed_sku: np.ndarray, proposed_count: np.ndarray, proposed_visit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class DecisionSettings:
+    review_threshold: float
+    attribution_threshold: float
+    attribution_sigma_m: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], path: str) -> DecisionSettings:
+        return cls(
+            review_threshold=probability(cfg, "review_threshold", path),
+            attribution_threshold=probability(cfg, "attribution_threshold", path),
+            attribution_sigma_m=number(cfg, "attribution_sigma_m", path, low=0.0, low_open=True),
+        )
+
+
+@dataclass(frozen=True)
+class SystemOutput:
+    """Per detected event (E): the machine's MAP lines and confidence, attribution, review and the
+    final lines after review; per visit: receipts (V, n_skus) in units."""
+
+    map_sku: np.ndarray
+    map_count: np.ndarray
+    confidence: np.ndarray
+    fallback: np.ndarray
+    attributed_visit: np.ndarray
+    attribution_confidence: np.ndarray
+    reviewed: np.ndarray
+    final_sku: np.ndarray
+    final_count: np.ndarray
+    final_visit: np.ndarray
+    receipts: np.ndarray
+
+
+class CheckoutSystem:
+    def __init__(
+        self,
+        name: str,
+        recognizers: Mapping[str, Recognizer],
+        weights: Mapping[str, float],
+        prior: PriorSettings,
+        decision: DecisionSettings,
+    ) -> None:
+        self.name = name
+        self.recognizers = dict(recognizers)
+        self.weights = dict(weights)
+        self.prior = prior
+        self.decision = decision
+
+    @property
+    def signals(self) -> frozenset[str]:
+        """The per-event signals (and so the sensors) this design needs."""
+        return frozenset().union(*(r.signals for r in self.recognizers.values()))
+
+    def prepare(self, world: World, seed: int) -> None:
+        for rname, recognizer in self.recognizers.items():
+            recognizer.prepare(world, component_rng(seed, "system", self.name, "recognizer", rname))
+
+    def run(self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer) -> SystemOutput:
+        missing = self.signals - set(obs.signals)
+        if missing:
+            raise ConfigError(f"system.{self.name}: needs signals {sorted(missing)} that no configured sensor provides")
+        events = obs.events
+        hyps = space.for_plates(events.plate)
+        batch = EventBatch(events=events, hypotheses=hyps, signals={s: obs.signals[s] for s in self.signals})
+        evidence = [(self.weights[n], r.evidence(batch).loglik) for n, r in self.recognizers.items()]
+
+        plate_pos = world.planogram.plate_offset_m[events.plate]
+        if obs.presence is None:
+            raise ConfigError(f"system.{self.name}: attribution needs the presence sensor")
+        visit, attribution_conf = attribute(obs.presence, plate_pos, self.decision.attribution_sigma_m)
+
+        log_prior = structural_log_prior(hyps, world, self.prior)
+        if self.prior.history:
+            if obs.entry is None or obs.records is None:
+                raise ConfigError(f"system.{self.name}.prior.history: needs entry scans and purchase records")
+            shopper = np.where(visit >= 0, obs.entry.visit_shopper[np.maximum(visit, 0)], -1)
+            log_prior = log_prior + history_log_lift(hyps, shopper, obs.records, self.prior.kappa)
+        log_post, fallback = posterior(log_prior, evidence, hyps.valid)
+        best, confidence, doubtful = decide(log_post, self.decision.review_threshold)
+
+        rows = np.arange(events.n_events)
+        map_sku, map_count = hyps.sku[rows, best], hyps.count[rows, best]
+        reviewed = doubtful | fallback | (attribution_conf < self.decision.attribution_threshold)
+        final_sku, final_count, final_visit = map_sku.copy(), map_count.copy(), visit.copy()
+        sent = np.flatnonzero(reviewed)
+        if sent.size:
+            r_sku, r_count, r_visit = reviewer.review(sent, map_sku[sent], map_count[sent], visit[sent])
+            final_sku[sent], final_count[sent], final_visit[sent] = r_sku, r_count, r_visit
+        final_sku, final_count = canonical_lines(final_sku, final_count)
+        n_visits = obs.entry.visit_shopper.shape[0] if obs.entry is not None else int(final_visit.max(initial=-1)) + 1
+        return SystemOutput(
+            map_sku=map_sku,
+            map_count=map_count,
+            confidence=confidence,
+            fallback=fallback,
+            attributed_visit=visit,
+            attribution_confidence=attribution_conf,
+            reviewed=reviewed,
+            final_sku=final_sku,
+            final_count=final_count,
+            final_visit=final_visit,
+            receipts=build_receipts(final_sku, final_count, final_visit, n_visits, world.catalog.n_skus),
+        )
+
+
+def build_receipts(sku: np.ndarray, count: np.ndarray, visit: np.ndarray, n_visits: int, n_skus: int) -> np.ndarray:
+    """Virtual carts (V, n_skus): the sum of each visit's event lines, never below zero."""
+    carts = np.zeros((n_visits, n_skus), dtype=np.int64)
+    keep = (sku >= 0) & (visit >= 0)[:, None]
+    rows = np.broadcast_to(visit[:, None], sku.shape)
+    np.add.at(carts, (rows[keep], sku[keep]), count[keep])
+    return np.maximum(carts, 0)
+
+
+def build_systems(systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, Any]) -> list[CheckoutSystem]:
+    """Instantiate every configured system; each gets its own recognizer instances."""
+    if not systems_cfg:
+        raise ConfigError("system: no system selected; choose at least one, e.g. system=[weight_only]")
+    systems = []
+    for name, node in systems_cfg.items():
+        path = f"system.{name}"
+        weights_cfg = node.get("recognizers") or {}
+        if not weights_cfg:
+            raise ConfigError(f"{path}.recognizers: a system needs at least one recognizer")
+        recognizers: dict[str, Recognizer] = {}
+        weights: dict[str, float] = {}
+        for rname in weights_cfg:
+            choice(rname, recognizers_cfg.keys(), f"{path}.recognizers")
+            weights[rname] = number(weights_cfg, rname, f"{path}.recognizers", low=0.0)
+            rcfg = recognizers_cfg[rname]
+            if isinstance(rcfg, DictConfig):
+                rcfg = OmegaConf.to_container(rcfg, resolve=True)
+            try:
+                recognizers[rname] = instantiate(rcfg)
+            except Exception as err:
+                raise ConfigError(f"recognizer.{rname}: cannot build {rcfg.get('_target_')!r}: {err}") from err
+            log.info("system %s: recognizer %s = %s (beta %.3g)", name, rname, rcfg.get("_target_"), weights[rname])
+        systems.append(
+            CheckoutSystem(
+                name=name,
+                recognizers=recognizers,
+                weights=weights,
+                prior=PriorSettings.from_config(node.get("prior", {}), f"{path}.prior"),
+                decision=DecisionSettings.from_config(node.get("decision", {}), f"{path}.decision"),
+            )
+        )
+    return systems
