@@ -1,7 +1,7 @@
 """Run every configured checkout system on the same simulated store-day; write metrics.json.
 
-    python experiments/compare.py                       # default: convenience store, all systems
-    python experiments/compare.py seed=3 system=[weight_only] sensor.loadcell.noise_g=5
+python experiments/compare.py                       # default: convenience store, all systems
+python experiments/compare.py seed=3 system=[weight_only] sensor.loadcell.noise_g=5
 """
 
 from __future__ import annotations

@@ -47,17 +47,25 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     presence_params = PresenceParams.from_config(_section(sensors, "presence"))
     review_error = probability(_section(cfg, "review"), "error_rate", "review")
     costs = _section(cfg, "costs")
-    review_cost = number(costs, "review_seconds_per_event", "costs", low=0.0) / 3600.0 * number(
-        costs, "reviewer_wage_per_hour", "costs", low=0.0
+    review_cost = (
+        number(costs, "review_seconds_per_event", "costs", low=0.0)
+        / 3600.0
+        * number(costs, "reviewer_wage_per_hour", "costs", low=0.0)
     )
     systems = build_systems(_section(cfg, "system"), _section(cfg, "recognizer"))
     world = make_world(_section(cfg, "catalog"), _section(cfg, "store"), seed)
     space = build_hypothesis_space(world, _section(cfg, "hypotheses"))
 
-    population = make_population(shopper_params, world.catalog.n_skus, component_rng(seed, "shoppers", "population"))
+    population = make_population(
+        shopper_params, world.catalog.n_skus, component_rng(seed, "shoppers", "population")
+    )
     truth = simulate_day(world, shopper_params, population, seed)
-    events, readings, source = measure_events(world, truth, loadcell, component_rng(seed, "sensor", "loadcell"))
-    presence = observe_presence(world, truth, events, source, presence_params, component_rng(seed, "sensor", "presence"))
+    events, readings, source = measure_events(
+        world, truth, loadcell, component_rng(seed, "sensor", "loadcell")
+    )
+    presence = observe_presence(
+        world, truth, events, source, presence_params, component_rng(seed, "sensor", "presence")
+    )
     observations = Observations(
         events=events,
         signals={"loadcell": readings},
@@ -66,8 +74,11 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         records=PurchaseRecords(counts=population.past_counts),
     )
     reviewer = HumanReviewer(
-        truth.inter_sku[source], truth.inter_count[source], truth.inter_visit[source],
-        review_error, component_rng(seed, "review"),
+        truth.inter_sku[source],
+        truth.inter_count[source],
+        truth.inter_visit[source],
+        review_error,
+        component_rng(seed, "review"),
     )
     results: dict[str, dict[str, float]] = {}
     for system in systems:

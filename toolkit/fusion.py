@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from toolkit.config import number, probability
+from toolkit.config import number
 from toolkit.hypotheses import KIND_MISPLACED, KIND_MIXED, KIND_ON_PLATE, KIND_ON_SHELF, EventHypotheses
 from toolkit.sensors.observations import Presence, PurchaseRecords
 from toolkit.world import World
@@ -63,8 +63,12 @@ def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSet
             safe = np.where(lines, hyps.sku, 0)
             on_plate = np.where(lines, np.log(facings[safe]), 0.0).sum(-1)
             log_p = log_p + np.select(
-                [hyps.kind == KIND_ON_PLATE, hyps.kind == KIND_MIXED, hyps.kind == KIND_ON_SHELF,
-                 hyps.kind == KIND_MISPLACED],
+                [
+                    hyps.kind == KIND_ON_PLATE,
+                    hyps.kind == KIND_MIXED,
+                    hyps.kind == KIND_ON_SHELF,
+                    hyps.kind == KIND_MISPLACED,
+                ],
                 [on_plate, on_plate, np.log(settings.off_plate_weight), np.log(settings.misplaced_weight)],
                 0.0,
             )
@@ -78,7 +82,9 @@ def history_probabilities(records: PurchaseRecords, kappa: float) -> np.ndarray:
     return (counts + kappa * popularity) / (counts.sum(axis=1, keepdims=True) + kappa)
 
 
-def history_log_lift(hyps: EventHypotheses, shopper: np.ndarray, records: PurchaseRecords, kappa: float) -> np.ndarray:
+def history_log_lift(
+    hyps: EventHypotheses, shopper: np.ndarray, records: PurchaseRecords, kappa: float
+) -> np.ndarray:
     """Σ over lines of log p(y | c) − log π_y: how much more this shopper buys y than the store does.
 
     A lift, not a probability, so that with no history (n_c = 0) the prior is unchanged and mixed

@@ -31,13 +31,17 @@ def format_summary(record: Mapping[str, Any]) -> str:
         rows.append(cells)
         widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
     lines = ["  ".join(h.rjust(w) if i else h for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
-    lines += ["  ".join(c.rjust(w) if i else c for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in rows]
+    lines += [
+        "  ".join(c.rjust(w) if i else c for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in rows
+    ]
     scenario = record.get("scenario", {})
     if scenario:
         lines.insert(
             0,
             f"seed {record['seed']}: {scenario['n_visits']} visits, {scenario['n_skus']} SKUs, "
-            f"{scenario['n_detected_events']} shelf events ({scenario['crowded_event_share']:.0%} with >1 shopper "
-            f"at the shelf), {scenario['n_empty_reaches']} reaches into empty slots",
+            f"{scenario['n_detected_events']} shelf events "
+            f"({scenario['crowded_event_share']:.0%} with >1 shopper at the shelf), "
+            f"{scenario['n_empty_reaches']} reaches into empty slots",
         )
     return "\n".join(lines)

@@ -26,7 +26,11 @@ class HumanReviewer:
         self._slips = rng.random(true_visit.shape[0]) < error_rate
 
     def review(
-        self, events: np.ndarray, proposed_sku: np.ndarray, proposed_count: np.ndarray, proposed_visit: np.ndarray
+        self,
+        events: np.ndarray,
+        proposed_sku: np.ndarray,
+        proposed_count: np.ndarray,
+        proposed_visit: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Lines (n, 2), counts (n, 2) and visit (n,) for the events sent to review."""
         slip = self._slips[events]

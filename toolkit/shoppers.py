@@ -151,7 +151,9 @@ def make_population(params: ShopperParams, n_skus: int, rng: np.random.Generator
     past_items = rng.poisson(rng.poisson(params.past_visits_mean, params.population_size) * items_per_visit)
     past_counts = rng.multinomial(past_items, preference)
     visit_rate = rng.gamma(params.visit_frequency_shape, 1.0, params.population_size)
-    return Population(preference=preference, past_counts=past_counts, visit_rate=visit_rate, popularity=popularity)
+    return Population(
+        preference=preference, past_counts=past_counts, visit_rate=visit_rate, popularity=popularity
+    )
 
 
 def _arrival_times(params: ShopperParams, rng: np.random.Generator) -> np.ndarray:
@@ -280,7 +282,9 @@ def simulate_day(world: World, params: ShopperParams, population: Population, se
     count_a = np.minimum(rng.geometric(params.p_single_unit, n_total), params.max_units)
     mixed = rng.random(n_total) < params.p_mixed_grab
     sku_b = np.where(mixed, _second_sku_on_plate(world, sku_a, rng.random(n_total)), -1)
-    count_b = np.where(sku_b >= 0, np.minimum(rng.geometric(params.p_single_unit, n_total), params.mixed_max_units), 0)
+    count_b = np.where(
+        sku_b >= 0, np.minimum(rng.geometric(params.p_single_unit, n_total), params.mixed_max_units), 0
+    )
     pick_plate = plano.sku_plate[sku_a]
     pick_shelf = plano.plate_shelf[pick_plate]
 
@@ -342,7 +346,10 @@ def simulate_day(world: World, params: ShopperParams, population: Population, se
     own_shelf = plano.plate_shelf[pick_plate]
     n_here = plates_per_shelf[own_shelf]
     local = pick_plate - first_plate[own_shelf]
-    other_here = first_plate[own_shelf] + (local + 1 + np.floor(u * np.maximum(n_here - 1, 1)).astype(np.int64)) % n_here
+    other_here = (
+        first_plate[own_shelf]
+        + (local + 1 + np.floor(u * np.maximum(n_here - 1, 1)).astype(np.int64)) % n_here
+    )
     same_shelf = misplaced & ~has_next & (n_here > 1)
     misplaced = to_next | same_shelf
     return_plate = np.where(to_next, next_plate, np.where(same_shelf, other_here, return_plate))

@@ -36,7 +36,11 @@ log = logging.getLogger(__name__)
 
 class Reviewer(Protocol):
     def review(
-        self, events: np.ndarray, proposed_sku: np.ndarray, proposed_count: np.ndarray, proposed_visit: np.ndarray
+        self,
+        events: np.ndarray,
+        proposed_sku: np.ndarray,
+        proposed_count: np.ndarray,
+        proposed_visit: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
@@ -97,10 +101,14 @@ class CheckoutSystem:
         for rname, recognizer in self.recognizers.items():
             recognizer.prepare(world, component_rng(seed, "system", self.name, "recognizer", rname))
 
-    def run(self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer) -> SystemOutput:
+    def run(
+        self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer
+    ) -> SystemOutput:
         missing = self.signals - set(obs.signals)
         if missing:
-            raise ConfigError(f"system.{self.name}: needs signals {sorted(missing)} that no configured sensor provides")
+            raise ConfigError(
+                f"system.{self.name}: needs signals {sorted(missing)} that no configured sensor provides"
+            )
         events = obs.events
         hyps = space.for_plates(events.plate)
         batch = EventBatch(events=events, hypotheses=hyps, signals={s: obs.signals[s] for s in self.signals})
@@ -129,7 +137,11 @@ class CheckoutSystem:
             r_sku, r_count, r_visit = reviewer.review(sent, map_sku[sent], map_count[sent], visit[sent])
             final_sku[sent], final_count[sent], final_visit[sent] = r_sku, r_count, r_visit
         final_sku, final_count = canonical_lines(final_sku, final_count)
-        n_visits = obs.entry.visit_shopper.shape[0] if obs.entry is not None else int(final_visit.max(initial=-1)) + 1
+        n_visits = (
+            obs.entry.visit_shopper.shape[0]
+            if obs.entry is not None
+            else int(final_visit.max(initial=-1)) + 1
+        )
         return SystemOutput(
             map_sku=map_sku,
             map_count=map_count,
@@ -145,7 +157,9 @@ class CheckoutSystem:
         )
 
 
-def build_receipts(sku: np.ndarray, count: np.ndarray, visit: np.ndarray, n_visits: int, n_skus: int) -> np.ndarray:
+def build_receipts(
+    sku: np.ndarray, count: np.ndarray, visit: np.ndarray, n_visits: int, n_skus: int
+) -> np.ndarray:
     """Virtual carts (V, n_skus): the sum of each visit's event lines, never below zero."""
     carts = np.zeros((n_visits, n_skus), dtype=np.int64)
     keep = (sku >= 0) & (visit >= 0)[:, None]
@@ -161,22 +175,29 @@ def build_systems(systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, 
     systems = []
     for name, node in systems_cfg.items():
         path = f"system.{name}"
-        weights_cfg = node.get("recognizers") or {}
-        if not weights_cfg:
-            raise ConfigError(f"{path}.recognizers: a system needs at least one recognizer")
+        names = list(node.get("recognizers") or [])
+        if not names or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"{path}.recognizers: a list of at least one recognizer name, got {names!r}")
+        beta_cfg = node.get("beta") or {}
+        for rname in beta_cfg:
+            choice(rname, names, f"{path}.beta")
         recognizers: dict[str, Recognizer] = {}
         weights: dict[str, float] = {}
-        for rname in weights_cfg:
+        for rname in names:
             choice(rname, recognizers_cfg.keys(), f"{path}.recognizers")
-            weights[rname] = number(weights_cfg, rname, f"{path}.recognizers", low=0.0)
+            weights[rname] = number(beta_cfg, rname, f"{path}.beta", low=0.0) if rname in beta_cfg else 1.0
             rcfg = recognizers_cfg[rname]
             if isinstance(rcfg, DictConfig):
                 rcfg = OmegaConf.to_container(rcfg, resolve=True)
             try:
                 recognizers[rname] = instantiate(rcfg)
             except Exception as err:
-                raise ConfigError(f"recognizer.{rname}: cannot build {rcfg.get('_target_')!r}: {err}") from err
-            log.info("system %s: recognizer %s = %s (beta %.3g)", name, rname, rcfg.get("_target_"), weights[rname])
+                raise ConfigError(
+                    f"recognizer.{rname}: cannot build {rcfg.get('_target_')!r}: {err}"
+                ) from err
+            log.info(
+                "system %s: recognizer %s = %s (beta %.3g)", name, rname, rcfg.get("_target_"), weights[rname]
+            )
         systems.append(
             CheckoutSystem(
                 name=name,

@@ -120,7 +120,7 @@ def _material_probs(mix: Mapping[str, Any], path: str) -> np.ndarray:
 
 def _lookalike_groups(n_skus: int, share: float, max_size: int, rng: np.random.Generator) -> np.ndarray:
     """Group ids: about `share` of SKUs sit in groups of 2..max_size, the rest alone."""
-    n_grouped = int(round(share * n_skus)) if max_size >= 2 else 0
+    n_grouped = round(share * n_skus) if max_size >= 2 else 0
     sizes: list[int] = []
     while sum(sizes) < n_grouped:
         room = n_grouped - sum(sizes)
@@ -160,7 +160,9 @@ def make_catalog(cfg: Mapping[str, Any], rng: np.random.Generator) -> Catalog:
     weight_std = np.full(n, std_g)
 
     material = rng.choice(len(MATERIALS), size=n_groups, p=materials)[group]
-    price = np.round(price_median * (weight_mean / median_g) ** 0.4 * np.exp(price_sigma * rng.standard_normal(n)), 2)
+    price = np.round(
+        price_median * (weight_mean / median_g) ** 0.4 * np.exp(price_sigma * rng.standard_normal(n)), 2
+    )
     price = np.maximum(price, 0.1)
 
     design = rng.random((n_groups, len(APPEARANCE_FIELDS)))
@@ -195,7 +197,8 @@ def make_layout(cfg: Mapping[str, Any], rng: np.random.Generator) -> StoreLayout
     route_order = np.argsort(np.argsort(row * per_row + serpentine_col, kind="stable"), kind="stable")
     if length > x_pitch:
         raise ConfigError(
-            f"{p}.shelf_length_m: {length} m shelves do not fit {per_row} per row on a {width:.1f} m wide floor"
+            f"{p}.shelf_length_m: {length} m shelves do not fit {per_row} per row "
+            f"on a {width:.1f} m wide floor"
         )
     return StoreLayout(
         floor_area_m2=area,
@@ -209,7 +212,9 @@ def make_layout(cfg: Mapping[str, Any], rng: np.random.Generator) -> StoreLayout
     )
 
 
-def make_planogram(cfg: Mapping[str, Any], catalog: Catalog, layout: StoreLayout, rng: np.random.Generator) -> Planogram:
+def make_planogram(
+    cfg: Mapping[str, Any], catalog: Catalog, layout: StoreLayout, rng: np.random.Generator
+) -> Planogram:
     """Assign SKUs to slots; look-alike variants sit next to each other, as stores shelve them."""
     p = "store"
     plates_per_shelf = number(cfg, "plates_per_shelf", p, low=1, integer=True)

@@ -55,7 +55,6 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bi
     if confidence.size == 0:
         return 0.0
     bins = np.minimum((confidence * n_bins).astype(np.int64), n_bins - 1)
-    n = np.bincount(bins, minlength=n_bins)
     conf_sum = np.bincount(bins, weights=confidence, minlength=n_bins)
     acc_sum = np.bincount(bins, weights=correct.astype(float), minlength=n_bins)
     return float(np.abs(acc_sum - conf_sum).sum() / confidence.size)

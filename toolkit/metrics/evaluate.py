@@ -18,7 +18,11 @@ from toolkit.world import World
 
 
 def system_metrics(
-    output: SystemOutput, truth: GroundTruth, event_source: np.ndarray, world: World, review_cost_per_event: float
+    output: SystemOutput,
+    truth: GroundTruth,
+    event_source: np.ndarray,
+    world: World,
+    review_cost_per_event: float,
 ) -> dict[str, float]:
     """Every accuracy metric of DESIGN.md for one system; `event_source` links events to interactions."""
     true_sku, true_count = truth.inter_sku[event_source], truth.inter_count[event_source]
@@ -47,7 +51,9 @@ def system_metrics(
         "fallback_rate": share(output.fallback),
         "ece": expected_calibration_error(output.confidence, machine_right),
         "aurc": aurc(output.confidence, machine_right),
-        "review_cost_per_visit": float(output.reviewed.sum()) * review_cost_per_event / max(truth.n_visits, 1),
+        "review_cost_per_visit": float(output.reviewed.sum())
+        * review_cost_per_event
+        / max(truth.n_visits, 1),
         "n_visits": float(truth.n_visits),
         "n_events": float(n_events),
     }

@@ -9,4 +9,11 @@ from toolkit.recognizers.base import (
     check_recognizer,
 )
 
-__all__ = ["BaseRecognizer", "EventBatch", "Evidence", "Recognizer", "RecognizerCheckError", "check_recognizer"]
+__all__ = [
+    "BaseRecognizer",
+    "EventBatch",
+    "Evidence",
+    "Recognizer",
+    "RecognizerCheckError",
+    "check_recognizer",
+]

@@ -93,11 +93,17 @@ def _check_imports(recognizer: Any) -> None:
     for name, value in vars(module).items() if module else ():
         origin = getattr(value, "__module__", None) if not inspect.ismodule(value) else value.__name__
         if isinstance(origin, str) and origin.startswith(FORBIDDEN_MODULES):
-            raise _fail(recognizer, f"its module imports {origin}.{name}: a recognizer must not read the ground truth")
+            raise _fail(
+                recognizer, f"its module imports {origin}.{name}: a recognizer must not read the ground truth"
+            )
 
 
 def synthetic_batch(
-    world: World, space: HypothesisSpace, signals: frozenset[str], n_events: int, rng: np.random.Generator,
+    world: World,
+    space: HypothesisSpace,
+    signals: frozenset[str],
+    n_events: int,
+    rng: np.random.Generator,
     p_missing: float = 0.2,
 ) -> EventBatch:
     """A batch of events on random plates with plausible readings for each signal; no ground truth."""
@@ -122,7 +128,11 @@ def _missing_rows(batch: EventBatch) -> np.ndarray:
     for reading in batch.signals.values():
         row_nan = np.zeros(batch.n_events, dtype=bool)
         for value in vars(reading).values():
-            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.shape[:1] == (batch.n_events,):
+            if (
+                isinstance(value, np.ndarray)
+                and value.dtype.kind == "f"
+                and value.shape[:1] == (batch.n_events,)
+            ):
                 row_nan |= np.isnan(value.reshape(batch.n_events, -1)).any(axis=1)
         missing &= row_nan
     return missing
@@ -134,7 +144,9 @@ def _check_evidence(recognizer: Any, batch: EventBatch, evidence: Any) -> np.nda
     loglik = np.asarray(evidence.loglik)
     expected = batch.hypotheses.shape
     if loglik.shape != expected:
-        raise _fail(recognizer, f"loglik has shape {loglik.shape}, expected (events, hypotheses) = {expected}")
+        raise _fail(
+            recognizer, f"loglik has shape {loglik.shape}, expected (events, hypotheses) = {expected}"
+        )
     if loglik.dtype.kind != "f":
         raise _fail(recognizer, f"loglik must be floating point, got dtype {loglik.dtype}")
     if np.isnan(loglik).any():
@@ -146,8 +158,13 @@ def _check_evidence(recognizer: Any, batch: EventBatch, evidence: Any) -> np.nda
     return loglik
 
 
-def check_recognizer(recognizer: Any, world: World, seed: int = 0, n_events: int = 64,
-                     hypotheses_cfg: Mapping[str, Any] | None = None) -> None:
+def check_recognizer(
+    recognizer: Any,
+    world: World,
+    seed: int = 0,
+    n_events: int = 64,
+    hypotheses_cfg: Mapping[str, Any] | None = None,
+) -> None:
     """Raise RecognizerCheckError unless `recognizer` honours the protocol on `world`.
 
     Checks: declared signals are known; evidence has shape (E, H), is float, has no NaN or +inf,

@@ -53,10 +53,16 @@ class LoadcellParams:
         samples = self.window_s * self.sample_hz
         independent = max(1.0, min(samples, self.window_s / max(self.noise_correlation_s, 1e-12)))
         window_mean_var = self.noise_g**2 / independent
-        return 2.0 * window_mean_var + (self.drift_g_per_s * self.event_duration_s) ** 2 + self.resolution_g**2 / 6.0
+        return (
+            2.0 * window_mean_var
+            + (self.drift_g_per_s * self.event_duration_s) ** 2
+            + self.resolution_g**2 / 6.0
+        )
 
 
-def true_weight_change(world: World, sku: np.ndarray, count: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def true_weight_change(
+    world: World, sku: np.ndarray, count: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Physical weight change (g) of two-line interactions (I, 2): units vary around the catalog mean."""
     cat = world.catalog
     valid = sku >= 0

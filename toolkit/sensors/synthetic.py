@@ -22,7 +22,9 @@ def random_hypothesis(hyps: EventHypotheses, rng: np.random.Generator) -> np.nda
     return np.argmax(score, axis=1)
 
 
-def _loadcell(world: World, hyps: EventHypotheses, rng: np.random.Generator, p_missing: float) -> LoadcellReadings:
+def _loadcell(
+    world: World, hyps: EventHypotheses, rng: np.random.Generator, p_missing: float
+) -> LoadcellReadings:
     pick = random_hypothesis(hyps, rng)
     rows = np.arange(pick.size)
     sku, count = hyps.sku[rows, pick], hyps.count[rows, pick]

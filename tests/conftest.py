@@ -1,0 +1,36 @@
+"""Shared helpers: compose the real config (as Hydra would) and shrink it for speed."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = ROOT / "configs"
+PLUGINS = Path(__file__).resolve().parent / "plugins"
+
+# a small store-day: a few seconds per run on 2 cores
+TINY = (
+    "catalog.n_skus=24",
+    "store.n_shelves=4",
+    "shoppers.visits_per_day=150",
+    "shoppers.population_size=300",
+)
+
+if str(PLUGINS) not in sys.path:
+    sys.path.insert(0, str(PLUGINS))
+
+
+def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name="compare", overrides=list(overrides))
+
+
+@pytest.fixture
+def tiny_config() -> DictConfig:
+    return compose_config(TINY)

@@ -1,0 +1,83 @@
+"""The fusion core: posterior, fallback, decision, attribution and the history prior."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from toolkit.fusion import attribute, decide, history_log_lift, history_probabilities, posterior
+from toolkit.hypotheses import EventHypotheses
+from toolkit.sensors.observations import Presence, PurchaseRecords
+
+
+def test_posterior_normalises_and_flat_evidence_changes_nothing():
+    rng = np.random.default_rng(0)
+    valid = np.ones((5, 4), dtype=bool)
+    valid[:, 3] = False
+    prior = np.where(valid, np.log(rng.dirichlet(np.ones(4), 5)), -np.inf)
+    flat = np.where(valid, 0.0, -np.inf)
+    log_post, fallback = posterior(prior, [(1.0, flat)], valid)
+    assert np.allclose(np.exp(log_post).sum(axis=1), 1.0)
+    assert np.allclose(
+        np.exp(log_post)[:, :3], np.exp(prior)[:, :3] / np.exp(prior)[:, :3].sum(1, keepdims=True)
+    )
+    assert not fallback.any()
+
+
+def test_impossible_rows_fall_back_to_the_prior_and_are_flagged():
+    valid = np.ones((2, 3), dtype=bool)
+    prior = np.log(np.array([[0.2, 0.3, 0.5], [0.2, 0.3, 0.5]]))
+    evidence = np.array([[-np.inf, -np.inf, -np.inf], [0.0, -1.0, -np.inf]])
+    log_post, fallback = posterior(prior, [(1.0, evidence)], valid)
+    assert fallback.tolist() == [True, False]
+    assert np.allclose(np.exp(log_post[0]), [0.2, 0.3, 0.5])
+    assert np.exp(log_post[1, 2]) == 0.0
+
+
+def test_beta_weights_the_evidence():
+    valid = np.ones((1, 2), dtype=bool)
+    prior = np.log(np.array([[0.5, 0.5]]))
+    evidence = np.array([[0.0, -1.0]])
+    sharp, _ = posterior(prior, [(2.0, evidence)], valid)
+    plain, _ = posterior(prior, [(1.0, evidence)], valid)
+    ignored, _ = posterior(prior, [(0.0, evidence)], valid)
+    assert np.exp(sharp[0, 0]) > np.exp(plain[0, 0]) > np.exp(ignored[0, 0]) == pytest.approx(0.5)
+
+
+def test_decide_sends_doubtful_events_to_review():
+    log_post = np.log(np.array([[0.9, 0.1], [0.4, 0.6]]))
+    best, confidence, review = decide(log_post, threshold=0.7)
+    assert best.tolist() == [0, 1]
+    assert confidence.tolist() == pytest.approx([0.9, 0.6])
+    assert review.tolist() == [False, True]
+
+
+def test_attribution_prefers_the_nearest_shopper():
+    presence = Presence(
+        candidate_visit=np.array([[4, 7], [5, -1], [-1, -1]]),
+        candidate_pos_m=np.array([[0.1, 1.0], [0.9, np.nan], [np.nan, np.nan]]),
+    )
+    visit, confidence = attribute(presence, np.array([0.2, 0.2, 0.2]), sigma_m=0.3)
+    assert visit.tolist() == [4, 5, -1]
+    assert confidence[1] == 1.0 and confidence[2] == 0.0
+    assert 0.5 < confidence[0] < 1.0
+
+
+def test_history_prior_is_the_shrunk_dirichlet_multinomial():
+    records = PurchaseRecords(counts=np.array([[3, 0, 1], [0, 0, 0]]))
+    pi = records.popularity  # (3+1, 0+1, 1+1) / 7
+    kappa = 2.0
+    p = history_probabilities(records, kappa)
+    assert p[0].tolist() == pytest.approx(
+        [(3 + kappa * pi[0]) / 6, (0 + kappa * pi[1]) / 6, (1 + kappa * pi[2]) / 6]
+    )
+    assert p[1].tolist() == pytest.approx(pi.tolist())  # no history: popularity
+    hyps = EventHypotheses(
+        sku=np.array([[[0, -1], [1, -1]]] * 3),
+        count=np.array([[[1, 0], [1, 0]]] * 3),
+        valid=np.ones((3, 2), dtype=bool),
+        kind=np.zeros((3, 2), dtype=np.int8),
+    )
+    lift = history_log_lift(hyps, np.array([0, 1, -1]), records, kappa)
+    assert lift[0, 0] > 0 > lift[0, 1]  # shopper 0 buys SKU 0 often, SKU 1 never
+    assert np.allclose(lift[1:], 0.0)  # no history, or unknown shopper: no change

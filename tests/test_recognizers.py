@@ -1,0 +1,91 @@
+"""The recognizer protocol: built-ins pass check_recognizer; broken ones fail with a clear message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import CONFIG_DIR, compose_config
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from toolkit.hypotheses import build_hypothesis_space
+from toolkit.recognizers import RecognizerCheckError, check_recognizer
+from toolkit.recognizers.base import synthetic_batch
+from toolkit.recognizers.weight import WeightRecognizer
+from toolkit.world import make_world
+
+RECOGNIZER_CONFIGS = sorted(p.stem for p in (CONFIG_DIR / "recognizer").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def world():
+    cfg = compose_config(["catalog.n_skus=24", "store.n_shelves=4"])
+    return make_world(cfg.catalog, cfg.store, seed=0)
+
+
+@pytest.mark.parametrize("name", RECOGNIZER_CONFIGS)
+def test_every_configured_recognizer_passes_the_checker(name, world):
+    cfg = compose_config([f"recognizer=[{name}]"])
+    node = OmegaConf.to_container(cfg.recognizer[name], resolve=True)
+    check_recognizer(instantiate(node), world)
+
+
+def test_user_plugin_passes_the_checker(world):
+    from student_t_weight import StudentTWeight
+
+    check_recognizer(StudentTWeight(), world)
+
+
+@pytest.mark.parametrize(
+    ("cls_name", "message"),
+    [
+        ("ReturnsNaN", "NaN"),
+        ("WrongShape", "shape"),
+        ("Unseeded", "deterministic"),
+        ("NotFlatWhenMissing", "flat"),
+        ("NoSignals", "signals"),
+        ("WritesInput", "writes into its input"),
+    ],
+)
+def test_broken_recognizers_fail_with_a_clear_message(cls_name, message, world):
+    import broken_recognizers
+
+    recognizer = getattr(broken_recognizers, cls_name)()
+    with pytest.raises(RecognizerCheckError, match=message) as info:
+        check_recognizer(recognizer, world)
+    assert cls_name in str(info.value)
+
+
+def test_a_recognizer_importing_the_ground_truth_is_refused(world):
+    from truth_peeker import TruthPeeker
+
+    with pytest.raises(RecognizerCheckError, match="ground truth"):
+        check_recognizer(TruthPeeker(), world)
+
+
+def test_weight_evidence_prefers_the_hypothesis_that_matches_the_weight(world):
+    space = build_hypothesis_space(world, {"max_count": 3, "mixed_max_count": 2})
+    batch = synthetic_batch(
+        world, space, frozenset({"loadcell"}), 200, np.random.default_rng(1), p_missing=0.0
+    )
+    recognizer = WeightRecognizer()
+    recognizer.prepare(world, np.random.default_rng(0))
+    loglik = recognizer.evidence(batch).loglik
+    best = np.argmax(loglik, axis=1)
+    rows = np.arange(batch.n_events)
+    expected, _ = recognizer.expected_change(
+        batch.hypotheses.sku[rows, best], batch.hypotheses.count[rows, best]
+    )
+    # the best hypothesis explains the reading to within a few standard deviations of the noise (3 g)
+    assert np.all(np.abs(expected - batch.signals["loadcell"].delta_g) < 5 * 3.0 + 1e-9)
+
+
+def test_weight_likelihood_is_the_gaussian_multiset_formula(world):
+    recognizer = WeightRecognizer(extra_sigma_g=2.0)
+    recognizer.prepare(world, np.random.default_rng(0))
+    cat = world.catalog
+    sku = np.array([[[0, 1]]])
+    count = np.array([[[2, 1]]])
+    mean, var = recognizer.expected_change(sku, count)
+    assert mean[0, 0] == pytest.approx(-(2 * cat.weight_mean_g[0] + cat.weight_mean_g[1]))
+    assert var[0, 0] == pytest.approx(2 * cat.weight_std_g[0] ** 2 + cat.weight_std_g[1] ** 2)

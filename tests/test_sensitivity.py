@@ -1,0 +1,42 @@
+"""Accuracy responds to the physics: it falls as load-cell noise and look-alike weight collisions grow."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import TINY, compose_config
+
+from toolkit.experiment import run_comparison
+
+NO_REVIEW = (
+    "system=[weight_only]",
+    "shoppers.visits_per_day=300",
+    "system.weight_only.decision.review_threshold=0",
+    "system.weight_only.decision.attribution_threshold=0",
+)
+
+
+def mean_metric(overrides: list[str], metric: str, seeds=(0, 1, 2)) -> float:
+    values = [
+        run_comparison(compose_config([*TINY, *NO_REVIEW, f"seed={s}", *overrides]))["systems"][
+            "weight_only"
+        ][metric]
+        for s in seeds
+    ]
+    return float(np.mean(values))
+
+
+def test_accuracy_falls_as_loadcell_noise_grows():
+    accuracy = [mean_metric([f"sensor.loadcell.noise_g={n}"], "machine_event_accuracy") for n in (1, 20, 60)]
+    assert accuracy[0] > accuracy[1] > accuracy[2]
+    receipts = [mean_metric([f"sensor.loadcell.noise_g={n}"], "receipt_exact") for n in (1, 60)]
+    assert receipts[0] > receipts[1]
+
+
+def test_accuracy_falls_as_lookalike_weights_collide():
+    accuracy = [
+        mean_metric(
+            [f"catalog.weight_collision={c}", "catalog.lookalike_share=0.8"], "machine_event_accuracy"
+        )
+        for c in (0.0, 0.5, 1.0)
+    ]
+    assert accuracy[0] > accuracy[1] > accuracy[2]
