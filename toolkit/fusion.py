@@ -27,6 +27,8 @@ class PriorSettings:
 
     planogram: bool
     history: bool
+    cart: bool
+    cart_epsilon: float
     kappa: float
     off_plate_weight: float
     misplaced_weight: float
@@ -39,6 +41,8 @@ class PriorSettings:
         return cls(
             planogram=bool(cfg.get("planogram", True)),
             history=bool(cfg.get("history", False)),
+            cart=bool(cfg.get("cart", False)),
+            cart_epsilon=number(cfg, "cart_epsilon", path, low=0.0, high=1.0, low_open=True),
             kappa=number(cfg, "kappa", path, low=0.0, low_open=True),
             off_plate_weight=number(cfg, "off_plate_weight", path, low=0.0, low_open=True),
             misplaced_weight=number(cfg, "misplaced_weight", path, low=0.0, low_open=True),
@@ -122,17 +126,22 @@ def decide(log_post: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarr
     return best, confidence, confidence < threshold
 
 
-def attribute(presence: Presence, plate_pos_m: np.ndarray, sigma_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Shopper attribution: p(v | e) ∝ exp(−(x_plate − x̂_v)² / 2σ²) over shoppers at the shelf.
+def attribution_log_probs(presence: Presence, plate_pos_m: np.ndarray, sigma_m: float) -> np.ndarray:
+    """log p(v | e) ∝ −(x_plate − x̂_v)² / 2σ² over the shoppers seen at the shelf (E, C).
 
-    Returns the MAP visit (-1 when nobody was seen) and its posterior probability.
+    Padding is -inf; a row where nobody was seen is uniform (its visits are all -1).
     """
     seen = presence.candidate_visit >= 0
     distance2 = (presence.candidate_pos_m - plate_pos_m[:, None]) ** 2
     logits = np.where(seen, -0.5 * distance2 / sigma_m**2, -np.inf)
-    nobody = ~seen.any(axis=1)
-    logits[nobody] = 0.0
-    log_p = logits - logsumexp(logits, axis=1, keepdims=True)
+    logits[~seen.any(axis=1)] = 0.0
+    return logits - logsumexp(logits, axis=1, keepdims=True)
+
+
+def attribute(presence: Presence, plate_pos_m: np.ndarray, sigma_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """The MAP visit of each event (-1 when nobody was seen) and its attribution probability."""
+    log_p = attribution_log_probs(presence, plate_pos_m, sigma_m)
+    nobody = ~(presence.candidate_visit >= 0).any(axis=1)
     best = np.argmax(log_p, axis=1)
     visit = np.where(nobody, -1, np.take_along_axis(presence.candidate_visit, best[:, None], 1)[:, 0])
     confidence = np.where(nobody, 0.0, np.exp(np.take_along_axis(log_p, best[:, None], 1)[:, 0]))

@@ -16,10 +16,12 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from toolkit.carts import CartLedger, build_receipts, joint_cart_posterior
 from toolkit.config import ConfigError, choice, number, probability
 from toolkit.fusion import (
     PriorSettings,
     attribute,
+    attribution_log_probs,
     decide,
     history_log_lift,
     posterior,
@@ -126,9 +128,27 @@ class CheckoutSystem:
             shopper = np.where(visit >= 0, obs.entry.visit_shopper[np.maximum(visit, 0)], -1)
             log_prior = log_prior + history_log_lift(hyps, shopper, obs.records, self.prior.kappa)
         log_post, fallback = posterior(log_prior, evidence, hyps.valid)
+        rows = np.arange(events.n_events)
+        if self.prior.cart:
+            first_pass = np.argmax(log_post, axis=1)
+            ledger = CartLedger.from_decisions(
+                visit,
+                hyps.sku[rows, first_pass],
+                hyps.count[rows, first_pass],
+                events.time_s,
+                world.catalog.n_skus,
+            )
+            log_post, visit, attribution_conf = joint_cart_posterior(
+                log_post,
+                hyps,
+                attribution_log_probs(obs.presence, plate_pos, self.decision.attribution_sigma_m),
+                obs.presence.candidate_visit,
+                events.time_s,
+                ledger,
+                self.prior.cart_epsilon,
+            )
         best, confidence, doubtful = decide(log_post, self.decision.review_threshold)
 
-        rows = np.arange(events.n_events)
         map_sku, map_count = hyps.sku[rows, best], hyps.count[rows, best]
         reviewed = doubtful | fallback | (attribution_conf < self.decision.attribution_threshold)
         final_sku, final_count, final_visit = map_sku.copy(), map_count.copy(), visit.copy()
@@ -155,17 +175,6 @@ class CheckoutSystem:
             final_visit=final_visit,
             receipts=build_receipts(final_sku, final_count, final_visit, n_visits, world.catalog.n_skus),
         )
-
-
-def build_receipts(
-    sku: np.ndarray, count: np.ndarray, visit: np.ndarray, n_visits: int, n_skus: int
-) -> np.ndarray:
-    """Virtual carts (V, n_skus): the sum of each visit's event lines, never below zero."""
-    carts = np.zeros((n_visits, n_skus), dtype=np.int64)
-    keep = (sku >= 0) & (visit >= 0)[:, None]
-    rows = np.broadcast_to(visit[:, None], sku.shape)
-    np.add.at(carts, (rows[keep], sku[keep]), count[keep])
-    return np.maximum(carts, 0)
 
 
 def build_systems(systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, Any]) -> list[CheckoutSystem]:

@@ -1,0 +1,104 @@
+"""Virtual carts: what each shopper holds, from the system's own decisions, and the receipts.
+
+A put-back is only plausible from a shopper who holds that item at that moment. The cart step
+scores each (hypothesis, shopper) pair jointly:
+
+    log p(h, v | obs) = log p(h | obs) + log p(v | positions) + log ε · [h puts back an item v does not hold]
+
+then marginalises over shoppers for the decision and conditions on the decided hypothesis for the
+attribution. Holdings are the net of the machine's own first-pass decisions (takes minus
+put-backs, attributed by position), so this never looks at the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from toolkit.hypotheses import EventHypotheses
+
+_TIME_STRIDE_S = 2.0e5  # longer than a day: (visit, sku, time) packs into one sortable float
+_CHUNK_EVENTS = 2048  # bounds the (events × shoppers × hypotheses) working set
+
+
+@dataclass(frozen=True)
+class CartLedger:
+    """Net units each visit holds of each SKU, as a step function of time."""
+
+    key: np.ndarray  # sorted (visit · n_skus + sku) · stride + time
+    cumulative: np.ndarray  # net units up to and including each key; leading 0
+    n_skus: int
+
+    @classmethod
+    def from_decisions(
+        cls, visit: np.ndarray, sku: np.ndarray, count: np.ndarray, time_s: np.ndarray, n_skus: int
+    ) -> CartLedger:
+        take = (sku >= 0) & (count != 0) & (visit >= 0)[:, None]
+        rows = np.broadcast_to(visit[:, None], sku.shape)[take]
+        when = np.broadcast_to(time_s[:, None], sku.shape)[take]
+        key = (rows * n_skus + sku[take]) * _TIME_STRIDE_S + when
+        order = np.argsort(key, kind="stable")
+        return cls(key=key[order], cumulative=np.r_[0, np.cumsum(count[take][order])], n_skus=n_skus)
+
+    def units_before(self, visit: np.ndarray, sku: np.ndarray, time_s: np.ndarray) -> np.ndarray:
+        """Net units of `sku` that `visit` holds just before `time_s` (broadcast; -1 ids give 0)."""
+        known = (visit >= 0) & (sku >= 0)
+        base = (np.where(known, visit, 0) * self.n_skus + np.where(known, sku, 0)) * _TIME_STRIDE_S
+        units = (
+            self.cumulative[np.searchsorted(self.key, base + time_s)]
+            - self.cumulative[np.searchsorted(self.key, base)]
+        )
+        return np.where(known, units, 0)
+
+
+def joint_cart_posterior(
+    log_post: np.ndarray,
+    hyps: EventHypotheses,
+    attribution_log_p: np.ndarray,
+    candidate_visit: np.ndarray,
+    time_s: np.ndarray,
+    ledger: CartLedger,
+    epsilon: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cart-aware posterior over hypotheses (E, H), attributed visit (E,) and its probability (E,)."""
+    n_events = log_post.shape[0]
+    new_post = np.empty_like(log_post)
+    visit = np.full(n_events, -1, dtype=np.int64)
+    confidence = np.zeros(n_events)
+    log_eps = np.log(epsilon)
+    for start in range(0, n_events, _CHUNK_EVENTS):
+        sl = slice(start, start + _CHUNK_EVENTS)
+        cands = candidate_visit[sl]
+        sku, count = hyps.sku[sl], hyps.count[sl]
+        returning = (sku >= 0) & (count < 0)
+        held = ledger.units_before(cands[:, :, None, None], sku[:, None], time_s[sl, None, None, None]) > 0
+        unheld = (returning[:, None] & ~held).any(axis=-1) & (cands >= 0)[:, :, None]
+        with np.errstate(invalid="ignore"):
+            joint = log_post[sl, None, :] + attribution_log_p[sl, :, None] + np.where(unheld, log_eps, 0.0)
+        marginal = logsumexp(joint, axis=1)
+        with np.errstate(invalid="ignore"):
+            marginal = marginal - logsumexp(marginal, axis=1, keepdims=True)
+        new_post[sl] = np.where(np.isfinite(marginal), marginal, log_post[sl])
+        best = np.argmax(new_post[sl], axis=1)
+        given = np.take_along_axis(joint, best[:, None, None], axis=2)[:, :, 0]
+        with np.errstate(invalid="ignore"):
+            given = given - logsumexp(given, axis=1, keepdims=True)
+        pick = np.argmax(given, axis=1)
+        chosen = np.take_along_axis(cands, pick[:, None], 1)[:, 0]
+        p = np.exp(np.take_along_axis(given, pick[:, None], 1)[:, 0])
+        visit[sl] = chosen
+        confidence[sl] = np.where((chosen >= 0) & np.isfinite(p), p, 0.0)
+    return new_post, visit, confidence
+
+
+def build_receipts(
+    sku: np.ndarray, count: np.ndarray, visit: np.ndarray, n_visits: int, n_skus: int
+) -> np.ndarray:
+    """Virtual carts (V, n_skus): the sum of each visit's event lines, never below zero."""
+    carts = np.zeros((n_visits, n_skus), dtype=np.int64)
+    keep = (sku >= 0) & (visit >= 0)[:, None]
+    rows = np.broadcast_to(visit[:, None], sku.shape)
+    np.add.at(carts, (rows[keep], sku[keep]), count[keep])
+    return np.maximum(carts, 0)
