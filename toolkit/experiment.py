@@ -17,14 +17,16 @@ import numpy as np
 
 from toolkit.config import ConfigError, number, probability
 from toolkit.hypotheses import build_hypothesis_space
-from toolkit.metrics.evaluate import system_metrics
+from toolkit.metrics.evaluate import basket_metrics, system_metrics
+from toolkit.metrics.rfid import gate_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
 from toolkit.sensors.loadcell import LoadcellParams, measure_events
 from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
 from toolkit.sensors.presence import PresenceParams, observe_presence
+from toolkit.sensors.rfid_gate import GateParams, simulate_gate
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, ShopperParams, make_population, simulate_day
-from toolkit.systems import build_systems
+from toolkit.systems import BasketOutput, build_systems
 from toolkit.world import make_world
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,15 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         / 3600.0
         * number(costs, "reviewer_wage_per_hour", "costs", low=0.0)
     )
+    gate_params = GateParams.from_config(sensors["rfid_gate"]) if "rfid_gate" in sensors else None
     systems = build_systems(_section(cfg, "system"), _section(cfg, "recognizer"))
+    available = {"loadcell"} | ({"rfid_gate"} if gate_params else set())
+    for system in systems:
+        missing = system.signals - available
+        if missing:
+            raise ConfigError(
+                f"system.{system.name}: needs sensor {sorted(missing)}; configured: {sorted(available)}"
+            )
     world = make_world(_section(cfg, "catalog"), _section(cfg, "store"), seed)
     space = build_hypothesis_space(world, _section(cfg, "hypotheses"))
 
@@ -66,9 +76,19 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     presence = observe_presence(
         world, truth, events, source, presence_params, component_rng(seed, "sensor", "presence")
     )
+    signals = {"loadcell": readings}
+    gate = None
+    if gate_params is not None:
+        signals["rfid_gate"], gate = simulate_gate(
+            world,
+            truth,
+            gate_params,
+            shopper_params.walking_speed_mps,
+            component_rng(seed, "sensor", "rfid_gate"),
+        )
     observations = Observations(
         events=events,
-        signals={"loadcell": readings},
+        signals=signals,
         presence=presence,
         entry=EntryScans(visit_shopper=truth.visit_shopper),
         records=PurchaseRecords(counts=population.past_counts),
@@ -80,12 +100,17 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         review_error,
         component_rng(seed, "review"),
     )
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, float | None]] = {}
     for system in systems:
         log.info("running system %s on %d events", system.name, events.n_events)
         system.prepare(world, seed)
         output = system.run(world, space, observations, reviewer)
-        results[system.name] = system_metrics(output, truth, source, world, review_cost)
+        if isinstance(output, BasketOutput):
+            results[system.name] = basket_metrics(output, truth, world)
+        else:
+            results[system.name] = system_metrics(output, truth, source, world, review_cost)
+        if gate is not None and "rfid_gate" in system.signals:
+            results[system.name].update(gate_metrics(gate, world.catalog, truth.n_visits))
 
     crowded = (presence.candidate_visit >= 0).sum(axis=1) > 1
     return {

@@ -27,7 +27,9 @@ def format_summary(record: Mapping[str, Any]) -> str:
     widths = [len(h) for h in header]
     rows = []
     for name, metrics in systems.items():
-        cells = [name.ljust(name_width)] + [fmt.format(metrics[key]) for key, _, fmt in SUMMARY_COLUMNS]
+        cells = [name.ljust(name_width)] + [
+            "—" if metrics.get(key) is None else fmt.format(metrics[key]) for key, _, fmt in SUMMARY_COLUMNS
+        ]
         rows.append(cells)
         widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
     lines = ["  ".join(h.rjust(w) if i else h for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
@@ -44,4 +46,25 @@ def format_summary(record: Mapping[str, Any]) -> str:
             f"({scenario['crowded_event_share']:.0%} with >1 shopper at the shelf), "
             f"{scenario['n_empty_reaches']} reaches into empty slots",
         )
+    lines += [
+        _rfid_line(name, metrics) for name, metrics in systems.items() if "rfid_unit_read_rate" in metrics
+    ]
     return "\n".join(lines)
+
+
+def _rfid_line(name: str, metrics: Mapping[str, Any]) -> str:
+    """Per-material unit read rates, throughput and stray reads of an RFID design."""
+    rates = [
+        f"{key.removeprefix('rfid_read_rate_')} {value:.1%}"
+        for key, value in metrics.items()
+        if key.startswith("rfid_read_rate_") and value is not None
+    ]
+    throughput = metrics.get("rfid_gate_tags_per_s")
+    return (
+        f"{name}: unit read rate {metrics['rfid_unit_read_rate']:.1%} ({', '.join(rates)}); "
+        f"untagged {metrics['rfid_untagged_share']:.1%}; "
+        f"{throughput:.0f} tags/s while reading; "
+        f"{metrics['rfid_stray_reads_per_pass']:.2f} stray reads per pass"
+        if throughput is not None
+        else f"{name}: no tags read"
+    )

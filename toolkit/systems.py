@@ -29,6 +29,7 @@ from toolkit.fusion import (
 )
 from toolkit.hypotheses import HypothesisSpace, canonical_lines
 from toolkit.recognizers.base import EventBatch, Recognizer
+from toolkit.recognizers.rfid import RfidGateDecoder
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import Observations
 from toolkit.world import World
@@ -177,13 +178,72 @@ class CheckoutSystem:
         )
 
 
-def build_systems(systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, Any]) -> list[CheckoutSystem]:
+@dataclass(frozen=True)
+class BasketOutput:
+    """What a basket-level design (an RFID gate) produces: receipts (V, n_skus) only, no shelf events."""
+
+    receipts: np.ndarray
+
+
+class RfidGateSystem:
+    """Item-level RFID read at the exit gate: the receipt is the set of tags read in the pass."""
+
+    def __init__(self, name: str, decoder: RfidGateDecoder) -> None:
+        self.name = name
+        self.decoder = decoder
+
+    @property
+    def signals(self) -> frozenset[str]:
+        return self.decoder.signals
+
+    def prepare(self, world: World, seed: int) -> None:
+        """Nothing to learn: the decoder is rule-based."""
+
+    def run(
+        self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer
+    ) -> BasketOutput:
+        if "rfid_gate" not in obs.signals:
+            raise ConfigError(
+                f"system.{self.name}: needs the rfid_gate sensor; add it with sensor=[...,rfid_gate]"
+            )
+        n_visits = obs.entry.visit_shopper.shape[0] if obs.entry is not None else 0
+        return BasketOutput(self.decoder.receipts(obs.signals["rfid_gate"], n_visits, world.catalog.n_skus))
+
+
+SYSTEM_KINDS = ("fusion", "rfid_gate")
+
+
+def _instantiate(node: Any, path: str) -> Any:
+    if isinstance(node, DictConfig):
+        node = OmegaConf.to_container(node, resolve=True)
+    if not isinstance(node, dict) or "_target_" not in node:
+        raise ConfigError(f"{path}: needs a _target_")
+    try:
+        built = instantiate(node)
+    except Exception as err:
+        raise ConfigError(f"{path}: cannot build {node.get('_target_')!r}: {err}") from err
+    log.info("%s = %s", path, node["_target_"])
+    return built
+
+
+def build_systems(
+    systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, Any]
+) -> list[CheckoutSystem | RfidGateSystem]:
     """Instantiate every configured system; each gets its own recognizer instances."""
     if not systems_cfg:
         raise ConfigError("system: no system selected; choose at least one, e.g. system=[weight_only]")
-    systems = []
+    systems: list[CheckoutSystem | RfidGateSystem] = []
     for name, node in systems_cfg.items():
         path = f"system.{name}"
+        kind = choice(str(node.get("kind", "fusion")), SYSTEM_KINDS, f"{path}.kind")
+        if kind == "rfid_gate":
+            decoder = _instantiate(node.get("decoder"), f"{path}.decoder")
+            if not isinstance(decoder, RfidGateDecoder):
+                raise ConfigError(
+                    f"{path}.decoder: expected an RfidGateDecoder, got {type(decoder).__name__}"
+                )
+            systems.append(RfidGateSystem(name, decoder))
+            continue
         names = list(node.get("recognizers") or [])
         if not names or not all(isinstance(n, str) for n in names):
             raise ConfigError(f"{path}.recognizers: a list of at least one recognizer name, got {names!r}")
@@ -195,18 +255,7 @@ def build_systems(systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, 
         for rname in names:
             choice(rname, recognizers_cfg.keys(), f"{path}.recognizers")
             weights[rname] = number(beta_cfg, rname, f"{path}.beta", low=0.0) if rname in beta_cfg else 1.0
-            rcfg = recognizers_cfg[rname]
-            if isinstance(rcfg, DictConfig):
-                rcfg = OmegaConf.to_container(rcfg, resolve=True)
-            try:
-                recognizers[rname] = instantiate(rcfg)
-            except Exception as err:
-                raise ConfigError(
-                    f"recognizer.{rname}: cannot build {rcfg.get('_target_')!r}: {err}"
-                ) from err
-            log.info(
-                "system %s: recognizer %s = %s (beta %.3g)", name, rname, rcfg.get("_target_"), weights[rname]
-            )
+            recognizers[rname] = _instantiate(recognizers_cfg[rname], f"recognizer.{rname}")
         systems.append(
             CheckoutSystem(
                 name=name,

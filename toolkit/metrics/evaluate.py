@@ -13,8 +13,43 @@ from toolkit.metrics.accuracy import (
     revenue_errors,
 )
 from toolkit.shoppers import EMPTY_REACH, GroundTruth
-from toolkit.systems import SystemOutput
+from toolkit.systems import BasketOutput, SystemOutput
 from toolkit.world import World
+
+EVENT_METRICS = (
+    "event_accuracy",
+    "identification_accuracy",
+    "machine_event_accuracy",
+    "attribution_accuracy",
+    "detection_recall",
+    "review_rate",
+    "fallback_rate",
+    "ece",
+    "aurc",
+)
+
+
+def receipt_metrics(receipts: np.ndarray, truth: GroundTruth, world: World) -> dict[str, float]:
+    """Receipt-level accuracy: the same for every design, whatever it senses."""
+    precision, recall, f1 = line_scores(receipts, truth.basket)
+    return {
+        "receipt_exact": receipt_exact_match(receipts, truth.basket),
+        "line_precision": precision,
+        "line_recall": recall,
+        "line_f1": f1,
+        **revenue_errors(receipts, truth.basket, world.catalog.price),
+    }
+
+
+def basket_metrics(output: BasketOutput, truth: GroundTruth, world: World) -> dict[str, float | None]:
+    """A basket-level design has no shelf events: event metrics are null (not applicable)."""
+    return {
+        **receipt_metrics(output.receipts, truth, world),
+        **dict.fromkeys(EVENT_METRICS),
+        "review_cost_per_visit": 0.0,
+        "n_visits": float(truth.n_visits),
+        "n_events": 0.0,
+    }
 
 
 def system_metrics(
@@ -31,17 +66,12 @@ def system_metrics(
     final_right = lines_equal(output.final_sku, output.final_count, true_sku, true_count)
     n_events = int(event_source.size)
     n_moves = int((truth.inter_kind != EMPTY_REACH).sum())
-    precision, recall, f1 = line_scores(output.receipts, truth.basket)
 
     def share(mask: np.ndarray) -> float:
         return float(mask.mean()) if mask.size else 0.0
 
     return {
-        "receipt_exact": receipt_exact_match(output.receipts, truth.basket),
-        "line_precision": precision,
-        "line_recall": recall,
-        "line_f1": f1,
-        **revenue_errors(output.receipts, truth.basket, world.catalog.price),
+        **receipt_metrics(output.receipts, truth, world),
         "event_accuracy": share(final_right & (output.final_visit == true_visit)),
         "identification_accuracy": share(final_right),
         "machine_event_accuracy": share(machine_right),

@@ -40,6 +40,18 @@ class LoadcellReadings:
 
 
 @dataclass(frozen=True)
+class TagReads:
+    """EPCs an RFID reader singulated (R): during which visit's gate pass, the SKU the tag encodes,
+    the signal strength (dB above the tag's threshold) and the time of the read."""
+
+    pass_visit: np.ndarray
+    epc: np.ndarray
+    sku: np.ndarray
+    rssi_db: np.ndarray
+    time_s: np.ndarray
+
+
+@dataclass(frozen=True)
 class Presence:
     """Shoppers seen standing at the event's shelf (E, C): visit id (-1 pad) and position along the
     shelf (m, NaN pad) as the ceiling cameras estimate it."""

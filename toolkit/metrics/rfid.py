@@ -1,0 +1,28 @@
+"""What the RFID gate physically managed: read rates by packaging material, throughput, stray reads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolkit.sensors.rfid_gate import DISPLAY, NEIGHBOUR, GateTruth
+from toolkit.world import MATERIALS, Catalog
+
+
+def gate_metrics(gate: GateTruth, catalog: Catalog, n_visits: int) -> dict[str, float | None]:
+    """Unit read rate overall and per material (a unit is read if one of its tags was read in its
+    own pass), tagging shares, gate throughput (tags singulated per second of reader time) and stray
+    reads per pass (display shelves and neighbouring shoppers)."""
+    material = catalog.material[gate.unit_sku]
+    out: dict[str, float | None] = {
+        "rfid_unit_read_rate": float(gate.unit_read.mean()) if gate.unit_read.size else None,
+        "rfid_untagged_share": float((gate.unit_tags == 0).mean()) if gate.unit_tags.size else None,
+    }
+    for index, name in enumerate(MATERIALS):
+        mine = material == index
+        out[f"rfid_read_rate_{name}"] = float(gate.unit_read[mine].mean()) if mine.any() else None
+    inv = gate.inventory
+    busy = float(inv.busy_s.sum())
+    out["rfid_gate_tags_per_s"] = float(inv.read.sum() / busy) if busy > 0 else None
+    stray = inv.read & np.isin(gate.entry_kind, (DISPLAY, NEIGHBOUR))
+    out["rfid_stray_reads_per_pass"] = float(stray.sum() / max(n_visits, 1))
+    return out
