@@ -1,0 +1,119 @@
+"""`make bench`: throughput of each stage in its natural unit, and the default store-day end to end.
+
+Measurements, not tests: run by hand on the machine you want to know about. Each stage runs on the
+default config (convenience store, 60 SKUs, 1,000 visits) unless its row says otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from hydra import compose, initialize_config_dir
+
+from toolkit.experiment import run_comparison
+from toolkit.hypotheses import build_hypothesis_space
+from toolkit.seeding import component_rng
+from toolkit.sensors.loadcell import LoadcellParams, measure_events
+from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
+from toolkit.sensors.presence import PresenceParams, observe_presence
+from toolkit.sensors.rfid_gate import GateParams, simulate_gate
+from toolkit.shoppers import ShopperParams, make_population, simulate_day
+from toolkit.systems import CheckoutSystem, build_systems
+from toolkit.world import make_world
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+def timed(fn: Callable[[], object], repeats: int = 3) -> tuple[float, object]:
+    """Best wall time of `repeats` calls (seconds) and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main() -> None:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name="compare")
+    seed = 0
+    rows: list[tuple[str, float, str]] = []
+    world = make_world(cfg.catalog, cfg.store, seed)
+    params = ShopperParams.from_config(cfg.shoppers)
+
+    def day():
+        population = make_population(
+            params, world.catalog.n_skus, component_rng(seed, "shoppers", "population")
+        )
+        return population, simulate_day(world, params, population, seed)
+
+    seconds, (population, truth) = timed(day)
+    rows.append(("world + store-day simulation", truth.n_visits / seconds, "visits/s"))
+
+    loadcell = LoadcellParams.from_config(cfg.sensor.loadcell)
+    seconds, (events, readings, source) = timed(
+        lambda: measure_events(world, truth, loadcell, component_rng(seed, "sensor", "loadcell"))
+    )
+    rows.append(("load-cell events (per-event model)", events.n_events / seconds, "events/s"))
+    presence_params = PresenceParams.from_config(cfg.sensor.presence)
+    seconds, presence = timed(
+        lambda: observe_presence(world, truth, events, source, presence_params, component_rng(seed, "p"))
+    )
+    rows.append(("camera presence", events.n_events / seconds, "events/s"))
+
+    space = build_hypothesis_space(world, cfg.hypotheses)
+    obs = Observations(
+        events,
+        {"loadcell": readings},
+        presence,
+        EntryScans(truth.visit_shopper),
+        PurchaseRecords(population.past_counts),
+    )
+
+    class NoReviewer:
+        def review(self, events, sku, count, visit):
+            return sku, count, visit
+
+    for system in build_systems(cfg.system, cfg.recognizer):
+        if isinstance(system, CheckoutSystem):
+            system.prepare(world, seed)
+            seconds, _ = timed(lambda s=system: s.run(world, space, obs, NoReviewer()))
+            rows.append((f"fusion: {system.name}", events.n_events / seconds, "events/s"))
+
+    gate = GateParams.from_config(cfg.sensor.rfid_gate)
+    rng = np.random.default_rng(0)
+    for size in (5, 20, 80):
+        basket = np.zeros_like(truth.basket)
+        picks = rng.integers(world.catalog.n_skus, size=(truth.n_visits, size))
+        np.add.at(basket, (np.repeat(np.arange(truth.n_visits), size), picks.ravel()), 1)
+        sized = dataclasses.replace(truth, basket=basket)
+        seconds, (_, gate_truth) = timed(
+            lambda s=sized: simulate_gate(world, s, gate, params.walking_speed_mps, component_rng(0, "g")),
+            repeats=1,
+        )
+        rows.append((f"RFID gate, baskets of {size} items", gate_truth.entry_kind.size / seconds, "tags/s"))
+
+    seconds, record = timed(lambda: run_comparison(cfg), repeats=1)
+    rows.append(("default store-day, all systems, end to end", seconds, "s"))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'stage'.ljust(width)}  {'throughput':>14}  unit")
+    for name, value, unit in rows:
+        print(f"{name.ljust(width)}  {value:14,.1f}  {unit}")
+    print(f"peak resident memory: {peak_mib:,.0f} MiB")
+    print(
+        f"({record['scenario']['n_visits']} visits, {record['scenario']['n_detected_events']} shelf events; "
+        f"python {sys.version.split()[0]})"
+    )
+
+
+if __name__ == "__main__":
+    main()
