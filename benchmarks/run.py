@@ -73,7 +73,7 @@ def main() -> None:
         events,
         {"loadcell": readings},
         presence,
-        EntryScans(truth.visit_shopper),
+        EntryScans(truth.visit_shopper, truth.visit_exit_s),
         PurchaseRecords(population.past_counts),
     )
 

@@ -90,7 +90,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         events=events,
         signals=signals,
         presence=presence,
-        entry=EntryScans(visit_shopper=truth.visit_shopper),
+        entry=EntryScans(visit_shopper=truth.visit_shopper, visit_exit_s=truth.visit_exit_s),
         records=PurchaseRecords(counts=population.past_counts),
     )
     reviewer = HumanReviewer(

@@ -62,9 +62,10 @@ class Presence:
 
 @dataclass(frozen=True)
 class EntryScans:
-    """QR scans at the door: the shopper id of each visit (V)."""
+    """QR scans at the door: the shopper id of each visit (V), and when the visit left the store."""
 
     visit_shopper: np.ndarray
+    visit_exit_s: np.ndarray
 
 
 @dataclass(frozen=True)

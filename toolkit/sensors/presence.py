@@ -39,15 +39,37 @@ def observe_presence(
     params: PresenceParams,
     rng: np.random.Generator,
 ) -> Presence:
-    """Candidates (E, C) for each detected event, padded with visit -1 and position NaN."""
-    n_events = events.n_events
-    when = truth.inter_time_s[event_interaction]
-    actor = truth.inter_visit[event_interaction]
+    """Candidates (E, C) for each detected shelf event, padded with visit -1 and position NaN."""
+    return presence_at(
+        world,
+        truth,
+        events.shelf,
+        events.plate,
+        truth.inter_time_s[event_interaction],
+        truth.inter_visit[event_interaction],
+        params,
+        rng,
+    )
+
+
+def presence_at(
+    world: World,
+    truth: GroundTruth,
+    shelf: np.ndarray,
+    plate: np.ndarray,
+    when: np.ndarray,
+    actor: np.ndarray,
+    params: PresenceParams,
+    rng: np.random.Generator,
+) -> Presence:
+    """Who the cameras see at `shelf` at time `when` (E,), where the visit `actor` (-1: nobody)
+    reaches into `plate`; everyone else stands where they stopped."""
+    n_events = when.shape[0]
     key = truth.stop_shelf * _SHELF_STRIDE_S + truth.stop_start_s
     order = np.argsort(key, kind="stable")
     key = key[order]
     longest = float((truth.stop_end_s - truth.stop_start_s).max(initial=0.0))
-    query = events.shelf * _SHELF_STRIDE_S + when
+    query = shelf * _SHELF_STRIDE_S + when
     hi = np.searchsorted(key, query, side="right")
     lo = np.searchsorted(key, query - longest, side="left")
     width = int((hi - lo).max(initial=0))
@@ -58,7 +80,7 @@ def observe_presence(
     stop = order[np.minimum(idx, order.size - 1)]
     inside &= truth.stop_end_s[stop] >= when[:, None]
     visit = np.where(inside, truth.stop_visit[stop], -1)
-    plate_pos = world.planogram.plate_offset_m[events.plate]
+    plate_pos = world.planogram.plate_offset_m[plate]
     position = np.where(visit == actor[:, None], plate_pos[:, None], truth.stop_stand_m[stop])
     position = position + params.position_noise_m * rng.standard_normal(position.shape)
     position = np.where(inside, position, np.nan)

@@ -18,30 +18,11 @@ import numpy as np
 from toolkit.config import ConfigError, number, probability
 from toolkit.sensors.observations import TagReads
 from toolkit.sensors.rfid import InventoryResult, LinkBudget, LinkProfile, run_inventory
+from toolkit.sensors.tagging import TaggingParams, tag_units
 from toolkit.shoppers import GroundTruth
 from toolkit.world import World
 
 OWN, DISPLAY, NEIGHBOUR = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class TaggingParams:
-    """Tagging compliance (Auburn RFID Lab audit 2015: 3.5 % of items with tagging problems)."""
-
-    p_untagged: float
-    p_double_tagged: float
-    p_misencoded: float
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], path: str) -> TaggingParams:
-        params = cls(
-            p_untagged=probability(cfg, "p_untagged", path),
-            p_double_tagged=probability(cfg, "p_double_tagged", path),
-            p_misencoded=probability(cfg, "p_misencoded", path),
-        )
-        if params.p_untagged + params.p_double_tagged > 1.0:
-            raise ConfigError(f"{path}: p_untagged + p_double_tagged must not exceed 1")
-        return params
 
 
 @dataclass(frozen=True)
@@ -132,13 +113,7 @@ def simulate_gate(
     n_units = unit_visit.size
 
     # tagging compliance: untagged, double-tagged, mis-encoded
-    u = rng.random(n_units)
-    unit_tags = np.where(u < params.tagging.p_untagged, 0, 1)
-    unit_tags = np.where(u > 1.0 - params.tagging.p_double_tagged, 2, unit_tags)
-    tag_unit = np.repeat(np.arange(n_units), unit_tags)
-    wrong = rng.random(tag_unit.size) < params.tagging.p_misencoded
-    other = (unit_sku[tag_unit] + rng.integers(1, max(cat.n_skus, 2), tag_unit.size)) % cat.n_skus
-    tag_sku = np.where(wrong & (cat.n_skus > 1), other, unit_sku[tag_unit])
+    unit_tags, tag_unit, tag_sku = tag_units(unit_sku, params.tagging, cat.n_skus, rng)
     tag_visit = unit_visit[tag_unit]
     n_tags = tag_unit.size
     basket_tags = np.bincount(tag_visit, minlength=n_visits)
