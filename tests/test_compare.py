@@ -50,7 +50,7 @@ def test_run_prints_the_table_and_writes_the_documented_schema(tmp_path):
     record = json.loads((tmp_path / "s" / "metrics.json").read_text())
     assert record["schema"] == 1 and record["seed"] == 0
     assert record["overrides"] == list(TINY)
-    assert set(record["systems"]) == {"weight_only", "weight_history", "rfid_gate"}
+    assert set(record["systems"]) == {"weight_only", "weight_history", "rfid_gate", "rfid_shelf"}
     assert "rfid_gate: unit read rate" in result.stdout and "liquid" in result.stdout
     assert record["systems"]["rfid_gate"]["event_accuracy"] is None  # no shelf events: not applicable
     for metrics in (record["systems"][name] for name in ("weight_only", "weight_history")):

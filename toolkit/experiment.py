@@ -18,13 +18,14 @@ import numpy as np
 from toolkit.config import ConfigError, number, probability
 from toolkit.hypotheses import build_hypothesis_space
 from toolkit.metrics.evaluate import basket_metrics, system_metrics
-from toolkit.metrics.rfid import gate_metrics
+from toolkit.metrics.rfid import gate_metrics, shelf_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
 from toolkit.sensors.loadcell import LoadcellParams, measure_events
 from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
 from toolkit.sensors.presence import PresenceParams, observe_presence
 from toolkit.sensors.rfid_gate import GateParams, simulate_gate
+from toolkit.sensors.rfid_shelf import ShelfReaderParams, simulate_shelf_readers
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, ShopperParams, make_population, simulate_day
 from toolkit.systems import BasketOutput, build_systems
 from toolkit.world import make_world
@@ -55,8 +56,11 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         * number(costs, "reviewer_wage_per_hour", "costs", low=0.0)
     )
     gate_params = GateParams.from_config(sensors["rfid_gate"]) if "rfid_gate" in sensors else None
+    shelf_params = ShelfReaderParams.from_config(sensors["rfid_shelf"]) if "rfid_shelf" in sensors else None
     systems = build_systems(_section(cfg, "system"), _section(cfg, "recognizer"))
-    available = {"loadcell"} | ({"rfid_gate"} if gate_params else set())
+    available = (
+        {"loadcell"} | ({"rfid_gate"} if gate_params else set()) | ({"rfid_shelf"} if shelf_params else set())
+    )
     for system in systems:
         missing = system.signals - available
         if missing:
@@ -86,6 +90,11 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
             shopper_params.walking_speed_mps,
             component_rng(seed, "sensor", "rfid_gate"),
         )
+    shelf = None
+    if shelf_params is not None:
+        signals["rfid_shelf"], shelf = simulate_shelf_readers(
+            world, truth, shelf_params, presence_params, component_rng(seed, "sensor", "rfid_shelf")
+        )
     observations = Observations(
         events=events,
         signals=signals,
@@ -111,6 +120,8 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
             results[system.name] = system_metrics(output, truth, source, world, review_cost)
         if gate is not None and "rfid_gate" in system.signals:
             results[system.name].update(gate_metrics(gate, world.catalog, truth.n_visits))
+        if shelf is not None and "rfid_shelf" in system.signals:
+            results[system.name].update(shelf_metrics(shelf))
 
     crowded = (presence.candidate_visit >= 0).sum(axis=1) > 1
     return {

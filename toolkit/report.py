@@ -49,6 +49,12 @@ def format_summary(record: Mapping[str, Any]) -> str:
     lines += [
         _rfid_line(name, metrics) for name, metrics in systems.items() if "rfid_unit_read_rate" in metrics
     ]
+    lines += [
+        f"{name}: departures seen for {metrics['rfid_shelf_departure_recall']:.1%} of units bought; "
+        f"{metrics['rfid_shelf_phantoms_per_shelf_hour']:.2f} phantom departures per shelf-hour"
+        for name, metrics in systems.items()
+        if metrics.get("rfid_shelf_departure_recall") is not None
+    ]
     return "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ from toolkit.fusion import (
 )
 from toolkit.hypotheses import HypothesisSpace, canonical_lines
 from toolkit.recognizers.base import EventBatch, Recognizer
-from toolkit.recognizers.rfid import RfidGateDecoder
+from toolkit.recognizers.rfid import RfidGateDecoder, RfidShelfDecoder
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import Observations
 from toolkit.world import World
@@ -210,7 +210,39 @@ class RfidGateSystem:
         return BasketOutput(self.decoder.receipts(obs.signals["rfid_gate"], n_visits, world.catalog.n_skus))
 
 
-SYSTEM_KINDS = ("fusion", "rfid_gate")
+class RfidShelfSystem:
+    """Smart RFID shelves: tags leaving and returning to plates; shoppers placed by the cameras."""
+
+    def __init__(self, name: str, decoder: RfidShelfDecoder) -> None:
+        self.name = name
+        self.decoder = decoder
+
+    @property
+    def signals(self) -> frozenset[str]:
+        return self.decoder.signals
+
+    def prepare(self, world: World, seed: int) -> None:
+        """Nothing to learn: the decoder is rule-based."""
+
+    def run(
+        self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer
+    ) -> BasketOutput:
+        if "rfid_shelf" not in obs.signals or obs.entry is None:
+            raise ConfigError(f"system.{self.name}: needs the rfid_shelf sensor and entry scans")
+        receipts = self.decoder.receipts(
+            obs.signals["rfid_shelf"],
+            world.planogram.plate_offset_m,
+            obs.entry.visit_exit_s,
+            world.catalog.n_skus,
+        )
+        return BasketOutput(receipts)
+
+
+SYSTEM_KINDS = {
+    "fusion": None,
+    "rfid_gate": (RfidGateSystem, RfidGateDecoder),
+    "rfid_shelf": (RfidShelfSystem, RfidShelfDecoder),
+}
 
 
 def _instantiate(node: Any, path: str) -> Any:
@@ -228,21 +260,22 @@ def _instantiate(node: Any, path: str) -> Any:
 
 def build_systems(
     systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, Any]
-) -> list[CheckoutSystem | RfidGateSystem]:
+) -> list[CheckoutSystem | RfidGateSystem | RfidShelfSystem]:
     """Instantiate every configured system; each gets its own recognizer instances."""
     if not systems_cfg:
         raise ConfigError("system: no system selected; choose at least one, e.g. system=[weight_only]")
-    systems: list[CheckoutSystem | RfidGateSystem] = []
+    systems: list[CheckoutSystem | RfidGateSystem | RfidShelfSystem] = []
     for name, node in systems_cfg.items():
         path = f"system.{name}"
         kind = choice(str(node.get("kind", "fusion")), SYSTEM_KINDS, f"{path}.kind")
-        if kind == "rfid_gate":
+        if kind != "fusion":
+            system_cls, decoder_cls = SYSTEM_KINDS[kind]
             decoder = _instantiate(node.get("decoder"), f"{path}.decoder")
-            if not isinstance(decoder, RfidGateDecoder):
+            if not isinstance(decoder, decoder_cls):
                 raise ConfigError(
-                    f"{path}.decoder: expected an RfidGateDecoder, got {type(decoder).__name__}"
+                    f"{path}.decoder: expected {decoder_cls.__name__}, got {type(decoder).__name__}"
                 )
-            systems.append(RfidGateSystem(name, decoder))
+            systems.append(system_cls(name, decoder))
             continue
         names = list(node.get("recognizers") or [])
         if not names or not all(isinstance(n, str) for n in names):

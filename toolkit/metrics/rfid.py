@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from toolkit.sensors.rfid_gate import DISPLAY, NEIGHBOUR, GateTruth
+from toolkit.sensors.rfid_shelf import ShelfTruth
 from toolkit.world import MATERIALS, Catalog
 
 
@@ -26,3 +27,15 @@ def gate_metrics(gate: GateTruth, catalog: Catalog, n_visits: int) -> dict[str, 
     stray = inv.read & np.isin(gate.entry_kind, (DISPLAY, NEIGHBOUR))
     out["rfid_stray_reads_per_pass"] = float(stray.sum() / max(n_visits, 1))
     return out
+
+
+def shelf_metrics(shelf: ShelfTruth) -> dict[str, float | None]:
+    """Share of bought units (taken, never put back) whose departure the readers declared, and
+    phantom departures (a tag that never moved, missed for a run of cycles) per shelf-hour."""
+    phantoms = float((shelf.departure_visit < 0).sum())
+    shelf_hours = shelf.n_shelves * shelf.open_hours
+    bought = shelf.unit_departed[shelf.unit_bought]
+    return {
+        "rfid_shelf_departure_recall": float(bought.mean()) if bought.size else None,
+        "rfid_shelf_phantoms_per_shelf_hour": phantoms / shelf_hours if shelf_hours > 0 else None,
+    }

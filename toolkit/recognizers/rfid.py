@@ -1,4 +1,6 @@
-"""RFID gate decoding: from the tags read during each pass to a receipt.
+"""RFID decoding: from tag reads to receipts, at the exit gate or on smart shelves.
+
+Gate:
 
 Basket-level evidence: the receipt is the set of distinct EPCs read in a visit's pass, counted
 per SKU, after two reconciliations every deployed gate makes:
@@ -14,7 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolkit.sensors.observations import TagReads
+from toolkit.fusion import attribute
+from toolkit.sensors.observations import ShelfReaderSignal, TagReads
+
+DEPART, REAPPEAR = 0, 1  # ShelfTagEvents.kind
+_TIME_STRIDE_S = 2.0e5  # longer than a day: (epc, time) packs into one sortable float
 
 
 class RfidGateDecoder:
@@ -42,4 +48,41 @@ class RfidGateDecoder:
         loudest = order[np.r_[True, epc[order][1:] != epc[order][:-1]]]
         carts = np.zeros((n_visits, n_skus), dtype=np.int64)
         np.add.at(carts, (visit[loudest], sku[loudest]), 1)
+        return carts
+
+
+class RfidShelfDecoder:
+    """Smart-shelf decoding: a tag that left a plate goes on the cart of the shopper the cameras
+    place at the plate when it went; it comes off again if the tag is read on any shelf before that
+    shopper leaves the store (put back, possibly on the wrong shelf)."""
+
+    signals = frozenset({"rfid_shelf"})
+
+    def __init__(self, attribution_sigma_m: float = 0.35, exit_grace_s: float = 0.0) -> None:
+        if attribution_sigma_m <= 0:
+            raise ValueError(f"attribution_sigma_m must be > 0, got {attribution_sigma_m}")
+        self.attribution_sigma_m = float(attribution_sigma_m)
+        self.exit_grace_s = float(exit_grace_s)
+
+    def receipts(
+        self, signal: ShelfReaderSignal, plate_pos_m: np.ndarray, exit_s: np.ndarray, n_skus: int
+    ) -> np.ndarray:
+        events = signal.events
+        visit, _ = attribute(signal.presence, plate_pos_m[events.plate], self.attribution_sigma_m)
+        depart = np.flatnonzero((events.kind == DEPART) & (visit >= 0))
+        back = np.flatnonzero(events.kind == REAPPEAR)
+        # the first reappearance of each departed tag after its departure: search (epc, time) keys
+        day = _TIME_STRIDE_S
+        back_key = np.sort(events.epc[back] * day + events.time_s[back])
+        nxt = np.searchsorted(back_key, events.epc[depart] * day + events.time_s[depart], side="right")
+        found = nxt < back_key.size
+        nxt_key = (
+            back_key[np.minimum(nxt, max(back_key.size - 1, 0))] if back_key.size else np.zeros(depart.size)
+        )
+        same_tag = found & (np.floor(nxt_key / day) == events.epc[depart])
+        first_after = np.where(same_tag, nxt_key - events.epc[depart] * day, np.inf)
+        returned = first_after <= exit_s[visit[depart]] + self.exit_grace_s
+        kept = depart[~returned]
+        carts = np.zeros((exit_s.shape[0], n_skus), dtype=np.int64)
+        np.add.at(carts, (visit[kept], events.sku[kept]), 1)
         return carts

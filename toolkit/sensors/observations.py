@@ -52,12 +52,35 @@ class TagReads:
 
 
 @dataclass(frozen=True)
+class ShelfTagEvents:
+    """What smart-shelf readers report (K): a tag declared gone from a plate (kind 0, after a run
+    of missed inventory cycles) or a tag read on a plate again (kind 1), with the SKU it encodes.
+    time_s is when the reader says so; last_read_s when the tag was last read where it was."""
+
+    kind: np.ndarray
+    epc: np.ndarray
+    sku: np.ndarray
+    plate: np.ndarray
+    shelf: np.ndarray
+    time_s: np.ndarray
+    last_read_s: np.ndarray
+
+
+@dataclass(frozen=True)
 class Presence:
     """Shoppers seen standing at the event's shelf (E, C): visit id (-1 pad) and position along the
     shelf (m, NaN pad) as the ceiling cameras estimate it."""
 
     candidate_visit: np.ndarray
     candidate_pos_m: np.ndarray
+
+
+@dataclass(frozen=True)
+class ShelfReaderSignal:
+    """Smart-shelf tag events with the cameras' view of who stood at the shelf for each of them."""
+
+    events: ShelfTagEvents
+    presence: Presence
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,220 @@
+"""Smart RFID shelves: an antenna under each plate inventories its tags every cycle.
+
+A tag is read in a cycle with probability p = Φ(margin / σ_fade), its link margin set by the shelf
+antenna's distance, the packaging, the tag's orientation and the crowd of tags stacked on the
+plate (rfid.py). The readers report:
+
+* departures: a tag seen on the plate within the presence window, then not read for a run of
+  cycles long enough that a tag that never moved would miss it with probability α per cycle
+  (the middleware knows each tag's read rate from its history; at least absence_s);
+* reappearances: a tag read on a plate again (put back, or onto another shelf: misplaced).
+
+Two things no reader avoids: a tag rarely read on its plate (metal, foil, dense stacks) is never
+known to be there, so its departure goes unseen; and a run of missed cycles of a tag that never
+moved can still look like a departure (a phantom, at rate α per cycle), followed by a
+reappearance once it is read again.
+What the shelves cannot see is who took the tag: attribution borrows the ceiling cameras.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import ndtr
+
+from toolkit.config import ConfigError, number
+from toolkit.sensors.observations import ShelfReaderSignal, ShelfTagEvents
+from toolkit.sensors.presence import PresenceParams, presence_at
+from toolkit.sensors.rfid import LinkBudget
+from toolkit.sensors.tagging import TaggingParams, tag_units
+from toolkit.shoppers import PUTBACK, TAKE, GroundTruth
+from toolkit.world import World
+
+DEPART, REAPPEAR = 0, 1
+_NEVER = 1.0e9  # a time after any store-day
+
+
+@dataclass(frozen=True)
+class ShelfReaderParams:
+    budget: LinkBudget
+    tagging: TaggingParams
+    antenna_distance_m: float
+    cycle_s: float
+    absence_s: float
+    false_alarm_per_cycle: float
+    presence_window_s: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> ShelfReaderParams:
+        p = "sensor.rfid_shelf"
+        for section in ("link_budget", "tagging"):
+            if section not in cfg:
+                raise ConfigError(f"{p}.{section}: missing")
+        params = cls(
+            budget=LinkBudget.from_config(cfg["link_budget"], f"{p}.link_budget"),
+            tagging=TaggingParams.from_config(cfg["tagging"], f"{p}.tagging"),
+            antenna_distance_m=number(cfg, "antenna_distance_m", p, low=0.0, low_open=True),
+            cycle_s=number(cfg, "cycle_s", p, low=0.0, low_open=True),
+            absence_s=number(cfg, "absence_s", p, low=0.0, low_open=True),
+            false_alarm_per_cycle=number(cfg, "false_alarm_per_cycle", p, low=0.0, high=1.0, low_open=True),
+            presence_window_s=number(cfg, "presence_window_s", p, low=0.0, low_open=True),
+        )
+        if params.absence_s < params.cycle_s:
+            raise ConfigError(f"{p}.absence_s: must be at least one cycle ({params.cycle_s} s)")
+        return params
+
+
+@dataclass(frozen=True)
+class ShelfTruth:
+    """Truth side, for metrics: for each unit taken from a shelf, whether a departure of one of its
+    tags was declared and whether it left the store (never put back); for each declared departure,
+    the visit that really caused it (-1: phantom)."""
+
+    unit_departed: np.ndarray
+    unit_bought: np.ndarray
+    unit_visit: np.ndarray
+    departure_visit: np.ndarray
+    open_hours: float
+    n_shelves: int
+
+
+def _read_probability(
+    params: ShelfReaderParams, material: np.ndarray, nearby: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Per-cycle read probability of `n` tags lying on plates, each at a random orientation."""
+    margin = params.budget.margin_db(
+        np.full(n, params.antenna_distance_m), material, rng.uniform(-1.0, 1.0, n), np.zeros(n, bool), nearby
+    )
+    sigma = max(params.budget.fading_sigma_db, 1e-9)
+    return ndtr(margin / sigma)
+
+
+def _cycles_until_read(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Inventory cycles until a tag of per-cycle read probability p is read (inf if never)."""
+    safe = np.clip(p, 1e-12, 1.0)
+    return np.where(p > 1e-12, rng.geometric(safe), np.inf)
+
+
+def _absence_cycles(params: ShelfReaderParams, p: np.ndarray) -> np.ndarray:
+    """Missed cycles before a tag of read probability p is declared gone: (1 − p)^n ≤ α, n ≥ absence."""
+    floor = params.absence_s / params.cycle_s
+    with np.errstate(divide="ignore"):
+        needed = np.log(params.false_alarm_per_cycle) / np.log1p(-np.clip(p, 0.0, 1.0 - 1e-12))
+    return np.maximum(np.ceil(needed), floor)
+
+
+def _expand_lines(truth: GroundTruth, kind: int) -> tuple[np.ndarray, ...]:
+    """Units moved by interactions of one kind: visit, sku, time, plate, rank within (visit, sku)."""
+    rows = np.flatnonzero(truth.inter_kind == kind)
+    lines = truth.inter_sku[rows] >= 0
+    row, line = np.nonzero(lines)
+    units = np.abs(truth.inter_count[rows][row, line])
+    inter = np.repeat(rows[row], units)
+    sku = np.repeat(truth.inter_sku[rows][row, line], units)
+    visit, when, plate = truth.inter_visit[inter], truth.inter_time_s[inter], truth.inter_plate[inter]
+    order = np.lexsort((when, sku, visit))
+    visit, sku, when, plate = visit[order], sku[order], when[order], plate[order]
+    group = (
+        np.r_[True, (visit[1:] != visit[:-1]) | (sku[1:] != sku[:-1])] if visit.size else np.zeros(0, bool)
+    )
+    start = np.flatnonzero(group)
+    rank = np.arange(visit.size) - np.repeat(start, np.diff(np.r_[start, visit.size]))
+    return visit, sku, when, plate, rank
+
+
+def simulate_shelf_readers(
+    world: World,
+    truth: GroundTruth,
+    params: ShelfReaderParams,
+    presence: PresenceParams,
+    rng: np.random.Generator,
+) -> tuple[ShelfReaderSignal, ShelfTruth]:
+    cat, plano = world.catalog, world.planogram
+    plate_stock = np.bincount(plano.slot_plate, weights=plano.slot_stock, minlength=plano.n_plates)
+    window_cycles = params.presence_window_s / params.cycle_s
+
+    # units taken, and the put-back that returns each of them (matched in order within visit and SKU)
+    t_visit, t_sku, t_time, t_plate, t_rank = _expand_lines(truth, TAKE)
+    b_visit, b_sku, b_time, b_plate, b_rank = _expand_lines(truth, PUTBACK)
+    stride = float(max(t_rank.max(initial=0), b_rank.max(initial=0)) + 1)
+    taken_key = (t_visit * cat.n_skus + t_sku) * stride + t_rank
+    back_key = (b_visit * cat.n_skus + b_sku) * stride + b_rank
+    returned_unit = np.searchsorted(taken_key, back_key)  # taken_key is sorted like _expand_lines
+    back_time = np.full(t_visit.size, np.inf)
+    back_plate = t_plate.copy()
+    back_time[returned_unit] = b_time
+    back_plate[returned_unit] = b_plate
+
+    _, tag_unit, tag_sku = tag_units(t_sku, params.tagging, cat.n_skus, rng)
+    material = cat.material[t_sku[tag_unit]]
+    p_home = _read_probability(params, material, plate_stock[t_plate[tag_unit]], tag_unit.size, rng)
+    p_back = _read_probability(params, material, plate_stock[back_plate[tag_unit]], tag_unit.size, rng)
+    known = rng.random(tag_unit.size) < 1.0 - (1.0 - p_home) ** window_cycles
+    reappear = back_time[tag_unit] + params.cycle_s * _cycles_until_read(p_back, rng)
+    declared = t_time[tag_unit] + params.cycle_s * _absence_cycles(params, p_home)
+    quick_return = reappear < declared  # back and read before anyone noticed it was gone
+    departs = known & ~quick_return
+    comes_back = np.isfinite(reappear) & ~quick_return
+
+    # phantoms: a shelved tag missing a run of cycles, then read again
+    stocked = np.flatnonzero(plano.slot_stock > 0)
+    s_slot = np.repeat(stocked, plano.slot_stock[stocked])
+    s_sku = plano.slot_sku[s_slot]
+    _, s_tag_unit, s_tag_sku = tag_units(s_sku, params.tagging, cat.n_skus, rng)
+    s_plate = plano.slot_plate[s_slot[s_tag_unit]]
+    p_shelf = _read_probability(
+        params, cat.material[s_sku[s_tag_unit]], plate_stock[s_plate], s_plate.size, rng
+    )
+    open_s = float(truth.visit_exit_s.max(initial=0.0) - truth.visit_arrival_s.min(initial=0.0))
+    s_absence = _absence_cycles(params, p_shelf)
+    rate = p_shelf * (1.0 - p_shelf) ** s_absence / params.cycle_s
+    n_phantom = rng.poisson(rate * open_s)
+    ph_tag = np.repeat(np.arange(s_plate.size), n_phantom)
+    ph_last_read = truth.visit_arrival_s.min(initial=0.0) + rng.uniform(0.0, open_s, ph_tag.size)
+    ph_declared = ph_last_read + params.cycle_s * s_absence[ph_tag]
+    ph_back = ph_declared + params.cycle_s * _cycles_until_read(p_shelf[ph_tag], rng)
+
+    n_taken_tags = tag_unit.size
+    dep = np.flatnonzero(departs)
+    back = np.flatnonzero(comes_back)
+    kind = np.r_[
+        np.full(dep.size, DEPART),
+        np.full(back.size, REAPPEAR),
+        np.full(ph_tag.size, DEPART),
+        np.full(ph_tag.size, REAPPEAR),
+    ]
+    epc = np.r_[dep, back, n_taken_tags + ph_tag, n_taken_tags + ph_tag]
+    sku = np.r_[tag_sku[dep], tag_sku[back], s_tag_sku[ph_tag], s_tag_sku[ph_tag]]
+    plate = np.r_[t_plate[tag_unit[dep]], back_plate[tag_unit[back]], s_plate[ph_tag], s_plate[ph_tag]]
+    time = np.r_[declared[dep], reappear[back], ph_declared, ph_back]
+    last_read = np.r_[t_time[tag_unit[dep]], reappear[back], ph_last_read, ph_back]
+    actor = np.r_[t_visit[tag_unit[dep]], t_visit[tag_unit[back]], np.full(2 * ph_tag.size, -1)]
+    # reads after the store closes are not part of the day
+    closing = float(truth.visit_exit_s.max(initial=0.0)) + params.absence_s
+    order = np.flatnonzero(time <= closing)
+    order = order[np.argsort(time[order], kind="stable")]
+    kind, epc, sku, plate, time, actor, last_read = (
+        a[order] for a in (kind, epc, sku, plate, time, actor, last_read)
+    )
+
+    departures = kind == DEPART
+    shelf = plano.plate_shelf[plate]
+    cameras = presence_at(
+        world, truth, shelf, plate, last_read, np.where(departures, actor, -1), presence, rng
+    )
+    events = ShelfTagEvents(
+        kind=kind, epc=epc, sku=sku, plate=plate, shelf=shelf, time_s=time, last_read_s=last_read
+    )
+    unit_departed = np.bincount(tag_unit[dep], minlength=t_visit.size) > 0
+    shelf_truth = ShelfTruth(
+        unit_departed=unit_departed,
+        unit_bought=~np.isfinite(back_time),
+        unit_visit=t_visit,
+        departure_visit=actor[departures],
+        open_hours=open_s / 3600.0,
+        n_shelves=world.layout.n_shelves,
+    )
+    return ShelfReaderSignal(events=events, presence=cameras), shelf_truth
