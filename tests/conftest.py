@@ -10,6 +10,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from toolkit.seeding import component_rng
+from toolkit.shoppers import GroundTruth, ShopperParams, make_population, simulate_day
+from toolkit.world import World, make_world
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = ROOT / "configs"
 PLUGINS = Path(__file__).resolve().parent / "plugins"
@@ -34,3 +38,14 @@ def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
 @pytest.fixture
 def tiny_config() -> DictConfig:
     return compose_config(TINY)
+
+
+def small_day(overrides: Sequence[str] = (), seed: int = 0) -> tuple[DictConfig, World, GroundTruth]:
+    """Config, world and ground truth of a small store-day (24 SKUs, 4 shelves, 300 visits)."""
+    cfg = compose_config(
+        ["catalog.n_skus=24", "store.n_shelves=4", "shoppers.visits_per_day=300", *overrides]
+    )
+    world = make_world(cfg.catalog, cfg.store, seed)
+    params = ShopperParams.from_config(cfg.shoppers)
+    population = make_population(params, world.catalog.n_skus, component_rng(seed, "population"))
+    return cfg, world, simulate_day(world, params, population, seed)

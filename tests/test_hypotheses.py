@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import compose_config
+from conftest import compose_config, small_day
 
 from toolkit.hypotheses import KIND_MISPLACED, build_hypothesis_space, canonical_lines
-from toolkit.seeding import component_rng
-from toolkit.shoppers import EMPTY_REACH, ShopperParams, make_population, simulate_day
+from toolkit.shoppers import EMPTY_REACH
 from toolkit.world import make_world
 
 
@@ -20,11 +19,8 @@ def test_canonical_lines_sort_merge_and_drop_empty_lines():
 
 
 def test_nearly_every_true_interaction_is_a_hypothesis_of_its_plate():
-    cfg = compose_config(["catalog.n_skus=24", "store.n_shelves=4", "shoppers.visits_per_day=300"])
-    world = make_world(cfg.catalog, cfg.store, 0)
+    cfg, world, truth = small_day()
     space = build_hypothesis_space(world, cfg.hypotheses)
-    params = ShopperParams.from_config(cfg.shoppers)
-    truth = simulate_day(world, params, make_population(params, 24, component_rng(0, "p")), 0)
     moves = truth.inter_kind != EMPTY_REACH
     hyps = space.for_plates(truth.inter_plate[moves])
     match = (hyps.sku == truth.inter_sku[moves][:, None]) & (hyps.count == truth.inter_count[moves][:, None])

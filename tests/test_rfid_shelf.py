@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import compose_config
+from conftest import small_day
 
 from toolkit.recognizers.rfid import RfidShelfDecoder
 from toolkit.seeding import component_rng
@@ -17,17 +17,12 @@ from toolkit.sensors.rfid_shelf import (
     _absence_cycles,
     simulate_shelf_readers,
 )
-from toolkit.shoppers import ShopperParams, make_population, simulate_day
-from toolkit.world import MATERIALS, make_world
+from toolkit.world import MATERIALS
 
 
 @pytest.fixture(scope="module")
 def setup():
-    cfg = compose_config(["catalog.n_skus=24", "store.n_shelves=4", "shoppers.visits_per_day=300"])
-    world = make_world(cfg.catalog, cfg.store, 0)
-    params = ShopperParams.from_config(cfg.shoppers)
-    truth = simulate_day(world, params, make_population(params, 24, component_rng(0, "p")), 0)
-    return cfg, world, truth
+    return small_day()
 
 
 def readers(cfg, world, truth, **override):

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import compose_config
+from conftest import small_day
 
 from toolkit.seeding import component_rng
 from toolkit.sensors.loadcell import LoadcellParams, measure_events
 from toolkit.sensors.presence import PresenceParams, observe_presence
-from toolkit.shoppers import EMPTY_REACH, ShopperParams, make_population, simulate_day
-from toolkit.world import make_world
+from toolkit.shoppers import EMPTY_REACH
 
 
 @pytest.fixture(scope="module")
 def day():
-    cfg = compose_config(["catalog.n_skus=24", "store.n_shelves=4", "shoppers.visits_per_day=300"])
-    world = make_world(cfg.catalog, cfg.store, 0)
-    params = ShopperParams.from_config(cfg.shoppers)
-    truth = simulate_day(world, params, make_population(params, 24, component_rng(0, "p")), 0)
-    return cfg, world, truth
+    return small_day()
 
 
 def test_measurement_variance_follows_the_window_average(day):

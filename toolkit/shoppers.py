@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.carts import build_receipts
 from toolkit.config import ConfigError, number, probability
 from toolkit.hypotheses import canonical_lines
 from toolkit.seeding import component_rng
@@ -377,10 +378,7 @@ def simulate_day(world: World, params: ShopperParams, population: Population, se
     inter_misplaced = np.r_[np.zeros(n_total, bool), misplaced[back]]
     order = np.argsort(inter_time, kind="stable")
 
-    basket = np.zeros((n_visits, world.catalog.n_skus), dtype=np.int64)
-    has_line = inter_sku >= 0
-    rows = np.broadcast_to(inter_visit[:, None], inter_sku.shape)
-    np.add.at(basket, (rows[has_line], inter_sku[has_line]), inter_count[has_line])
+    basket = build_receipts(inter_sku, inter_count, inter_visit, n_visits, world.catalog.n_skus)
     return GroundTruth(
         visit_shopper=visit_shopper,
         visit_arrival_s=arrival,

@@ -185,10 +185,11 @@ class BasketOutput:
     receipts: np.ndarray
 
 
-class RfidGateSystem:
-    """Item-level RFID read at the exit gate: the receipt is the set of tags read in the pass."""
+class DecoderSystem:
+    """A rule-based design that decodes receipts straight from its sensor (an RFID gate or smart
+    shelves): no shelf-event hypotheses, no fusion, no review."""
 
-    def __init__(self, name: str, decoder: RfidGateDecoder) -> None:
+    def __init__(self, name: str, decoder: RfidGateDecoder | RfidShelfDecoder) -> None:
         self.name = name
         self.decoder = decoder
 
@@ -202,46 +203,16 @@ class RfidGateSystem:
     def run(
         self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer
     ) -> BasketOutput:
-        if "rfid_gate" not in obs.signals:
-            raise ConfigError(
-                f"system.{self.name}: needs the rfid_gate sensor; add it with sensor=[...,rfid_gate]"
-            )
-        n_visits = obs.entry.visit_shopper.shape[0] if obs.entry is not None else 0
-        return BasketOutput(self.decoder.receipts(obs.signals["rfid_gate"], n_visits, world.catalog.n_skus))
+        missing = self.signals - set(obs.signals)
+        if missing or obs.entry is None:
+            raise ConfigError(f"system.{self.name}: needs sensors {sorted(self.signals)} and entry scans")
+        return BasketOutput(self.decoder.decode(world, obs))
 
 
-class RfidShelfSystem:
-    """Smart RFID shelves: tags leaving and returning to plates; shoppers placed by the cameras."""
-
-    def __init__(self, name: str, decoder: RfidShelfDecoder) -> None:
-        self.name = name
-        self.decoder = decoder
-
-    @property
-    def signals(self) -> frozenset[str]:
-        return self.decoder.signals
-
-    def prepare(self, world: World, seed: int) -> None:
-        """Nothing to learn: the decoder is rule-based."""
-
-    def run(
-        self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer
-    ) -> BasketOutput:
-        if "rfid_shelf" not in obs.signals or obs.entry is None:
-            raise ConfigError(f"system.{self.name}: needs the rfid_shelf sensor and entry scans")
-        receipts = self.decoder.receipts(
-            obs.signals["rfid_shelf"],
-            world.planogram.plate_offset_m,
-            obs.entry.visit_exit_s,
-            world.catalog.n_skus,
-        )
-        return BasketOutput(receipts)
-
-
-SYSTEM_KINDS = {
+SYSTEM_KINDS: dict[str, type | None] = {
     "fusion": None,
-    "rfid_gate": (RfidGateSystem, RfidGateDecoder),
-    "rfid_shelf": (RfidShelfSystem, RfidShelfDecoder),
+    "rfid_gate": RfidGateDecoder,
+    "rfid_shelf": RfidShelfDecoder,
 }
 
 
@@ -260,22 +231,22 @@ def _instantiate(node: Any, path: str) -> Any:
 
 def build_systems(
     systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, Any]
-) -> list[CheckoutSystem | RfidGateSystem | RfidShelfSystem]:
+) -> list[CheckoutSystem | DecoderSystem]:
     """Instantiate every configured system; each gets its own recognizer instances."""
     if not systems_cfg:
         raise ConfigError("system: no system selected; choose at least one, e.g. system=[weight_only]")
-    systems: list[CheckoutSystem | RfidGateSystem | RfidShelfSystem] = []
+    systems: list[CheckoutSystem | DecoderSystem] = []
     for name, node in systems_cfg.items():
         path = f"system.{name}"
         kind = choice(str(node.get("kind", "fusion")), SYSTEM_KINDS, f"{path}.kind")
-        if kind != "fusion":
-            system_cls, decoder_cls = SYSTEM_KINDS[kind]
+        decoder_cls = SYSTEM_KINDS[kind]
+        if decoder_cls is not None:
             decoder = _instantiate(node.get("decoder"), f"{path}.decoder")
             if not isinstance(decoder, decoder_cls):
                 raise ConfigError(
                     f"{path}.decoder: expected {decoder_cls.__name__}, got {type(decoder).__name__}"
                 )
-            systems.append(system_cls(name, decoder))
+            systems.append(DecoderSystem(name, decoder))
             continue
         names = list(node.get("recognizers") or [])
         if not names or not all(isinstance(n, str) for n in names):

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from toolkit.fusion import attribute
-from toolkit.sensors.observations import ShelfReaderSignal, TagReads
+from toolkit.sensors.observations import Observations, ShelfReaderSignal, TagReads
+from toolkit.world import World
 
 DEPART, REAPPEAR = 0, 1  # ShelfTagEvents.kind
 _TIME_STRIDE_S = 2.0e5  # longer than a day: (epc, time) packs into one sortable float
@@ -31,6 +32,10 @@ class RfidGateDecoder:
             raise ValueError(f"static_passes must be >= 2, got {static_passes}")
         self.static_passes = int(static_passes)
         self.min_rssi_db = float(min_rssi_db)
+
+    def decode(self, world: World, obs: Observations) -> np.ndarray:
+        """Receipts (V, n_skus) from the day's gate reads."""
+        return self.receipts(obs.signals["rfid_gate"], obs.entry.visit_shopper.shape[0], world.catalog.n_skus)
 
     def receipts(self, reads: TagReads, n_visits: int, n_skus: int) -> np.ndarray:
         keep = reads.rssi_db >= self.min_rssi_db
@@ -63,6 +68,15 @@ class RfidShelfDecoder:
             raise ValueError(f"attribution_sigma_m must be > 0, got {attribution_sigma_m}")
         self.attribution_sigma_m = float(attribution_sigma_m)
         self.exit_grace_s = float(exit_grace_s)
+
+    def decode(self, world: World, obs: Observations) -> np.ndarray:
+        """Receipts (V, n_skus) from the day's shelf-reader events."""
+        return self.receipts(
+            obs.signals["rfid_shelf"],
+            world.planogram.plate_offset_m,
+            obs.entry.visit_exit_s,
+            world.catalog.n_skus,
+        )
 
     def receipts(
         self, signal: ShelfReaderSignal, plate_pos_m: np.ndarray, exit_s: np.ndarray, n_skus: int
