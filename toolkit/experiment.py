@@ -17,7 +17,8 @@ import numpy as np
 
 from toolkit.config import ConfigError, number, probability
 from toolkit.hypotheses import build_hypothesis_space
-from toolkit.metrics.evaluate import basket_metrics, system_metrics
+from toolkit.metrics.cost import PriceBook, annual_cost, break_even_visits
+from toolkit.metrics.evaluate import basket_metrics, store_facts, system_metrics
 from toolkit.metrics.rfid import gate_metrics, shelf_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
@@ -49,12 +50,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     loadcell = LoadcellParams.from_config(_section(sensors, "loadcell"))
     presence_params = PresenceParams.from_config(_section(sensors, "presence"))
     review_error = probability(_section(cfg, "review"), "error_rate", "review")
-    costs = _section(cfg, "costs")
-    review_cost = (
-        number(costs, "review_seconds_per_event", "costs", low=0.0)
-        / 3600.0
-        * number(costs, "reviewer_wage_per_hour", "costs", low=0.0)
-    )
+    prices = PriceBook.from_config(_section(cfg, "costs"))
     gate_params = GateParams.from_config(sensors["rfid_gate"]) if "rfid_gate" in sensors else None
     shelf_params = ShelfReaderParams.from_config(sensors["rfid_shelf"]) if "rfid_shelf" in sensors else None
     systems = build_systems(_section(cfg, "system"), _section(cfg, "recognizer"))
@@ -116,13 +112,23 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         output = system.run(world, space, observations, reviewer)
         if isinstance(output, BasketOutput):
             results[system.name] = basket_metrics(output, truth, world)
+            reviewed = 0
         else:
-            results[system.name] = system_metrics(output, truth, source, world, review_cost)
+            results[system.name] = system_metrics(output, truth, source, world)
+            reviewed = int(output.reviewed.sum())
+        facts = store_facts(output.receipts, reviewed, truth, world)
+        results[system.name].update(annual_cost(system.sensors, facts, prices))
         if gate is not None and "rfid_gate" in system.signals:
             results[system.name].update(gate_metrics(gate, world.catalog, truth.n_visits))
         if shelf is not None and "rfid_shelf" in system.signals:
             results[system.name].update(shelf_metrics(shelf))
 
+    if "rfid_gate" in results:
+        for name, metrics in results.items():
+            if name != "rfid_gate":
+                metrics["break_even_visits_vs_rfid_gate"] = break_even_visits(
+                    metrics, results["rfid_gate"], prices.days_per_year
+                )
     crowded = (presence.candidate_visit >= 0).sum(axis=1) > 1
     return {
         "schema": SCHEMA_VERSION,

@@ -15,7 +15,9 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("review_rate", "reviewed", "{:.1%}"),
     ("ece", "ECE", "{:.3f}"),
     ("aurc", "AURC", "{:.3f}"),
-    ("review_cost_per_visit", "review $/visit", "{:.3f}"),
+    ("cost_annual", "annual $", "{:,.0f}"),
+    ("cost_per_visit", "$/visit", "{:.3f}"),
+    ("cost_per_correct_receipt", "$/correct receipt", "{:.3f}"),
 )
 
 

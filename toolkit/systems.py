@@ -97,8 +97,14 @@ class CheckoutSystem:
 
     @property
     def signals(self) -> frozenset[str]:
-        """The per-event signals (and so the sensors) this design needs."""
+        """The per-event signals this design's recognizers read."""
         return frozenset().union(*(r.signals for r in self.recognizers.values()))
+
+    @property
+    def sensors(self) -> frozenset[str]:
+        """The physical sensors it needs (and pays for): its signals' sensors and the cameras that
+        attribute events to shoppers."""
+        return self.signals | {"camera"}
 
     def prepare(self, world: World, seed: int) -> None:
         for rname, recognizer in self.recognizers.items():
@@ -196,6 +202,10 @@ class DecoderSystem:
     @property
     def signals(self) -> frozenset[str]:
         return self.decoder.signals
+
+    @property
+    def sensors(self) -> frozenset[str]:
+        return self.decoder.sensors
 
     def prepare(self, world: World, seed: int) -> None:
         """Nothing to learn: the decoder is rule-based."""

@@ -12,6 +12,7 @@ from toolkit.metrics.accuracy import (
     receipt_exact_match,
     revenue_errors,
 )
+from toolkit.metrics.cost import StoreFacts
 from toolkit.shoppers import EMPTY_REACH, GroundTruth
 from toolkit.systems import BasketOutput, SystemOutput
 from toolkit.world import World
@@ -46,7 +47,6 @@ def basket_metrics(output: BasketOutput, truth: GroundTruth, world: World) -> di
     return {
         **receipt_metrics(output.receipts, truth, world),
         **dict.fromkeys(EVENT_METRICS),
-        "review_cost_per_visit": 0.0,
         "n_visits": float(truth.n_visits),
         "n_events": 0.0,
     }
@@ -57,7 +57,6 @@ def system_metrics(
     truth: GroundTruth,
     event_source: np.ndarray,
     world: World,
-    review_cost_per_event: float,
 ) -> dict[str, float]:
     """Every accuracy metric of DESIGN.md for one system; `event_source` links events to interactions."""
     true_sku, true_count = truth.inter_sku[event_source], truth.inter_count[event_source]
@@ -81,9 +80,22 @@ def system_metrics(
         "fallback_rate": share(output.fallback),
         "ece": expected_calibration_error(output.confidence, machine_right),
         "aurc": aurc(output.confidence, machine_right),
-        "review_cost_per_visit": float(output.reviewed.sum())
-        * review_cost_per_event
-        / max(truth.n_visits, 1),
         "n_visits": float(truth.n_visits),
         "n_events": float(n_events),
     }
+
+
+def store_facts(receipts: np.ndarray, reviewed_events: int, truth: GroundTruth, world: World) -> StoreFacts:
+    """One simulated day of a design, in the units the cost model prices."""
+    price = world.catalog.price[None, :]
+    diff = receipts - truth.basket
+    return StoreFacts(
+        floor_area_m2=world.layout.floor_area_m2,
+        n_plates=world.planogram.n_plates,
+        visits_per_day=float(truth.n_visits),
+        items_sold_per_day=float(truth.basket.sum()),
+        reviewed_events_per_day=float(reviewed_events),
+        undercharged_revenue_per_day=float((np.maximum(-diff, 0) * price).sum()),
+        overcharged_receipts_per_day=float((diff > 0).any(axis=1).sum()),
+        correct_receipts_per_day=float(np.all(diff == 0, axis=1).sum()),
+    )

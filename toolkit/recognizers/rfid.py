@@ -26,6 +26,7 @@ _TIME_STRIDE_S = 2.0e5  # longer than a day: (epc, time) packs into one sortable
 
 class RfidGateDecoder:
     signals = frozenset({"rfid_gate"})
+    sensors = frozenset({"rfid_gate"})  # the gate identifies the visit by the QR scan: no cameras
 
     def __init__(self, static_passes: int = 3, min_rssi_db: float = 0.0) -> None:
         if static_passes < 2:
@@ -62,6 +63,7 @@ class RfidShelfDecoder:
     shopper leaves the store (put back, possibly on the wrong shelf)."""
 
     signals = frozenset({"rfid_shelf"})
+    sensors = frozenset({"rfid_shelf", "camera"})  # cameras say who stood at the shelf
 
     def __init__(self, attribution_sigma_m: float = 0.35, exit_grace_s: float = 0.0) -> None:
         if attribution_sigma_m <= 0:

@@ -1,0 +1,109 @@
+"""The cost model on a hand-priced two-item store."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import compose_config
+
+from toolkit.config import ConfigError
+from toolkit.metrics.cost import PriceBook, StoreFacts, annual_cost, break_even_visits
+
+PRICES = {
+    "operating_days_per_year": 100,
+    "operating_hours_per_day": 10,
+    "depreciation_years": 2,
+    "installation_share": 0.5,
+    "maintenance_share_per_year": 0.1,
+    "electricity_per_kwh": 0.2,
+    "camera": {"density_per_m2": 0.5, "unit_price": 100.0, "compute_per_camera": 300.0, "power_w": 50.0},
+    "loadcell": {"plate_price": 20.0, "power_w": 1.0},
+    "rfid": {
+        "tag_price": 0.05,
+        "tagging_labour_per_item": 0.05,
+        "reader_price": 1000.0,
+        "antenna_price": 100.0,
+        "gate_antennas": 2,
+        "shelf_antennas_per_reader": 4,
+        "reader_power_w": 10.0,
+    },
+    "review": {"seconds_per_event": 36.0, "wage_per_hour": 10.0},
+    "receipt_errors": {"overcharge_handling_per_receipt": 2.0},
+}
+
+# two items on two plates in a 20 m² store
+STORE = StoreFacts(
+    floor_area_m2=20.0,
+    n_plates=2,
+    visits_per_day=50.0,
+    items_sold_per_day=80.0,
+    reviewed_events_per_day=10.0,
+    undercharged_revenue_per_day=4.0,
+    overcharged_receipts_per_day=1.0,
+    correct_receipts_per_day=45.0,
+)
+
+
+@pytest.fixture
+def prices():
+    return PriceBook.from_config(PRICES)
+
+
+def test_camera_and_weight_design_by_hand(prices):
+    cost = annual_cost(frozenset({"camera", "loadcell"}), STORE, prices)
+    # 10 cameras × (100 + 300) + 2 plates × 20 = 4040 capex; installed × 1.5 = 6060 over 2 years
+    assert cost["capex"] == pytest.approx(4040.0)
+    assert cost["cost_depreciation"] == pytest.approx(3030.0)
+    assert cost["cost_maintenance"] == pytest.approx(404.0)
+    # (10 × 50 W + 2 × 1 W) × 10 h × 100 d = 502 kWh at 0.2
+    assert cost["cost_power"] == pytest.approx(100.4)
+    # 10 events × 36 s × 10 $/h = 1 $ a day; 4 $ under-charged a day; 1 over-charged receipt × 2 $
+    assert cost["cost_review"] == pytest.approx(100.0)
+    assert cost["cost_undercharge"] == pytest.approx(400.0)
+    assert cost["cost_overcharge"] == pytest.approx(200.0)
+    assert cost["cost_tags"] == 0.0
+    total = 3030 + 404 + 100.4 + 100 + 400 + 200
+    assert cost["cost_annual"] == pytest.approx(total)
+    assert cost["cost_per_visit"] == pytest.approx(total / 5000)
+    assert cost["cost_per_correct_receipt"] == pytest.approx(total / 4500)
+
+
+def test_rfid_gate_design_by_hand(prices):
+    cost = annual_cost(frozenset({"rfid_gate"}), STORE, prices)
+    assert cost["capex"] == pytest.approx(1200.0)  # reader + 2 antennas
+    assert cost["cost_tags"] == pytest.approx(80 * 0.10 * 100)  # every item sold carries a tag
+    assert cost["cost_fixed_annual"] == pytest.approx(1200 * 1.5 / 2 + 120 + 10 / 1000 * 10 * 100 * 0.2)
+
+
+def test_rfid_shelf_needs_one_reader_per_four_antennas(prices):
+    store = StoreFacts(**{**STORE.__dict__, "n_plates": 9})
+    cost = annual_cost(frozenset({"rfid_shelf", "camera"}), store, prices)
+    assert cost["capex_rfid_shelf_antennas"] == pytest.approx(900.0)
+    assert cost["capex_rfid_shelf_readers"] == pytest.approx(3000.0)
+
+
+def test_break_even_moves_the_way_the_inputs_say(prices):
+    cameras = annual_cost(frozenset({"camera", "loadcell"}), STORE, prices)
+    gate = annual_cost(frozenset({"rfid_gate"}), STORE, prices)
+    # by hand: fixed F and variable c per visit; cameras cost more to install, tags more per visit
+    v_star = break_even_visits(cameras, gate, prices.days_per_year)
+    slope = (gate["cost_variable_per_visit"] - cameras["cost_variable_per_visit"]) * 100
+    assert v_star == pytest.approx((cameras["cost_fixed_annual"] - gate["cost_fixed_annual"]) / slope)
+
+    # beyond v* the mostly fixed-cost design is cheaper
+    def at(cost, visits):
+        return cost["cost_fixed_annual"] + cost["cost_variable_per_visit"] * visits * 100
+
+    assert at(cameras, 2 * v_star) < at(gate, 2 * v_star) and at(cameras, v_star / 2) > at(gate, v_star / 2)
+    # dearer tags: cameras win from fewer visits on
+    dear = PriceBook.from_config({**PRICES, "rfid": {**PRICES["rfid"], "tag_price": 0.50}})
+    dear_gate = annual_cost(frozenset({"rfid_gate"}), STORE, dear)
+    assert break_even_visits(cameras, dear_gate, 100) < v_star
+    # a design that is dearer both ways never breaks even
+    assert break_even_visits({**cameras, "cost_variable_per_visit": 99.0}, gate, 100) is None
+
+
+def test_the_default_price_book_loads_and_bad_prices_name_the_key():
+    cfg = compose_config()
+    PriceBook.from_config(cfg.costs)
+    with pytest.raises(ConfigError, match=r"costs\.rfid\.tag_price"):
+        PriceBook.from_config({**cfg.costs, "rfid": {**cfg.costs.rfid, "tag_price": -0.01}})

@@ -1,0 +1,173 @@
+"""Cost of ownership: capex and opex by line item, annualised, per visit and per correct receipt.
+
+Each design's hardware follows from the physical sensors it needs and the store's size; its
+variable costs from what the day's run measured (items sold, events reviewed, wrong receipts).
+Annual cost is affine in visits per day (fixed + variable × visits), so two designs break even at
+v* = (F_a − F_b) / (c_b − c_a) visits per day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toolkit.config import ConfigError, number
+
+PHYSICAL_SENSORS = ("camera", "loadcell", "rfid_gate", "rfid_shelf")
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    days_per_year: float
+    hours_per_day: float
+    depreciation_years: float
+    installation_share: float
+    maintenance_share: float
+    electricity_per_kwh: float
+    camera_density_per_m2: float
+    camera_price: float
+    compute_per_camera: float
+    camera_power_w: float
+    plate_price: float
+    plate_power_w: float
+    tag_price: float
+    tagging_labour_per_item: float
+    reader_price: float
+    antenna_price: float
+    gate_antennas: int
+    shelf_antennas_per_reader: int
+    reader_power_w: float
+    review_seconds: float
+    review_wage_per_hour: float
+    overcharge_handling: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> PriceBook:
+        p = "costs"
+        for section in ("camera", "loadcell", "rfid", "review", "receipt_errors"):
+            if section not in cfg:
+                raise ConfigError(f"{p}.{section}: missing")
+        cam, cell, rfid, review = cfg["camera"], cfg["loadcell"], cfg["rfid"], cfg["review"]
+        return cls(
+            days_per_year=number(cfg, "operating_days_per_year", p, low=1.0, high=366.0),
+            hours_per_day=number(cfg, "operating_hours_per_day", p, low=0.0, high=24.0),
+            depreciation_years=number(cfg, "depreciation_years", p, low=0.0, low_open=True),
+            installation_share=number(cfg, "installation_share", p, low=0.0),
+            maintenance_share=number(cfg, "maintenance_share_per_year", p, low=0.0),
+            electricity_per_kwh=number(cfg, "electricity_per_kwh", p, low=0.0),
+            camera_density_per_m2=number(cam, "density_per_m2", f"{p}.camera", low=0.0),
+            camera_price=number(cam, "unit_price", f"{p}.camera", low=0.0),
+            compute_per_camera=number(cam, "compute_per_camera", f"{p}.camera", low=0.0),
+            camera_power_w=number(cam, "power_w", f"{p}.camera", low=0.0),
+            plate_price=number(cell, "plate_price", f"{p}.loadcell", low=0.0),
+            plate_power_w=number(cell, "power_w", f"{p}.loadcell", low=0.0),
+            tag_price=number(rfid, "tag_price", f"{p}.rfid", low=0.0),
+            tagging_labour_per_item=number(rfid, "tagging_labour_per_item", f"{p}.rfid", low=0.0),
+            reader_price=number(rfid, "reader_price", f"{p}.rfid", low=0.0),
+            antenna_price=number(rfid, "antenna_price", f"{p}.rfid", low=0.0),
+            gate_antennas=number(rfid, "gate_antennas", f"{p}.rfid", low=1, integer=True),
+            shelf_antennas_per_reader=number(
+                rfid, "shelf_antennas_per_reader", f"{p}.rfid", low=1, integer=True
+            ),
+            reader_power_w=number(rfid, "reader_power_w", f"{p}.rfid", low=0.0),
+            review_seconds=number(review, "seconds_per_event", f"{p}.review", low=0.0),
+            review_wage_per_hour=number(review, "wage_per_hour", f"{p}.review", low=0.0),
+            overcharge_handling=number(
+                cfg["receipt_errors"], "overcharge_handling_per_receipt", f"{p}.receipt_errors", low=0.0
+            ),
+        )
+
+    @property
+    def review_cost_per_event(self) -> float:
+        return self.review_seconds / 3600.0 * self.review_wage_per_hour
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What the cost depends on: the store's size and one day's measured activity under a design."""
+
+    floor_area_m2: float
+    n_plates: int
+    visits_per_day: float
+    items_sold_per_day: float
+    reviewed_events_per_day: float
+    undercharged_revenue_per_day: float
+    overcharged_receipts_per_day: float
+    correct_receipts_per_day: float
+
+
+def hardware(sensors: frozenset[str], store: StoreFacts, prices: PriceBook) -> dict[str, tuple[float, float]]:
+    """Capex (USD) and electrical power (W) per hardware line item of a design."""
+    unknown = sensors - set(PHYSICAL_SENSORS)
+    if unknown:
+        raise ValueError(f"no price for sensors {sorted(unknown)}; priced: {PHYSICAL_SENSORS}")
+    items: dict[str, tuple[float, float]] = {}
+    if "camera" in sensors:
+        n = float(np.ceil(prices.camera_density_per_m2 * store.floor_area_m2))
+        items["cameras"] = (n * prices.camera_price, 0.0)
+        items["camera_compute"] = (n * prices.compute_per_camera, n * prices.camera_power_w)
+    if "loadcell" in sensors:
+        items["load_cells"] = (store.n_plates * prices.plate_price, store.n_plates * prices.plate_power_w)
+    if "rfid_gate" in sensors:
+        antennas = prices.gate_antennas * prices.antenna_price
+        items["rfid_gate"] = (prices.reader_price + antennas, prices.reader_power_w)
+    if "rfid_shelf" in sensors:
+        readers = float(np.ceil(store.n_plates / prices.shelf_antennas_per_reader))
+        items["rfid_shelf_antennas"] = (store.n_plates * prices.antenna_price, 0.0)
+        items["rfid_shelf_readers"] = (readers * prices.reader_price, readers * prices.reader_power_w)
+    return items
+
+
+def annual_cost(sensors: frozenset[str], store: StoreFacts, prices: PriceBook) -> dict[str, float]:
+    """Every cost figure of a design for one year, flat keys for metrics.json."""
+    items = hardware(sensors, store, prices)
+    capex = sum(c for c, _ in items.values())
+    installed = capex * (1.0 + prices.installation_share)
+    watts = sum(w for _, w in items.values())
+    days = prices.days_per_year
+    fixed = {
+        "depreciation": installed / prices.depreciation_years,
+        "maintenance": capex * prices.maintenance_share,
+        "power": watts / 1000.0 * prices.hours_per_day * days * prices.electricity_per_kwh,
+    }
+    tagged = bool(sensors & {"rfid_gate", "rfid_shelf"})
+    variable = {
+        "tags": store.items_sold_per_day * (prices.tag_price + prices.tagging_labour_per_item) * days
+        if tagged
+        else 0.0,
+        "review": store.reviewed_events_per_day * prices.review_cost_per_event * days,
+        "undercharge": store.undercharged_revenue_per_day * days,
+        "overcharge": store.overcharged_receipts_per_day * prices.overcharge_handling * days,
+    }
+    total = sum(fixed.values()) + sum(variable.values())
+    visits = store.visits_per_day * days
+    correct = store.correct_receipts_per_day * days
+    out = {f"capex_{name}": cost for name, (cost, _) in items.items()}
+    out.update({f"cost_{name}": value for name, value in {**fixed, **variable}.items()})
+    out.update(
+        {
+            "capex": capex,
+            "cost_annual": total,
+            "cost_fixed_annual": sum(fixed.values()),
+            "cost_variable_per_visit": sum(variable.values()) / visits if visits else 0.0,
+            "cost_per_visit": total / visits if visits else float("inf"),
+            "cost_per_correct_receipt": total / correct if correct else float("inf"),
+        }
+    )
+    return out
+
+
+def break_even_visits(a: Mapping[str, float], b: Mapping[str, float], days_per_year: float) -> float | None:
+    """Visits per day at which designs a and b cost the same per year (None if they never do).
+
+    annual = fixed + variable_per_visit × visits × days, so
+    v* = (F_a − F_b) / ((c_b − c_a) × days).
+    """
+    slope = (b["cost_variable_per_visit"] - a["cost_variable_per_visit"]) * days_per_year
+    if slope == 0:
+        return None
+    visits = (a["cost_fixed_annual"] - b["cost_fixed_annual"]) / slope
+    return float(visits) if visits > 0 else None
