@@ -91,5 +91,8 @@ def test_decoder_charges_departures_and_refunds_reappearances_before_exit():
         visit_seen=[0, 1, -1, 1, -1, -1],
     )
     exit_s = np.array([100.0, 200.0])
-    carts = RfidShelfDecoder().receipts(signal, np.array([0.0]), exit_s, n_skus=5)
+    decoder = RfidShelfDecoder()
+    visit = decoder.event_visits(signal, np.array([0.0]))
+    assert visit.tolist() == [0, 1, 1, 1, 1, -1]  # a reappearance belongs to its tag's departure
+    carts = decoder.receipts(signal, visit, exit_s, n_skus=5)
     assert carts[:, 3].tolist() == [1, 1]

@@ -186,9 +186,11 @@ class CheckoutSystem:
 
 @dataclass(frozen=True)
 class BasketOutput:
-    """What a basket-level design (an RFID gate) produces: receipts (V, n_skus) only, no shelf events."""
+    """What a rule-based design produces: receipts (V, n_skus) and, where its sensor reports
+    events (smart shelves), the visit each reported event was put down to."""
 
     receipts: np.ndarray
+    event_visit: np.ndarray | None = None
 
 
 class DecoderSystem:
@@ -216,7 +218,8 @@ class DecoderSystem:
         missing = self.signals - set(obs.signals)
         if missing or obs.entry is None:
             raise ConfigError(f"system.{self.name}: needs sensors {sorted(self.signals)} and entry scans")
-        return BasketOutput(self.decoder.decode(world, obs))
+        receipts, event_visit = self.decoder.decode(world, obs)
+        return BasketOutput(receipts, event_visit)
 
 
 SYSTEM_KINDS: dict[str, type | None] = {

@@ -34,9 +34,12 @@ class RfidGateDecoder:
         self.static_passes = int(static_passes)
         self.min_rssi_db = float(min_rssi_db)
 
-    def decode(self, world: World, obs: Observations) -> np.ndarray:
-        """Receipts (V, n_skus) from the day's gate reads."""
-        return self.receipts(obs.signals["rfid_gate"], obs.entry.visit_shopper.shape[0], world.catalog.n_skus)
+    def decode(self, world: World, obs: Observations) -> tuple[np.ndarray, None]:
+        """Receipts (V, n_skus) from the day's gate reads; the gate reports no shelf events."""
+        receipts = self.receipts(
+            obs.signals["rfid_gate"], obs.entry.visit_shopper.shape[0], world.catalog.n_skus
+        )
+        return receipts, None
 
     def receipts(self, reads: TagReads, n_visits: int, n_skus: int) -> np.ndarray:
         keep = reads.rssi_db >= self.min_rssi_db
@@ -71,32 +74,47 @@ class RfidShelfDecoder:
         self.attribution_sigma_m = float(attribution_sigma_m)
         self.exit_grace_s = float(exit_grace_s)
 
-    def decode(self, world: World, obs: Observations) -> np.ndarray:
-        """Receipts (V, n_skus) from the day's shelf-reader events."""
-        return self.receipts(
-            obs.signals["rfid_shelf"],
-            world.planogram.plate_offset_m,
-            obs.entry.visit_exit_s,
-            world.catalog.n_skus,
-        )
+    def decode(self, world: World, obs: Observations) -> tuple[np.ndarray, np.ndarray]:
+        """Receipts (V, n_skus) from the day's shelf-reader events, and the visit each event is put
+        down to."""
+        signal = obs.signals["rfid_shelf"]
+        visit = self.event_visits(signal, world.planogram.plate_offset_m)
+        return self.receipts(signal, visit, obs.entry.visit_exit_s, world.catalog.n_skus), visit
 
-    def receipts(
-        self, signal: ShelfReaderSignal, plate_pos_m: np.ndarray, exit_s: np.ndarray, n_skus: int
-    ) -> np.ndarray:
+    def event_visits(self, signal: ShelfReaderSignal, plate_pos_m: np.ndarray) -> np.ndarray:
+        """Departures: the shopper the cameras place at the plate; reappearances: the shopper of the
+        same tag's latest earlier departure (-1 if none)."""
         events = signal.events
         visit, _ = attribute(signal.presence, plate_pos_m[events.plate], self.attribution_sigma_m)
+        depart = np.flatnonzero(events.kind == DEPART)
+        back = np.flatnonzero(events.kind == REAPPEAR)
+        dep_key = events.epc[depart] * _TIME_STRIDE_S + events.time_s[depart]
+        order = np.argsort(dep_key, kind="stable")
+        before = np.searchsorted(dep_key[order], events.epc[back] * _TIME_STRIDE_S + events.time_s[back]) - 1
+        prior = depart[order][np.maximum(before, 0)] if depart.size else np.zeros(back.size, dtype=np.int64)
+        known = (
+            (before >= 0) & (events.epc[prior] == events.epc[back])
+            if depart.size
+            else np.zeros(back.size, bool)
+        )
+        out = visit.copy()
+        out[back] = np.where(known, visit[prior], -1)
+        return out
+
+    def receipts(
+        self, signal: ShelfReaderSignal, visit: np.ndarray, exit_s: np.ndarray, n_skus: int
+    ) -> np.ndarray:
+        """A departure stays on its shopper's receipt unless the tag reappears before they leave."""
+        events = signal.events
         depart = np.flatnonzero((events.kind == DEPART) & (visit >= 0))
         back = np.flatnonzero(events.kind == REAPPEAR)
-        # the first reappearance of each departed tag after its departure: search (epc, time) keys
-        day = _TIME_STRIDE_S
-        back_key = np.sort(events.epc[back] * day + events.time_s[back])
-        nxt = np.searchsorted(back_key, events.epc[depart] * day + events.time_s[depart], side="right")
-        found = nxt < back_key.size
-        nxt_key = (
-            back_key[np.minimum(nxt, max(back_key.size - 1, 0))] if back_key.size else np.zeros(depart.size)
+        back_key = np.sort(events.epc[back] * _TIME_STRIDE_S + events.time_s[back])
+        nxt = np.searchsorted(
+            back_key, events.epc[depart] * _TIME_STRIDE_S + events.time_s[depart], side="right"
         )
-        same_tag = found & (np.floor(nxt_key / day) == events.epc[depart])
-        first_after = np.where(same_tag, nxt_key - events.epc[depart] * day, np.inf)
+        nxt_key = back_key[np.minimum(nxt, back_key.size - 1)] if back_key.size else np.zeros(depart.size)
+        same_tag = (nxt < back_key.size) & (np.floor(nxt_key / _TIME_STRIDE_S) == events.epc[depart])
+        first_after = np.where(same_tag, nxt_key - events.epc[depart] * _TIME_STRIDE_S, np.inf)
         returned = first_after <= exit_s[visit[depart]] + self.exit_grace_s
         kept = depart[~returned]
         carts = np.zeros((exit_s.shape[0], n_skus), dtype=np.int64)

@@ -76,6 +76,7 @@ class ShelfTruth:
     unit_departed: np.ndarray
     unit_bought: np.ndarray
     unit_visit: np.ndarray
+    event_interaction: np.ndarray  # per reported event: the take or put-back behind it (-1: phantom)
     departure_visit: np.ndarray
     open_hours: float
     n_shelves: int
@@ -107,7 +108,8 @@ def _absence_cycles(params: ShelfReaderParams, p: np.ndarray) -> np.ndarray:
 
 
 def _expand_lines(truth: GroundTruth, kind: int) -> tuple[np.ndarray, ...]:
-    """Units moved by interactions of one kind: visit, sku, time, plate, rank within (visit, sku)."""
+    """Units moved by interactions of one kind: visit, sku, time, plate, rank within (visit, sku),
+    and the interaction that moved each."""
     rows = np.flatnonzero(truth.inter_kind == kind)
     lines = truth.inter_sku[rows] >= 0
     row, line = np.nonzero(lines)
@@ -116,13 +118,13 @@ def _expand_lines(truth: GroundTruth, kind: int) -> tuple[np.ndarray, ...]:
     sku = np.repeat(truth.inter_sku[rows][row, line], units)
     visit, when, plate = truth.inter_visit[inter], truth.inter_time_s[inter], truth.inter_plate[inter]
     order = np.lexsort((when, sku, visit))
-    visit, sku, when, plate = visit[order], sku[order], when[order], plate[order]
+    visit, sku, when, plate, inter = visit[order], sku[order], when[order], plate[order], inter[order]
     group = (
         np.r_[True, (visit[1:] != visit[:-1]) | (sku[1:] != sku[:-1])] if visit.size else np.zeros(0, bool)
     )
     start = np.flatnonzero(group)
     rank = np.arange(visit.size) - np.repeat(start, np.diff(np.r_[start, visit.size]))
-    return visit, sku, when, plate, rank
+    return visit, sku, when, plate, rank, inter
 
 
 def simulate_shelf_readers(
@@ -137,8 +139,8 @@ def simulate_shelf_readers(
     window_cycles = params.presence_window_s / params.cycle_s
 
     # units taken, and the put-back that returns each of them (matched in order within visit and SKU)
-    t_visit, t_sku, t_time, t_plate, t_rank = _expand_lines(truth, TAKE)
-    b_visit, b_sku, b_time, b_plate, b_rank = _expand_lines(truth, PUTBACK)
+    t_visit, t_sku, t_time, t_plate, t_rank, t_inter = _expand_lines(truth, TAKE)
+    b_visit, b_sku, b_time, b_plate, b_rank, b_inter = _expand_lines(truth, PUTBACK)
     stride = float(max(t_rank.max(initial=0), b_rank.max(initial=0)) + 1)
     taken_key = (t_visit * cat.n_skus + t_sku) * stride + t_rank
     back_key = (b_visit * cat.n_skus + b_sku) * stride + b_rank
@@ -147,6 +149,8 @@ def simulate_shelf_readers(
     back_plate = t_plate.copy()
     back_time[returned_unit] = b_time
     back_plate[returned_unit] = b_plate
+    back_inter = np.full(t_visit.size, -1)
+    back_inter[returned_unit] = b_inter
 
     _, tag_unit, tag_sku = tag_units(t_sku, params.tagging, cat.n_skus, rng)
     material = cat.material[t_sku[tag_unit]]
@@ -192,12 +196,13 @@ def simulate_shelf_readers(
     time = np.r_[declared[dep], reappear[back], ph_declared, ph_back]
     last_read = np.r_[t_time[tag_unit[dep]], reappear[back], ph_last_read, ph_back]
     actor = np.r_[t_visit[tag_unit[dep]], t_visit[tag_unit[back]], np.full(2 * ph_tag.size, -1)]
+    source = np.r_[t_inter[tag_unit[dep]], back_inter[tag_unit[back]], np.full(2 * ph_tag.size, -1)]
     # reads after the store closes are not part of the day
     closing = float(truth.visit_exit_s.max(initial=0.0)) + params.absence_s
     order = np.flatnonzero(time <= closing)
     order = order[np.argsort(time[order], kind="stable")]
-    kind, epc, sku, plate, time, actor, last_read = (
-        a[order] for a in (kind, epc, sku, plate, time, actor, last_read)
+    kind, epc, sku, plate, time, actor, last_read, source = (
+        a[order] for a in (kind, epc, sku, plate, time, actor, last_read, source)
     )
 
     departures = kind == DEPART
@@ -213,6 +218,7 @@ def simulate_shelf_readers(
         unit_departed=unit_departed,
         unit_bought=~np.isfinite(back_time),
         unit_visit=t_visit,
+        event_interaction=source,
         departure_visit=actor[departures],
         open_hours=open_s / 3600.0,
         n_shelves=world.layout.n_shelves,
