@@ -18,13 +18,14 @@ import numpy as np
 from toolkit.config import ConfigError, number, probability
 from toolkit.hypotheses import build_hypothesis_space
 from toolkit.metrics.cost import PriceBook, annual_cost, break_even_visits
+from toolkit.metrics.data_yield import camera_capture, fusion_capture, shelf_tag_capture, yield_metrics
 from toolkit.metrics.evaluate import basket_metrics, store_facts, system_metrics
 from toolkit.metrics.rfid import gate_metrics, shelf_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
 from toolkit.sensors.loadcell import LoadcellParams, measure_events
 from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
-from toolkit.sensors.presence import PresenceParams, observe_presence
+from toolkit.sensors.presence import PresenceParams, observe_presence, observe_stops
 from toolkit.sensors.rfid_gate import GateParams, simulate_gate
 from toolkit.sensors.rfid_shelf import ShelfReaderParams, simulate_shelf_readers
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, ShopperParams, make_population, simulate_day
@@ -105,17 +106,25 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         review_error,
         component_rng(seed, "review"),
     )
+    stops_seen = observe_stops(truth, presence_params, component_rng(seed, "sensor", "camera_stops"))
     results: dict[str, dict[str, float | None]] = {}
     for system in systems:
         log.info("running system %s on %d events", system.name, events.n_events)
         system.prepare(world, seed)
         output = system.run(world, space, observations, reviewer)
+        captures = camera_capture(stops_seen, truth) if "camera" in system.sensors else {}
         if isinstance(output, BasketOutput):
             results[system.name] = basket_metrics(output, truth, world)
             reviewed = 0
+            if shelf is not None and output.event_visit is not None:
+                captures.update(
+                    shelf_tag_capture(signals["rfid_shelf"].events, output.event_visit, shelf, truth)
+                )
         else:
             results[system.name] = system_metrics(output, truth, source, world)
             reviewed = int(output.reviewed.sum())
+            captures.update(fusion_capture(output, truth, source))
+        results[system.name].update(yield_metrics(captures, truth))
         facts = store_facts(output.receipts, reviewed, truth, world)
         results[system.name].update(annual_cost(system.sensors, facts, prices))
         if gate is not None and "rfid_gate" in system.signals:

@@ -18,6 +18,7 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cost_annual", "annual $", "{:,.0f}"),
     ("cost_per_visit", "$/visit", "{:.3f}"),
     ("cost_per_correct_receipt", "$/correct receipt", "{:.3f}"),
+    ("events_captured_per_visit", "events/visit", "{:.2f}"),
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.config import number
+from toolkit.config import number, probability
 from toolkit.sensors.observations import Presence, ShelfEvents
 from toolkit.shoppers import GroundTruth
 from toolkit.world import World
@@ -25,10 +25,14 @@ _SHELF_STRIDE_S = 1.0e6  # larger than a day in seconds: (shelf, time) sort key
 @dataclass(frozen=True)
 class PresenceParams:
     position_noise_m: float
+    p_stop_seen: float
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> PresenceParams:
-        return cls(position_noise_m=number(cfg, "position_noise_m", "sensor.presence", low=0.0))
+        return cls(
+            position_noise_m=number(cfg, "position_noise_m", "sensor.presence", low=0.0),
+            p_stop_seen=probability(cfg, "p_stop_seen", "sensor.presence"),
+        )
 
 
 def observe_presence(
@@ -91,3 +95,9 @@ def presence_at(
         candidate_visit=np.take_along_axis(visit, compact, 1),
         candidate_pos_m=np.take_along_axis(position, compact, 1),
     )
+
+
+def observe_stops(truth: GroundTruth, params: PresenceParams, rng: np.random.Generator) -> np.ndarray:
+    """Which dwell stops the ceiling cameras saw (S,): each is missed with probability
+    1 − p_stop_seen (blind spots, occlusion). The tracking issue replaces this with full tracks."""
+    return rng.random(truth.stop_visit.shape[0]) < params.p_stop_seen

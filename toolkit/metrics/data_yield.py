@@ -1,0 +1,108 @@
+"""Data yield: which true behavioural events each design captured, and attributed to the right shopper.
+
+Event types: take, put-back, dwell (a stop at a shelf), path (a visit's whole route), reach into an
+empty slot. A design gets credit for an event only if it recognised it correctly (the right SKUs
+and counts for shelf events) and, for "attributed", put it down to the visit that did it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from toolkit.metrics.accuracy import lines_equal
+from toolkit.sensors.observations import ShelfTagEvents
+from toolkit.sensors.rfid_shelf import DEPART, REAPPEAR, ShelfTruth
+from toolkit.shoppers import EMPTY_REACH, PUTBACK, TAKE, GroundTruth
+from toolkit.systems import SystemOutput
+
+EVENT_TYPES = ("take", "putback", "dwell", "path", "empty_reach")
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Per true event of one type: captured (recognised correctly) and attributed (and to the right visit)."""
+
+    captured: np.ndarray
+    attributed: np.ndarray
+
+
+def _interaction_capture(
+    truth: GroundTruth, kind: int, correct: np.ndarray, attributed: np.ndarray
+) -> Capture:
+    mine = truth.inter_kind == kind
+    return Capture(captured=correct[mine], attributed=attributed[mine])
+
+
+def fusion_capture(output: SystemOutput, truth: GroundTruth, event_source: np.ndarray) -> dict[str, Capture]:
+    """Takes and put-backs from the final decision of each detected shelf event."""
+    n = truth.inter_kind.size
+    right = lines_equal(
+        output.final_sku, output.final_count, truth.inter_sku[event_source], truth.inter_count[event_source]
+    )
+    who = output.final_visit == truth.inter_visit[event_source]
+    correct, attributed = np.zeros(n, bool), np.zeros(n, bool)
+    correct[event_source[right]] = True
+    attributed[event_source[right & who]] = True
+    return {
+        "take": _interaction_capture(truth, TAKE, correct, attributed),
+        "putback": _interaction_capture(truth, PUTBACK, correct, attributed),
+    }
+
+
+def shelf_tag_capture(
+    events: ShelfTagEvents, event_visit: np.ndarray, shelf: ShelfTruth, truth: GroundTruth
+) -> dict[str, Capture]:
+    """Takes from tag departures, put-backs from reappearances: an interaction counts only if every
+    unit it moved was reported, each with the right SKU (and visit, for attributed)."""
+    n = truth.inter_kind.size
+    units = np.abs(truth.inter_count).sum(axis=1)
+    linked = shelf.event_interaction >= 0
+    inter = np.where(linked, shelf.event_interaction, 0)
+    right_sku = linked & (truth.inter_sku[inter] == events.sku[:, None]).any(axis=1)
+    right_who = right_sku & (event_visit == truth.inter_visit[inter])
+    out = {}
+    for name, kind, event_kind in (("take", TAKE, DEPART), ("putback", PUTBACK, REAPPEAR)):
+        mine = events.kind == event_kind
+        seen = np.bincount(inter[right_sku & mine], minlength=n)
+        seen_who = np.bincount(inter[right_who & mine], minlength=n)
+        out[name] = _interaction_capture(truth, kind, seen >= units, seen_who >= units)
+    return out
+
+
+def camera_capture(stops_seen: np.ndarray, truth: GroundTruth) -> dict[str, Capture]:
+    """Dwell stops the cameras saw (the track carries the visit from the QR scan), and visits whose
+    every stop was seen (their whole path)."""
+    missed = np.bincount(truth.stop_visit[~stops_seen], minlength=truth.n_visits)
+    has_stops = np.bincount(truth.stop_visit, minlength=truth.n_visits) > 0
+    path = (missed == 0)[has_stops]
+    return {"dwell": Capture(stops_seen, stops_seen), "path": Capture(path, path)}
+
+
+def true_event_counts(truth: GroundTruth) -> dict[str, int]:
+    return {
+        "take": int((truth.inter_kind == TAKE).sum()),
+        "putback": int((truth.inter_kind == PUTBACK).sum()),
+        "dwell": int(truth.stop_visit.size),
+        "path": int((np.bincount(truth.stop_visit, minlength=truth.n_visits) > 0).sum()),
+        "empty_reach": int((truth.inter_kind == EMPTY_REACH).sum()),
+    }
+
+
+def yield_metrics(captures: dict[str, Capture], truth: GroundTruth) -> dict[str, float | None]:
+    """Per event type, the share captured and the share attributed; and attributed events per visit.
+    Types a design cannot see at all count as captured by none."""
+    totals = true_event_counts(truth)
+    out: dict[str, float | None] = {}
+    credited = 0
+    for name in EVENT_TYPES:
+        capture = captures.get(name)
+        total = totals[name]
+        captured = int(capture.captured.sum()) if capture is not None else 0
+        attributed = int(capture.attributed.sum()) if capture is not None else 0
+        out[f"yield_{name}_captured"] = captured / total if total else None
+        out[f"yield_{name}_attributed"] = attributed / total if total else None
+        credited += attributed
+    out["events_captured_per_visit"] = credited / truth.n_visits if truth.n_visits else 0.0
+    return out
