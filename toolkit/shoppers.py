@@ -114,6 +114,8 @@ class GroundTruth:
         PUTBACK, EMPTY_REACH), inter_sku and inter_count (I, 2) canonical signed lines,
         inter_misplaced (a put-back onto a plate that does not stock the item).
     basket: (V, n_skus) units each visit leaves with.
+    latent_demand: (n_skus,) units shoppers meant to buy, had the shelf held them (stock-outs censor
+        sales, not this).
     """
 
     visit_shopper: np.ndarray
@@ -132,6 +134,7 @@ class GroundTruth:
     inter_count: np.ndarray
     inter_misplaced: np.ndarray
     basket: np.ndarray
+    latent_demand: np.ndarray
 
     @property
     def n_visits(self) -> int:
@@ -379,6 +382,8 @@ def simulate_day(world: World, params: ShopperParams, population: Population, se
     order = np.argsort(inter_time, kind="stable")
 
     basket = build_receipts(inter_sku, inter_count, inter_visit, n_visits, world.catalog.n_skus)
+    kept = ~put_back[:, None] & (sku >= 0)
+    latent = np.bincount(sku[kept], weights=count[kept], minlength=world.catalog.n_skus).astype(np.int64)
     return GroundTruth(
         visit_shopper=visit_shopper,
         visit_arrival_s=arrival,
@@ -396,4 +401,5 @@ def simulate_day(world: World, params: ShopperParams, population: Population, se
         inter_count=inter_count[order],
         inter_misplaced=inter_misplaced[order],
         basket=basket,
+        latent_demand=latent,
     )
