@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from toolkit.config import ConfigError
 from toolkit.experiment import run_comparison, write_json_atomic
+from toolkit.figures import comparison_figure
 from toolkit.report import format_summary
 
 log = logging.getLogger("compare")
@@ -32,7 +33,8 @@ def main(cfg: DictConfig) -> None:
     path = Path(hydra_cfg.runtime.output_dir) / "metrics.json"
     write_json_atomic(path, record)
     print(format_summary(record))
-    print(f"metrics written to {path}")
+    figure = comparison_figure(record, path.parent / "comparison")[0]
+    print(f"metrics written to {path}; comparison figure: {figure}")
 
 
 if __name__ == "__main__":

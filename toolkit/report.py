@@ -1,8 +1,19 @@
-"""Turning metrics records into tables (and, with the sweeps issue, figures)."""
+"""Metrics records into tables: one run's summary, and a sweep's tidy rows and means over seeds.
+
+Figures live in toolkit/figures.py; both serve experiments/report.py and the notebooks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -77,3 +88,83 @@ def _rfid_line(name: str, metrics: Mapping[str, Any]) -> str:
         if throughput is not None
         else f"{name}: no tags read"
     )
+
+
+def _parse_value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+RESERVED_COLUMNS = ("run", "system")  # a row's own keys; `system=[...]` selects the rows instead
+
+
+def override_columns(overrides: Iterable[str]) -> dict[str, Any]:
+    """``key=value`` command-line overrides as columns (hydra's own settings left out)."""
+    columns = {}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        key = key.lstrip("+~")
+        if key and not key.startswith("hydra") and key not in RESERVED_COLUMNS:
+            columns[key] = _parse_value(value)
+    return columns
+
+
+def collect(directories: Sequence[Path]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One tidy row per (run, system) from every metrics.json under the given directories, and the
+    override columns that describe each run's scenario (the seed excluded)."""
+    rows, scenario = [], {}
+    for directory in directories:
+        for path in sorted(Path(directory).rglob("metrics.json")):
+            record = json.loads(path.read_text())
+            columns = override_columns(record.get("overrides", []))
+            scenario.update(dict.fromkeys(k for k in columns if k != "seed"))
+            for system, metrics in record["systems"].items():
+                rows.append(
+                    {"run": str(path.parent), "seed": record["seed"], **columns, "system": system, **metrics}
+                )
+    return rows, list(scenario)
+
+
+def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
+    """All rows, all columns (in order of first appearance), written atomically."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="raise")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", newline="") as fh:
+        fh.write(buffer.getvalue())
+    os.replace(tmp, path)
+
+
+def summarise(
+    rows: Sequence[Mapping[str, Any]], scenario: Sequence[str], metrics: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Mean and 95 % interval half-width (normal approximation) of each metric over seeds, per
+    scenario (the given override columns) and system."""
+    keys = list(scenario)
+    groups: dict[tuple, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[(*(row.get(k) for k in keys), row["system"])].append(row)
+    summary = []
+    for group_key, members in groups.items():
+        entry: dict[str, Any] = dict(zip([*keys, "system"], group_key, strict=True))
+        entry["n_seeds"] = len(members)
+        for metric in metrics:
+            values = [m[metric] for m in members if isinstance(m.get(metric), int | float)]
+            if not values:
+                continue
+            mean = sum(values) / len(values)
+            var = sum((v - mean) ** 2 for v in values) / (len(values) - 1) if len(values) > 1 else 0.0
+            entry[metric] = mean
+            entry[f"{metric}_ci95"] = 1.96 * math.sqrt(var / len(values))
+        summary.append(entry)
+    return summary
