@@ -1,7 +1,12 @@
 """Run every configured checkout system on the same simulated store-day; write metrics.json.
 
-python experiments/compare.py                       # default: convenience store, all systems
-python experiments/compare.py seed=3 system=[weight_only] sensor.loadcell.noise_g=5
+    python experiments/compare.py                       # default: convenience store, all systems
+    python experiments/compare.py seed=3 system=[weight_only] sensor.loadcell.noise_g=5
+    python experiments/compare.py -m seed=0,1,2 hydra/launcher=joblib     # a sweep on local cores
+
+In a sweep, a job whose metrics.json already holds the same config is skipped (rerun the same
+sweep directory to resume), and a failing job writes error.json and lets the others run; the
+sweep lists every failure at the end.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from toolkit.config import ConfigError
 from toolkit.experiment import run_comparison, write_json_atomic
 from toolkit.figures import comparison_figure
 from toolkit.report import format_summary
+from toolkit.sweep import ERROR_FILE, already_done, config_hash, record_failure
 
 log = logging.getLogger("compare")
 
@@ -25,15 +32,30 @@ log = logging.getLogger("compare")
 @hydra.main(version_base="1.3", config_path="../configs", config_name="compare")
 def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
+    overrides = list(hydra_cfg.overrides.task)
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    sweeping = hydra_cfg.mode == RunMode.MULTIRUN
+    digest = config_hash(cfg)
+    if sweeping and already_done(out_dir, digest):
+        log.info("already done, skipped: %s", " ".join(overrides))
+        return
+    (out_dir / ERROR_FILE).unlink(missing_ok=True)
     try:
-        record = run_comparison(cfg, overrides=list(hydra_cfg.overrides.task))
-    except ConfigError as err:
-        print(f"config error: {err}", file=sys.stderr)
-        sys.exit(2)
-    path = Path(hydra_cfg.runtime.output_dir) / "metrics.json"
+        record = run_comparison(cfg, overrides=overrides)
+    except Exception as err:
+        if sweeping:
+            path = record_failure(out_dir, err, overrides)
+            log.error("job failed (%s: %s); error written to %s", type(err).__name__, err, path)
+            return
+        if isinstance(err, ConfigError):
+            print(f"config error: {err}", file=sys.stderr)
+            sys.exit(2)
+        raise
+    record["config_hash"] = digest
+    path = out_dir / "metrics.json"
     write_json_atomic(path, record)
     print(format_summary(record))
-    figure = comparison_figure(record, path.parent / "comparison")[0]
+    figure = comparison_figure(record, out_dir / "comparison")[0]
     print(f"metrics written to {path}; comparison figure: {figure}")
 
 

@@ -1,0 +1,80 @@
+"""Sweeps that survive: skip jobs already done, record a failing job's error and carry on, and
+list every failure when the sweep ends (Hydra gives none of these by itself)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from toolkit.experiment import write_json_atomic
+
+log = logging.getLogger(__name__)
+
+RESULT_FILE = "metrics.json"
+ERROR_FILE = "error.json"
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """A digest of the fully resolved job config (Hydra's own settings are not part of it)."""
+    container = OmegaConf.to_container(cfg, resolve=True)
+    text = json.dumps(container, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def already_done(out_dir: Path, digest: str, result_file: str = RESULT_FILE) -> bool:
+    """True if this directory holds a finished result of exactly this config."""
+    path = out_dir / result_file
+    if not path.is_file():
+        return False
+    try:
+        return json.loads(path.read_text()).get("config_hash") == digest
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+def record_failure(out_dir: Path, error: BaseException, overrides: Sequence[str]) -> Path:
+    """Write the job's error next to where its result would have been."""
+    path = out_dir / ERROR_FILE
+    write_json_atomic(
+        path,
+        {
+            "overrides": list(overrides),
+            "error": type(error).__name__,
+            "message": str(error),
+            "traceback": traceback.format_exception(error),
+        },
+    )
+    return path
+
+
+def failures(sweep_dir: Path) -> list[dict[str, Any]]:
+    """Every recorded failure under a sweep directory, with where it was written."""
+    found = []
+    for path in sorted(Path(sweep_dir).rglob(ERROR_FILE)):
+        entry = json.loads(path.read_text())
+        entry["path"] = str(path)
+        found.append(entry)
+    return found
+
+
+class SweepReport(Callback):
+    """Hydra callback: when a multirun ends, list every failed job (and write them to
+    failures.json in the sweep directory; rerun the sweep to retry just those)."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        failed = failures(sweep_dir)
+        write_json_atomic(sweep_dir / "failures.json", {"failures": failed})
+        if not failed:
+            log.info("sweep %s: every job finished", sweep_dir)
+            return
+        lines = [f"  {' '.join(f['overrides'])}: {f['error']}: {f['message']} ({f['path']})" for f in failed]
+        log.error("%d job(s) of sweep %s failed:\n%s", len(failed), sweep_dir, "\n".join(lines))
