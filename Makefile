@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 RAY_SITE := $(VENV)/ray-site
+PRESETS := accuracy_vs_crowding accuracy_vs_lookalikes accuracy_vs_cost break_even data_yield rfid_materials reliability
 
 .PHONY: run test test-all lint bench sweep figures clean
 
@@ -35,6 +36,17 @@ test-all: $(STAMP) $(RAY_SITE)/.done
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# a sweep on local cores: make sweep ARGS="seed=0,1,2 shoppers.visits_per_day=500,1000"
+sweep: $(STAMP)
+	$(PY) experiments/compare.py -m hydra/launcher=local $(ARGS)
+
+# every figure preset at its default size, then its table and figures (multirun/<preset>/report)
+figures: $(STAMP)
+	for preset in $(PRESETS); do \
+	  $(PY) experiments/compare.py -m experiment=$$preset hydra/launcher=local && \
+	  $(PY) experiments/report.py multirun/$$preset || exit 1; \
+	done
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -1,10 +1,12 @@
 """Collect every metrics.json under the given sweep directories into one table and the figures.
 
-    python experiments/report.py multirun/2026-11-28/10-00-00 [more dirs] [--out DIR]
+    python experiments/report.py multirun/accuracy_vs_crowding [more dirs] [--out DIR]
 
-Writes results.csv (one row per run × system, overrides as columns), summary.csv (mean and 95 %
-interval over seeds), and the break-even figure (annual cost against visits per day, one panel
-per tag price) as PNG and PDF.
+Writes results.csv (one row per run × system, overrides as columns) and summary.csv (mean and
+95 % interval over seeds per scenario and system), prints the summary, and draws every standard
+figure the sweep has data for (PNG and PDF): exact receipts against each swept setting, the
+accuracy/cost Pareto front (review thresholds swept), break-even (visits per day swept), data
+yield by event type, RFID read rate by material, and the reliability diagram.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from toolkit.figures import break_even_figure
+from toolkit.figures import standard_figures
 from toolkit.report import collect, summarise, write_csv
 
 HEADLINE = (
@@ -49,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         where = ", ".join(f"{k}={entry[k]}" for k in scenario) or "all runs"
         cells = "  ".join(f"{m} {entry[m]:.4g} ± {entry[f'{m}_ci95']:.2g}" for m in HEADLINE if m in entry)
         print(f"{where} | {entry['system']} (n={entry['n_seeds']}): {cells}")
-    figures = break_even_figure(rows, out / "break_even")
-    print(f"{len(rows)} rows -> {out / 'results.csv'}; figures: {', '.join(map(str, figures))}")
+    drawn = standard_figures(rows, scenario, summary, out)
+    print(f"{len(rows)} rows -> {out / 'results.csv'}; {len(drawn) // 2} figures in {out}")
     return 0
 
 

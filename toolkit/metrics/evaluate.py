@@ -10,6 +10,7 @@ from toolkit.metrics.accuracy import (
     line_scores,
     lines_equal,
     receipt_exact_match,
+    reliability_bins,
     revenue_errors,
 )
 from toolkit.metrics.cost import StoreFacts
@@ -82,6 +83,13 @@ def system_metrics(
         "aurc": aurc(output.confidence, machine_right),
         "n_visits": float(truth.n_visits),
         "n_events": float(n_events),
+        **dict(
+            zip(
+                ("reliability_count", "reliability_confidence_sum", "reliability_correct"),
+                (b.tolist() for b in reliability_bins(output.confidence, machine_right)),
+                strict=True,
+            )
+        ),
     }
 
 

@@ -1,0 +1,59 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Data yield and the value of the data
+#
+# Which behavioural events each design captures (from the `data_yield` preset or
+# `CHECKOUT_LAB_SWEEPS`), and whether those events improve demand forecasts (a small value-of-data
+# run, in-process).
+
+# %%
+import os
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+
+from toolkit import figures
+from toolkit.metrics.data_yield import EVENT_TYPES
+from toolkit.report import collect
+from toolkit.value import value_of_data
+
+ROOT = Path(os.environ.get("CHECKOUT_LAB_ROOT", "."))
+SWEEPS = [Path(p) for p in os.environ.get("CHECKOUT_LAB_SWEEPS", "multirun/data_yield").split(os.pathsep)]
+OUT = Path(os.environ.get("CHECKOUT_LAB_FIGURES", "notebooks/figures"))
+rows, _ = collect([s for s in SWEEPS if s.is_dir()])
+if rows:
+    figures.show(figures.data_yield_figure(rows, OUT / "data_yield", EVENT_TYPES))
+
+# %% [markdown]
+# Forecast error (WAPE) of next-day demand with point-of-sale data alone and with behavioural data,
+# on the same simulated days, where stock runs short.
+
+# %%
+with initialize_config_dir(config_dir=str((ROOT / "configs").resolve()), version_base="1.3"):
+    cfg = compose(
+        "data_value",
+        overrides=[
+            "store.units_per_facing=3",
+            "shoppers.restock_hours=[]",
+            "shoppers.visits_per_day=300",
+            "value.n_days=10",
+            "value.window_days=3",
+            "value.shaping_start_day=5",
+        ],
+    )
+record = value_of_data(cfg.catalog, cfg.store, cfg.shoppers, cfg.value, seed=0)
+print(f"{record['lost_sales_share']:.0%} of demand lost to stock-outs")
+for source, error in record["wape"].items():
+    print(f"WAPE {source:<20} {error:.3f}")
