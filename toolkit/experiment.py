@@ -19,11 +19,13 @@ from toolkit.config import ConfigError, number, probability
 from toolkit.hypotheses import build_hypothesis_space
 from toolkit.metrics.cost import PriceBook, annual_cost, break_even_visits
 from toolkit.metrics.data_yield import camera_capture, fusion_capture, shelf_tag_capture, yield_metrics
+from toolkit.metrics.detection import detection_metrics
 from toolkit.metrics.evaluate import basket_metrics, store_facts, system_metrics
 from toolkit.metrics.rfid import gate_metrics, shelf_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
-from toolkit.sensors.loadcell import LoadcellParams, measure_events
+from toolkit.sensors.loadcell import LoadcellParams
+from toolkit.sensors.loadcell_stream import detect_shelf_events
 from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
 from toolkit.sensors.presence import PresenceParams, observe_presence, observe_stops
 from toolkit.sensors.rfid_gate import GateParams, simulate_gate
@@ -48,7 +50,8 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     seed = number(cfg, "seed", "", low=0, integer=True)
     sensors = _section(cfg, "sensor")
     shopper_params = ShopperParams.from_config(_section(cfg, "shoppers"))
-    loadcell = LoadcellParams.from_config(_section(sensors, "loadcell"))
+    loadcell_cfg = _section(sensors, "loadcell")
+    LoadcellParams.from_config(loadcell_cfg)
     presence_params = PresenceParams.from_config(_section(sensors, "presence"))
     review_error = probability(_section(cfg, "review"), "error_rate", "review")
     prices = PriceBook.from_config(_section(cfg, "costs"))
@@ -71,8 +74,8 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         shopper_params, world.catalog.n_skus, component_rng(seed, "shoppers", "population")
     )
     truth = simulate_day(world, shopper_params, population, seed)
-    events, readings, source = measure_events(
-        world, truth, loadcell, component_rng(seed, "sensor", "loadcell")
+    events, readings, source, stream_truth = detect_shelf_events(
+        world, truth, loadcell_cfg, "pressure" in sensors, component_rng(seed, "sensor", "loadcell")
     )
     presence = observe_presence(
         world, truth, events, source, presence_params, component_rng(seed, "sensor", "presence")
@@ -99,13 +102,8 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         entry=EntryScans(visit_shopper=truth.visit_shopper, visit_exit_s=truth.visit_exit_s),
         records=PurchaseRecords(counts=population.past_counts),
     )
-    reviewer = HumanReviewer(
-        truth.inter_sku[source],
-        truth.inter_count[source],
-        truth.inter_visit[source],
-        review_error,
-        component_rng(seed, "review"),
-    )
+    reviewer = HumanReviewer(*truth.event_truth(source), review_error, component_rng(seed, "review"))
+    detection = detection_metrics(events, readings, source, stream_truth) if stream_truth is not None else {}
     stops_seen = observe_stops(truth, presence_params, component_rng(seed, "sensor", "camera_stops"))
     results: dict[str, dict[str, float | None]] = {}
     for system in systems:
@@ -125,6 +123,8 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
             reviewed = int(output.reviewed.sum())
             captures.update(fusion_capture(output, truth, source))
         results[system.name].update(yield_metrics(captures, truth))
+        if "loadcell" in system.signals:
+            results[system.name].update(detection)
         facts = store_facts(output.receipts, reviewed, truth, world)
         results[system.name].update(annual_cost(system.sensors, facts, prices))
         if gate is not None and "rfid_gate" in system.signals:
@@ -154,6 +154,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
             "n_empty_reaches": int((truth.inter_kind == EMPTY_REACH).sum()),
             "n_detected_events": int(events.n_events),
             "crowded_event_share": float(crowded.mean()) if crowded.size else 0.0,
+            **detection,
             "items_per_basket": float(truth.basket.sum(axis=1).mean()) if truth.n_visits else 0.0,
         },
         "systems": results,

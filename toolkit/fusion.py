@@ -16,7 +16,14 @@ import numpy as np
 from scipy.special import logsumexp
 
 from toolkit.config import number
-from toolkit.hypotheses import KIND_MISPLACED, KIND_MIXED, KIND_ON_PLATE, KIND_ON_SHELF, EventHypotheses
+from toolkit.hypotheses import (
+    KIND_MISPLACED,
+    KIND_MIXED,
+    KIND_NULL,
+    KIND_ON_PLATE,
+    KIND_ON_SHELF,
+    EventHypotheses,
+)
 from toolkit.sensors.observations import Presence, PurchaseRecords
 from toolkit.world import World
 
@@ -35,6 +42,7 @@ class PriorSettings:
     p_putback: float
     p_mixed: float
     count_decay: float
+    p_false_event: float
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], path: str) -> PriorSettings:
@@ -49,11 +57,13 @@ class PriorSettings:
             p_putback=number(cfg, "p_putback", path, low=0.0, high=1.0, low_open=True),
             p_mixed=number(cfg, "p_mixed", path, low=0.0, high=1.0, low_open=True),
             count_decay=number(cfg, "count_decay", path, low=0.0, high=1.0, low_open=True),
+            p_false_event=number(cfg, "p_false_event", path, low=0.0, high=1.0, low_open=True),
         )
 
 
 def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSettings) -> np.ndarray:
-    """log prior (E, H) from direction, counts, mixed grabs and (if on) the planogram."""
+    """log prior (E, H) from direction, counts, mixed grabs and (if on) the planogram; normalised
+    per event, with p_false_event on the null hypothesis."""
     with np.errstate(divide="ignore"):
         first = hyps.count[..., 0]
         log_p = np.where(first < 0, np.log(settings.p_putback), np.log1p(-settings.p_putback))
@@ -76,6 +86,15 @@ def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSet
                 [on_plate, on_plate, np.log(settings.off_plate_weight), np.log(settings.misplaced_weight)],
                 0.0,
             )
+        # the product hypotheses share 1 − p_false_event; "nothing moved" gets p_false_event
+        product = hyps.valid & (hyps.kind != KIND_NULL)
+        masked = np.where(product, log_p, -np.inf)
+        norm = logsumexp(masked, axis=1, keepdims=True) if masked.shape[1] else masked
+        log_p = np.where(
+            hyps.kind == KIND_NULL,
+            np.log(settings.p_false_event),
+            masked - norm + np.log1p(-settings.p_false_event),
+        )
     return np.where(hyps.valid, log_p, -np.inf)
 
 

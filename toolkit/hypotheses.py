@@ -5,7 +5,8 @@ and an unused second line is ``(-1, 0)``. Candidates for an event on plate p:
 
 * single SKUs on the plate and elsewhere on its shelf, counts 1..max_count, both directions;
 * mixed grabs of two SKUs on the plate, counts 1..mixed_max_count each, both directions;
-* the misplaced-item floor: a put-back of one unit of any SKU stocked on another shelf.
+* the misplaced-item floor: a put-back of one unit of any SKU stocked on another shelf;
+* the null hypothesis: no product moved (a false event: a hand pressing on the shelf).
 
 Lines are kept canonical (SKUs ascending, the unused line last) so that two decisions are equal
 exactly when their line arrays are equal.
@@ -23,7 +24,7 @@ import numpy as np
 from toolkit.config import number
 from toolkit.world import World
 
-KIND_ON_PLATE, KIND_ON_SHELF, KIND_MIXED, KIND_MISPLACED = 0, 1, 2, 3
+KIND_ON_PLATE, KIND_ON_SHELF, KIND_MIXED, KIND_MISPLACED, KIND_NULL = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def build_hypothesis_space(world: World, cfg: Mapping[str, Any]) -> HypothesisSp
     max_count = number(cfg, "max_count", p, low=1, integer=True)
     mixed_max = number(cfg, "mixed_max_count", p, low=0, integer=True)
     misplaced = bool(cfg.get("misplaced_floor", True))
+    null = bool(cfg.get("null_hypothesis", True))
     plano = world.planogram
     all_skus = np.arange(world.catalog.n_skus)
     sku_shelf = plano.sku_shelf
@@ -105,6 +107,9 @@ def build_hypothesis_space(world: World, cfg: Mapping[str, Any]) -> HypothesisSp
         if misplaced:
             blocks.append(_singles(all_skus[sku_shelf != shelf], 1, (-1,)))
             kinds.append(np.full(len(blocks[-1]), KIND_MISPLACED))
+        if null:
+            blocks.append(np.array([[[-1, 0], [-1, 0]]], dtype=np.int64))
+            kinds.append(np.array([KIND_NULL]))
         per_plate.append((np.concatenate(blocks), np.concatenate(kinds)))
 
     width = max(len(k) for _, k in per_plate)

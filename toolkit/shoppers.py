@@ -140,6 +140,15 @@ class GroundTruth:
     def n_visits(self) -> int:
         return int(self.visit_shopper.shape[0])
 
+    def event_truth(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """True lines (E, 2), counts (E, 2) and visit (E,) of detected events linked to interactions
+        by `source`; a false event (-1) moved nothing: null lines and no visit."""
+        real = source >= 0
+        safe = np.where(real, source, 0)
+        sku = np.where(real[:, None], self.inter_sku[safe], -1)
+        count = np.where(real[:, None], self.inter_count[safe], 0)
+        return sku, count, np.where(real, self.inter_visit[safe], -1)
+
 
 def make_population(params: ShopperParams, n_skus: int, rng: np.random.Generator) -> Population:
     """Preferences ~ Dirichlet around a Zipf popularity; past baskets drawn from each preference."""

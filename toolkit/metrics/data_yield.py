@@ -38,10 +38,10 @@ def _interaction_capture(
 def fusion_capture(output: SystemOutput, truth: GroundTruth, event_source: np.ndarray) -> dict[str, Capture]:
     """Takes and put-backs from the final decision of each detected shelf event."""
     n = truth.inter_kind.size
-    right = lines_equal(
-        output.final_sku, output.final_count, truth.inter_sku[event_source], truth.inter_count[event_source]
-    )
-    who = output.final_visit == truth.inter_visit[event_source]
+    true_sku, true_count, true_visit = truth.event_truth(event_source)
+    real = event_source >= 0
+    right = lines_equal(output.final_sku, output.final_count, true_sku, true_count) & real
+    who = output.final_visit == true_visit
     correct, attributed = np.zeros(n, bool), np.zeros(n, bool)
     correct[event_source[right]] = True
     attributed[event_source[right & who]] = True

@@ -43,17 +43,13 @@ def observe_presence(
     params: PresenceParams,
     rng: np.random.Generator,
 ) -> Presence:
-    """Candidates (E, C) for each detected shelf event, padded with visit -1 and position NaN."""
-    return presence_at(
-        world,
-        truth,
-        events.shelf,
-        events.plate,
-        truth.inter_time_s[event_interaction],
-        truth.inter_visit[event_interaction],
-        params,
-        rng,
-    )
+    """Candidates (E, C) for each detected shelf event, padded with visit -1 and position NaN.
+    `event_interaction` links events to the truth (-1: a false event)."""
+    real = event_interaction >= 0
+    safe = np.where(real, event_interaction, 0)
+    when = np.where(real, truth.inter_time_s[safe], events.time_s)  # a false event: nobody reached
+    actor = np.where(real, truth.inter_visit[safe], -1)
+    return presence_at(world, truth, events.shelf, events.plate, when, actor, params, rng)
 
 
 def presence_at(

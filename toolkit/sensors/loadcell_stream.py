@@ -1,0 +1,375 @@
+"""Load-cell sample streams and the event detector that runs on them.
+
+Each plate streams its load at `sample_hz`: the true load (a step of −Σ mᵢ wᵢ at every take or
+put-back, reached through a damped settling transient), slow drift (a random walk), impulse
+disturbances (a hand resting on the shelf, a basket bumping it: +a for a second or two), white
+noise, ADC quantisation, dropped samples (NaN), and plates that are dead all day (all NaN).
+Events from concurrent shoppers on one plate overlap in the stream.
+
+Only the stretches of stream around activity are synthesised (windows of `window_pad_s` around
+every interaction and disturbance, merged per plate): between them a plate reads a constant load
+plus noise, on which the detector's false-alarm rate is negligible (see kalman.py), so nothing is
+lost by not simulating it. The detector is kalman.py's level filter with a two-sided CUSUM; each
+alarm becomes one event from the last quiet sample before it to the first quiet one after it, and
+its weight change is the filtered level `settle_s` after the event minus the level before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.signal import lfilter
+
+from toolkit.config import ConfigError, choice, number, probability
+from toolkit.sensors.kalman import LevelTrack, cusum, kalman_level_filter
+from toolkit.sensors.loadcell import LoadcellParams, measure_events, true_weight_change
+from toolkit.sensors.observations import LoadcellReadings, ShelfEvents
+from toolkit.shoppers import EMPTY_REACH, GroundTruth
+from toolkit.world import World
+
+_PLATE_STRIDE_S = 1.0e6  # longer than a day: (plate, time) packs into one sortable float
+_CHUNK_WINDOWS = 1024
+
+
+@dataclass(frozen=True)
+class StreamParams:
+    sensor: LoadcellParams
+    detector_noise_g: float
+    transient_s: float
+    level_q_g2: float
+    cusum_k: float
+    cusum_h: float
+    settle_s: float
+    settling_time_constant_s: float
+    settling_oscillation_hz: float
+    disturbances_per_plate_hour: float
+    disturbance_median_g: float
+    disturbance_duration_s: tuple[float, float]
+    p_dead_plate: float
+    window_pad_s: float
+    match_tolerance_s: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> StreamParams:
+        p = "sensor.loadcell"
+        duration = tuple(float(v) for v in cfg.get("disturbance_duration_s", ()))
+        if len(duration) != 2 or not 0 < duration[0] <= duration[1]:
+            raise ConfigError(
+                f"{p}.disturbance_duration_s: expected [shortest, longest] > 0, got {list(duration)}"
+            )
+        return cls(
+            sensor=LoadcellParams.from_config(cfg),
+            detector_noise_g=number(cfg, "detector_noise_g", p, low=0.0, low_open=True),
+            transient_s=number(cfg, "transient_s", p, low=0.0),
+            level_q_g2=number(cfg, "level_q_g2", p, low=0.0, low_open=True),
+            cusum_k=number(cfg, "cusum_k", p, low=0.0),
+            cusum_h=number(cfg, "cusum_h", p, low=0.0, low_open=True),
+            settle_s=number(cfg, "settle_s", p, low=0.0),
+            settling_time_constant_s=number(cfg, "settling_time_constant_s", p, low=0.0, low_open=True),
+            settling_oscillation_hz=number(cfg, "settling_oscillation_hz", p, low=0.0),
+            disturbances_per_plate_hour=number(cfg, "disturbances_per_plate_hour", p, low=0.0),
+            disturbance_median_g=number(cfg, "disturbance_median_g", p, low=0.0),
+            disturbance_duration_s=duration,  # type: ignore[arg-type]
+            p_dead_plate=probability(cfg, "p_dead_plate", p),
+            window_pad_s=number(cfg, "window_pad_s", p, low=0.0, low_open=True),
+            match_tolerance_s=number(cfg, "match_tolerance_s", p, low=0.0, low_open=True),
+        )
+
+
+@dataclass(frozen=True)
+class StreamTruth:
+    """Truth side, for detection metrics: every weight-changing interaction and disturbance, and
+    the span of each detected event."""
+
+    move_plate: np.ndarray
+    move_time_s: np.ndarray
+    move_interaction: np.ndarray
+    event_end_s: np.ndarray
+    dead_plates: np.ndarray
+    shelf_hours: float
+
+
+def settling_kernel(params: StreamParams) -> np.ndarray:
+    """Response minus the final step, sample by sample, of a unit load change: a damped oscillation."""
+    hz = params.sensor.sample_hz
+    tau = np.arange(int(np.ceil(6 * params.settling_time_constant_s * hz)) + 1) / hz
+    omega = 2 * np.pi * params.settling_oscillation_hz
+    return -np.exp(-tau / params.settling_time_constant_s) * np.cos(omega * tau)
+
+
+def _windows(
+    plate: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge overlapping [start, end) intervals per plate into windows: plate, start, end (sorted)."""
+    order = np.lexsort((start, plate))
+    plate, start, end = plate[order], start[order], end[order]
+    reach = np.maximum.accumulate(plate * _PLATE_STRIDE_S + end)
+    new = (
+        np.r_[True, plate[1:] * _PLATE_STRIDE_S + start[1:] > reach[:-1]] if plate.size else np.zeros(0, bool)
+    )
+    heads = np.flatnonzero(new)
+    w_end = np.maximum.reduceat(end, heads) if heads.size else end[:0]
+    return plate[heads], start[heads], w_end
+
+
+def simulate_streams_and_detect(
+    world: World,
+    truth: GroundTruth,
+    params: StreamParams,
+    rng: np.random.Generator,
+    backup_trigger: bool = False,
+) -> tuple[ShelfEvents, LoadcellReadings, np.ndarray, StreamTruth]:
+    """Synthesise the plates' streams around activity, detect events in them, and link each
+    detected event to the interaction it most likely came from (-1: a false event).
+
+    With `backup_trigger` (a pressure mat under the plate), activity on a dead plate still makes
+    an event, with no weight reading: the other recognizers decide it."""
+    sensor = params.sensor
+    n_plates = world.planogram.n_plates
+    moves = np.flatnonzero(truth.inter_kind != EMPTY_REACH)
+    move_plate, move_time = truth.inter_plate[moves], truth.inter_time_s[moves]
+    move_delta = true_weight_change(world, truth.inter_sku[moves], truth.inter_count[moves], rng)
+
+    open_s = float(truth.visit_exit_s.max(initial=0.0) - truth.visit_arrival_s.min(initial=0.0))
+    n_dist = rng.poisson(params.disturbances_per_plate_hour * open_s / 3600.0, n_plates)
+    dist_plate = np.repeat(np.arange(n_plates), n_dist)
+    dist_time = truth.visit_arrival_s.min(initial=0.0) + rng.uniform(0.0, open_s, dist_plate.size)
+    dist_amp = params.disturbance_median_g * np.exp(0.5 * rng.standard_normal(dist_plate.size))
+    dist_len = rng.uniform(*params.disturbance_duration_s, dist_plate.size)
+    dead = rng.random(n_plates) < params.p_dead_plate
+
+    pad = params.window_pad_s
+    after = pad + params.settle_s
+    w_plate, w_start, w_end = _windows(
+        np.r_[move_plate, dist_plate],
+        np.r_[move_time, dist_time] - pad,
+        np.r_[move_time, dist_time + dist_len] + after,
+    )
+    # step impulses: (window, time, amount)
+    imp_window = np.r_[
+        _window_of(w_plate, w_start, move_plate, move_time),
+        _window_of(w_plate, w_start, dist_plate, dist_time),
+        _window_of(w_plate, w_start, dist_plate, dist_time),
+    ]
+    imp_time = np.r_[move_time, dist_time, dist_time + dist_len]
+    imp_amount = np.r_[move_delta, dist_amp, -dist_amp]
+    kernel = settling_kernel(params)
+
+    events: list[tuple[np.ndarray, ...]] = []
+    order = np.argsort(w_end - w_start, kind="stable")
+    for chunk in np.array_split(order, max(1, int(np.ceil(order.size / _CHUNK_WINDOWS)))):
+        if chunk.size:
+            events.append(
+                _detect_chunk(
+                    chunk,
+                    w_plate,
+                    w_start,
+                    w_end,
+                    imp_window,
+                    imp_time,
+                    imp_amount,
+                    kernel,
+                    dead,
+                    params,
+                    rng,
+                )
+            )
+    if events:
+        plate, start, end, delta, var = (np.concatenate(parts) for parts in zip(*events, strict=True))
+    else:
+        plate = start = end = delta = var = np.zeros(0)
+    keep = (np.abs(delta) >= sensor.detect_threshold_g) & ~_transients(
+        plate, start, delta, var, params.transient_s
+    )
+    plate, start, end, delta, var = (
+        plate[keep].astype(np.int64),
+        start[keep],
+        end[keep],
+        delta[keep],
+        var[keep],
+    )
+    if backup_trigger:
+        on_dead = dead[move_plate]
+        plate = np.r_[plate, move_plate[on_dead]]
+        start = np.r_[start, move_time[on_dead]]
+        end = np.r_[end, move_time[on_dead] + params.settle_s]
+        delta = np.r_[delta, np.full(on_dead.sum(), np.nan)]
+        var = np.r_[var, np.full(on_dead.sum(), np.nan)]
+    time_order = np.argsort(start, kind="stable")
+    plate, start, end, delta, var = (a[time_order] for a in (plate, start, end, delta, var))
+    source = _match(plate, start, move_plate, move_time, moves, params.match_tolerance_s)
+    shelf_events = ShelfEvents(time_s=start, shelf=world.planogram.plate_shelf[plate], plate=plate)
+    stream_truth = StreamTruth(
+        move_plate, move_time, moves, end, dead, world.layout.n_shelves * open_s / 3600
+    )
+    return shelf_events, LoadcellReadings(delta_g=delta, variance_g2=var), source, stream_truth
+
+
+def _window_of(w_plate: np.ndarray, w_start: np.ndarray, plate: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Index of the (merged, sorted) window holding each (plate, time)."""
+    key = w_plate * _PLATE_STRIDE_S + w_start
+    return np.searchsorted(key, plate * _PLATE_STRIDE_S + time, side="right") - 1
+
+
+def _detect_chunk(
+    chunk: np.ndarray,
+    w_plate: np.ndarray,
+    w_start: np.ndarray,
+    w_end: np.ndarray,
+    imp_window: np.ndarray,
+    imp_time: np.ndarray,
+    imp_amount: np.ndarray,
+    kernel: np.ndarray,
+    dead: np.ndarray,
+    params: StreamParams,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, ...]:
+    """Synthesise the streams of some windows, filter them, and return their detected events."""
+    sensor = params.sensor
+    hz = sensor.sample_hz
+    lengths = np.ceil((w_end[chunk] - w_start[chunk]) * hz).astype(np.int64) + 1
+    n, width = chunk.size, int(lengths.max())
+    row_of = np.full(w_plate.size, -1)
+    row_of[chunk] = np.arange(n)
+    mine = row_of[imp_window] >= 0
+    rows = row_of[imp_window[mine]]
+    cols = np.clip(np.round((imp_time[mine] - w_start[chunk][rows]) * hz).astype(np.int64), 0, width - 1)
+    impulses = np.zeros((n, width))
+    np.add.at(impulses, (rows, cols), imp_amount[mine])
+    load = np.cumsum(impulses, axis=1) + lfilter(kernel, [1.0], impulses, axis=1)
+    step_sd = sensor.drift_g_per_s / np.sqrt(hz)
+    load += np.cumsum(step_sd * rng.standard_normal((n, width)), axis=1)
+    z = load + sensor.noise_g * rng.standard_normal((n, width))
+    if sensor.resolution_g > 0:
+        z = np.round(z / sensor.resolution_g) * sensor.resolution_g
+    beyond = np.arange(width)[None, :] >= lengths[:, None]
+    z[(rng.random((n, width)) < sensor.p_dropout) | beyond | dead[w_plate[chunk]][:, None]] = np.nan
+
+    # the detector is tuned for the shelf's nominal noise, not told the true noise of the day
+    r = params.detector_noise_g**2 + sensor.resolution_g**2 / 12.0
+    first = np.nan_to_num(z[:, 0], nan=0.0)
+    track = kalman_level_filter(z, params.level_q_g2, r, first, r)
+    return _find_events(z, track, lengths, r, params, w_plate[chunk], w_start[chunk])
+
+
+def _find_events(
+    z: np.ndarray,
+    track: LevelTrack,
+    lengths: np.ndarray,
+    r: float,
+    params: StreamParams,
+    plate: np.ndarray,
+    origin_s: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Alarm, locate, re-settle, read: one event per row per pass, until no row alarms again.
+
+    Each pass runs the CUSUM from every row's resume point, takes the first alarm, dates the
+    change at the last quiet sample before it, resets the level filter there (P large: the level
+    jumps to the new load) and ends the event once the innovations stay calm; the weight change is
+    the level `settle_s` after the end minus the level just before the change.
+    """
+    hz = params.sensor.sample_hz
+    n, width = z.shape
+    col = np.arange(width)[None, :]
+    resume = np.zeros(n, dtype=np.int64)
+    level, variance = track.level.copy(), track.variance.copy()
+    u = track.innovation / np.sqrt(track.innovation_variance)
+    settle = round(params.settle_s * hz)
+    calm_run = max(1, round(0.1 * hz))
+    found: list[tuple[np.ndarray, ...]] = []
+    live = np.ones(n, dtype=bool)
+    while live.any():
+        after_resume = col >= resume[:, None]
+        up, down = cusum(np.where(after_resume, u, 0.0), params.cusum_k)
+        alarm = ((up > params.cusum_h) | (down > params.cusum_h)) & after_resume & (col < lengths[:, None])
+        live &= alarm.any(axis=1)
+        if not live.any():
+            break
+        rows = np.flatnonzero(live)
+        at = np.argmax(alarm[rows], axis=1)
+        quiet = (up[rows] == 0) & (down[rows] == 0) & (col < at[:, None]) & after_resume[rows]
+        start = np.where(quiet.any(axis=1), width - 1 - np.argmax(quiet[:, ::-1], axis=1), resume[rows])
+        refit = kalman_level_filter(
+            z[rows], params.level_q_g2, r, level[rows, 0], r, reset_at=start, p_reset=1e6 * r
+        )
+        new_u = refit.innovation / np.sqrt(refit.innovation_variance)
+        calm = np.abs(new_u) < 3.0
+        calm_for = lfilter(np.ones(calm_run), [1.0], calm.astype(float), axis=1) >= calm_run
+        calm_after = calm_for & (col[:, :] > at[:, None])
+        end = np.where(calm_after.any(axis=1), np.argmax(calm_after, axis=1), lengths[rows] - 1)
+        end = np.minimum(end, lengths[rows] - 1)
+        read_at = np.minimum(end + settle, lengths[rows] - 1)
+        before = np.maximum(start - 2, 0)
+        delta = refit.level[np.arange(rows.size), read_at] - level[rows, before]
+        var = refit.variance[np.arange(rows.size), read_at] + variance[rows, before]
+        found.append((plate[rows], origin_s[rows] + start / hz, origin_s[rows] + end / hz, delta, var))
+        replace = col[:, :] >= start[:, None]
+        level[rows] = np.where(replace, refit.level, level[rows])
+        variance[rows] = np.where(replace, refit.variance, variance[rows])
+        u[rows] = np.where(replace, new_u, u[rows])
+        resume[rows] = read_at + 1
+        live[rows] &= resume[rows] < lengths[rows]
+    if not found:
+        return tuple(np.zeros(0) for _ in range(5))
+    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
+
+
+def _transients(
+    plate: np.ndarray, start: np.ndarray, delta: np.ndarray, var: np.ndarray, within_s: float
+) -> np.ndarray:
+    """Events that a pressing hand explains: a rise of the load undone by an equal fall on the same
+    plate within `within_s` (both events are flagged; neither changes what leaves the shelf)."""
+    order = np.lexsort((start, plate))
+    p, t, d, v = plate[order], start[order], delta[order], var[order]
+    nxt = np.r_[np.arange(1, p.size), p.size - 1] if p.size else np.zeros(0, dtype=np.int64)
+    pair = (
+        (p[nxt] == p)
+        & (nxt != np.arange(p.size))
+        & (t[nxt] - t <= within_s)
+        & (d > 0)
+        & (d[nxt] < 0)
+        & (np.abs(d + d[nxt]) <= 3.0 * np.sqrt(v + v[nxt]) + 1e-9)
+    )
+    flagged = pair.copy()
+    flagged[nxt[pair]] = True
+    out = np.zeros(plate.size, dtype=bool)
+    out[order] = flagged
+    return out
+
+
+def _match(
+    plate: np.ndarray,
+    time: np.ndarray,
+    move_plate: np.ndarray,
+    move_time: np.ndarray,
+    moves: np.ndarray,
+    tolerance_s: float,
+) -> np.ndarray:
+    """For each detected event, the interaction on its plate nearest in time (within tolerance), or -1."""
+    key = move_plate * _PLATE_STRIDE_S + move_time
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    query = plate * _PLATE_STRIDE_S + time
+    right = np.searchsorted(key, query)
+    left = np.maximum(right - 1, 0)
+    right = np.minimum(right, max(key.size - 1, 0))
+    if key.size == 0:
+        return np.full(plate.size, -1)
+    nearest = np.where(np.abs(key[left] - query) <= np.abs(key[right] - query), left, right)
+    close = np.abs(key[nearest] - query) <= tolerance_s
+    return np.where(close, moves[order][nearest], -1)
+
+
+def detect_shelf_events(
+    world: World, truth: GroundTruth, cfg: Mapping[str, Any], backup_trigger: bool, rng: np.random.Generator
+) -> tuple[ShelfEvents, LoadcellReadings, np.ndarray, StreamTruth | None]:
+    """Shelf events by the configured load-cell model: `stream` (sample streams and the detector)
+    or `per_event` (the quick model: one noisy reading per weight-changing interaction)."""
+    mode = choice(str(cfg.get("mode", "stream")), ("stream", "per_event"), "sensor.loadcell.mode")
+    if mode == "per_event":
+        events, readings, source = measure_events(world, truth, LoadcellParams.from_config(cfg), rng)
+        return events, readings, source, None
+    return simulate_streams_and_detect(world, truth, StreamParams.from_config(cfg), rng, backup_trigger)
