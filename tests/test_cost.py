@@ -17,6 +17,7 @@ PRICES = {
     "electricity_per_kwh": 0.2,
     "camera": {"density_per_m2": 0.5, "unit_price": 100.0, "compute_per_camera": 300.0, "power_w": 50.0},
     "loadcell": {"plate_price": 20.0, "power_w": 1.0},
+    "pressure_mat": {"price_per_shelf_m": 10.0},
     "rfid": {
         "tag_price": 0.05,
         "tagging_labour_per_item": 0.05,
@@ -34,6 +35,7 @@ PRICES = {
 STORE = StoreFacts(
     floor_area_m2=20.0,
     n_plates=2,
+    shelf_metres=1.0,
     visits_per_day=50.0,
     items_sold_per_day=80.0,
     reviewed_events_per_day=10.0,

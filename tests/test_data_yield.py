@@ -28,6 +28,7 @@ def perfect_output(truth, source) -> SystemOutput:
     n = source.size
     sku, count, visit = truth.inter_sku[source], truth.inter_count[source], truth.inter_visit[source]
     return SystemOutput(
+        visible=np.ones(n, bool),
         map_sku=sku,
         map_count=count,
         confidence=np.ones(n),

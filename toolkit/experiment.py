@@ -28,6 +28,7 @@ from toolkit.sensors.loadcell import LoadcellParams
 from toolkit.sensors.loadcell_stream import detect_shelf_events
 from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
 from toolkit.sensors.presence import PresenceParams, observe_presence, observe_stops
+from toolkit.sensors.pressure import PressureParams, observe_pressure
 from toolkit.sensors.rfid_gate import GateParams, simulate_gate
 from toolkit.sensors.rfid_shelf import ShelfReaderParams, simulate_shelf_readers
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, ShopperParams, make_population, simulate_day
@@ -53,13 +54,17 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     loadcell_cfg = _section(sensors, "loadcell")
     LoadcellParams.from_config(loadcell_cfg)
     presence_params = PresenceParams.from_config(_section(sensors, "presence"))
+    pressure_params = PressureParams.from_config(sensors["pressure"]) if "pressure" in sensors else None
     review_error = probability(_section(cfg, "review"), "error_rate", "review")
     prices = PriceBook.from_config(_section(cfg, "costs"))
     gate_params = GateParams.from_config(sensors["rfid_gate"]) if "rfid_gate" in sensors else None
     shelf_params = ShelfReaderParams.from_config(sensors["rfid_shelf"]) if "rfid_shelf" in sensors else None
     systems = build_systems(_section(cfg, "system"), _section(cfg, "recognizer"))
     available = (
-        {"loadcell"} | ({"rfid_gate"} if gate_params else set()) | ({"rfid_shelf"} if shelf_params else set())
+        {"loadcell"}
+        | ({"pressure"} if pressure_params else set())
+        | ({"rfid_gate"} if gate_params else set())
+        | ({"rfid_shelf"} if shelf_params else set())
     )
     for system in systems:
         missing = system.signals - available
@@ -80,7 +85,11 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     presence = observe_presence(
         world, truth, events, source, presence_params, component_rng(seed, "sensor", "presence")
     )
-    signals = {"loadcell": readings}
+    signals: dict[str, Any] = {"loadcell": readings}
+    if pressure_params is not None:
+        signals["pressure"] = observe_pressure(
+            world, truth, events, source, pressure_params, component_rng(seed, "sensor", "pressure")
+        )
     gate = None
     if gate_params is not None:
         signals["rfid_gate"], gate = simulate_gate(

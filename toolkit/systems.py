@@ -65,8 +65,11 @@ class DecisionSettings:
 @dataclass(frozen=True)
 class SystemOutput:
     """Per detected event (E): the machine's MAP lines and confidence, attribution, review and the
-    final lines after review; per visit: receipts (V, n_skus) in units."""
+    final lines after review; per visit: receipts (V, n_skus) in units. `visible` marks the events
+    this design detects at all (without pressure mats, events only a mat triggered are unseen and
+    decided as "nothing moved")."""
 
+    visible: np.ndarray
     map_sku: np.ndarray
     map_count: np.ndarray
     confidence: np.ndarray
@@ -157,7 +160,9 @@ class CheckoutSystem:
         best, confidence, doubtful = decide(log_post, self.decision.review_threshold)
 
         map_sku, map_count = hyps.sku[rows, best], hyps.count[rows, best]
-        reviewed = doubtful | fallback | (attribution_conf < self.decision.attribution_threshold)
+        visible = events.seen_by(self.signals)
+        map_sku[~visible], map_count[~visible], visit = -1, 0, np.where(visible, visit, -1)
+        reviewed = visible & (doubtful | fallback | (attribution_conf < self.decision.attribution_threshold))
         final_sku, final_count, final_visit = map_sku.copy(), map_count.copy(), visit.copy()
         sent = np.flatnonzero(reviewed)
         if sent.size:
@@ -170,6 +175,7 @@ class CheckoutSystem:
             else int(final_visit.max(initial=-1)) + 1
         )
         return SystemOutput(
+            visible=visible,
             map_sku=map_sku,
             map_count=map_count,
             confidence=confidence,

@@ -73,7 +73,8 @@ class Planogram:
     """Slots on plates on shelves. A plate is one load-cell platform; a slot holds one SKU.
 
     slot_* arrays have one entry per slot; sku_slot maps each SKU to its (single) slot.
-    plate_offset_m is the plate centre along its shelf, from the shelf's left end.
+    plate_offset_m is the plate centre along its shelf, from the shelf's left end; slot_offset_m
+    the slot centre, slot_width_m every slot's width, plate_width_m every plate's.
     """
 
     slot_sku: np.ndarray  # (n_slots,) SKU index, -1 for an empty slot
@@ -83,6 +84,9 @@ class Planogram:
     plate_shelf: np.ndarray  # (n_plates,)
     plate_offset_m: np.ndarray  # (n_plates,)
     sku_slot: np.ndarray  # (n_skus,)
+    slot_offset_m: np.ndarray  # (n_slots,)
+    plate_width_m: float
+    slot_width_m: float
 
     @property
     def n_plates(self) -> int:
@@ -241,6 +245,10 @@ def make_planogram(
     plate_width = layout.shelf_length_m / plates_per_shelf
     plate_offset = (np.tile(np.arange(plates_per_shelf), layout.n_shelves) + 0.5) * plate_width
     occupied = slot_sku >= 0
+    slot_width = plate_width / slots_per_plate
+    slot_offset = (
+        plate_offset[slot_plate] - plate_width / 2 + (np.arange(n_slots) % slots_per_plate + 0.5) * slot_width
+    )
     return Planogram(
         slot_sku=slot_sku,
         slot_plate=slot_plate,
@@ -249,6 +257,9 @@ def make_planogram(
         plate_shelf=plate_shelf,
         plate_offset_m=plate_offset,
         sku_slot=sku_slot,
+        slot_offset_m=slot_offset,
+        plate_width_m=plate_width,
+        slot_width_m=slot_width,
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from toolkit.config import ConfigError, number
 
-PHYSICAL_SENSORS = ("camera", "loadcell", "rfid_gate", "rfid_shelf")
+PHYSICAL_SENSORS = ("camera", "loadcell", "pressure", "rfid_gate", "rfid_shelf")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class PriceBook:
     camera_power_w: float
     plate_price: float
     plate_power_w: float
+    pressure_mat_per_m: float
     tag_price: float
     tagging_labour_per_item: float
     reader_price: float
@@ -47,7 +48,7 @@ class PriceBook:
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> PriceBook:
         p = "costs"
-        for section in ("camera", "loadcell", "rfid", "review", "receipt_errors"):
+        for section in ("camera", "loadcell", "pressure_mat", "rfid", "review", "receipt_errors"):
             if section not in cfg:
                 raise ConfigError(f"{p}.{section}: missing")
         cam, cell, rfid, review = cfg["camera"], cfg["loadcell"], cfg["rfid"], cfg["review"]
@@ -64,6 +65,7 @@ class PriceBook:
             camera_power_w=number(cam, "power_w", f"{p}.camera", low=0.0),
             plate_price=number(cell, "plate_price", f"{p}.loadcell", low=0.0),
             plate_power_w=number(cell, "power_w", f"{p}.loadcell", low=0.0),
+            pressure_mat_per_m=number(cfg["pressure_mat"], "price_per_shelf_m", f"{p}.pressure_mat", low=0.0),
             tag_price=number(rfid, "tag_price", f"{p}.rfid", low=0.0),
             tagging_labour_per_item=number(rfid, "tagging_labour_per_item", f"{p}.rfid", low=0.0),
             reader_price=number(rfid, "reader_price", f"{p}.rfid", low=0.0),
@@ -91,6 +93,7 @@ class StoreFacts:
 
     floor_area_m2: float
     n_plates: int
+    shelf_metres: float
     visits_per_day: float
     items_sold_per_day: float
     reviewed_events_per_day: float
@@ -111,6 +114,8 @@ def hardware(sensors: frozenset[str], store: StoreFacts, prices: PriceBook) -> d
         items["camera_compute"] = (n * prices.compute_per_camera, n * prices.camera_power_w)
     if "loadcell" in sensors:
         items["load_cells"] = (store.n_plates * prices.plate_price, store.n_plates * prices.plate_power_w)
+    if "pressure" in sensors:
+        items["pressure_mats"] = (store.shelf_metres * prices.pressure_mat_per_m, 0.0)
     if "rfid_gate" in sensors:
         antennas = prices.gate_antennas * prices.antenna_price
         items["rfid_gate"] = (prices.reader_price + antennas, prices.reader_power_w)

@@ -62,6 +62,7 @@ def system_metrics(
     """Every accuracy metric of DESIGN.md for one system; `event_source` links events to interactions."""
     true_sku, true_count, true_visit = truth.event_truth(event_source)
     machine_right = lines_equal(output.map_sku, output.map_count, true_sku, true_count)
+    seen = output.visible
     final_right = lines_equal(output.final_sku, output.final_count, true_sku, true_count)
     # a false event rightly called "nothing moved" belongs to nobody
     who_right = (output.final_visit == true_visit) | ((true_visit < 0) & final_right)
@@ -76,19 +77,19 @@ def system_metrics(
         **receipt_metrics(output.receipts, truth, world),
         "event_accuracy": share(final_right & who_right),
         "identification_accuracy": share(final_right),
-        "machine_event_accuracy": share(machine_right),
+        "machine_event_accuracy": share(machine_right[seen]),
         "attribution_accuracy": share(who_right),
         "detection_recall": n_found / n_moves if n_moves else 1.0,
         "review_rate": share(output.reviewed),
         "fallback_rate": share(output.fallback),
-        "ece": expected_calibration_error(output.confidence, machine_right),
-        "aurc": aurc(output.confidence, machine_right),
+        "ece": expected_calibration_error(output.confidence[seen], machine_right[seen]),
+        "aurc": aurc(output.confidence[seen], machine_right[seen]),
         "n_visits": float(truth.n_visits),
         "n_events": float(n_events),
         **dict(
             zip(
                 ("reliability_count", "reliability_confidence_sum", "reliability_correct"),
-                (b.tolist() for b in reliability_bins(output.confidence, machine_right)),
+                (b.tolist() for b in reliability_bins(output.confidence[seen], machine_right[seen])),
                 strict=True,
             )
         ),
@@ -102,6 +103,7 @@ def store_facts(receipts: np.ndarray, reviewed_events: int, truth: GroundTruth, 
     return StoreFacts(
         floor_area_m2=world.layout.floor_area_m2,
         n_plates=world.planogram.n_plates,
+        shelf_metres=world.planogram.n_plates * world.planogram.plate_width_m,
         visits_per_day=float(truth.n_visits),
         items_sold_per_day=float(truth.basket.sum()),
         reviewed_events_per_day=float(reviewed_events),

@@ -26,7 +26,7 @@ from scipy.signal import lfilter
 from toolkit.config import ConfigError, choice, number, probability
 from toolkit.sensors.kalman import LevelTrack, cusum, kalman_level_filter
 from toolkit.sensors.loadcell import LoadcellParams, measure_events, true_weight_change
-from toolkit.sensors.observations import LoadcellReadings, ShelfEvents
+from toolkit.sensors.observations import TRIGGER_LOADCELL, TRIGGER_PRESSURE, LoadcellReadings, ShelfEvents
 from toolkit.shoppers import EMPTY_REACH, GroundTruth
 from toolkit.world import World
 
@@ -201,7 +201,10 @@ def simulate_streams_and_detect(
     time_order = np.argsort(start, kind="stable")
     plate, start, end, delta, var = (a[time_order] for a in (plate, start, end, delta, var))
     source = _match(plate, start, move_plate, move_time, moves, params.match_tolerance_s)
-    shelf_events = ShelfEvents(time_s=start, shelf=world.planogram.plate_shelf[plate], plate=plate)
+    trigger = np.where(np.isnan(delta), TRIGGER_PRESSURE, TRIGGER_LOADCELL)
+    shelf_events = ShelfEvents(
+        time_s=start, shelf=world.planogram.plate_shelf[plate], plate=plate, trigger=trigger
+    )
     stream_truth = StreamTruth(
         move_plate, move_time, moves, end, dead, world.layout.n_shelves * open_s / 3600
     )

@@ -11,17 +11,26 @@ from typing import Any
 
 import numpy as np
 
-SIGNALS: frozenset[str] = frozenset({"loadcell"})
+SIGNALS: frozenset[str] = frozenset({"loadcell", "pressure"})
+TRIGGER_LOADCELL, TRIGGER_PRESSURE = 0, 1
 """Per-event signal names a recognizer may declare; later sensors (pressure, camera, rfid) add theirs."""
 
 
 @dataclass(frozen=True)
 class ShelfEvents:
-    """Detected shelf events (E): time (s since midnight), shelf and plate where weight changed."""
+    """Detected shelf events (E): time (s since midnight), shelf and plate where weight changed, and
+    what triggered each: the load cell (0) or, where the load cell is dead, the pressure mat (1)."""
 
     time_s: np.ndarray
     shelf: np.ndarray
     plate: np.ndarray
+    trigger: np.ndarray | None = None
+
+    def seen_by(self, signals: frozenset[str]) -> np.ndarray:
+        """Events a design with these signals detects at all (no pressure mat: no mat-triggered events)."""
+        if self.trigger is None or "pressure" in signals:
+            return np.ones(self.n_events, dtype=bool)
+        return self.trigger == TRIGGER_LOADCELL
 
     @property
     def n_events(self) -> int:
@@ -37,6 +46,15 @@ class LoadcellReadings:
 
     delta_g: np.ndarray
     variance_g2: np.ndarray
+
+
+@dataclass(frozen=True)
+class PressureReadings:
+    """Per event, where along the shelf the pressure mat saw the load change (m from the shelf's
+    left end) and the variance of that position (m²); NaN where the mat saw nothing."""
+
+    position_m: np.ndarray
+    variance_m2: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.hypotheses import EventHypotheses
-from toolkit.sensors.observations import LoadcellReadings
+from toolkit.sensors.observations import LoadcellReadings, PressureReadings
 from toolkit.world import World
 
 
@@ -36,6 +36,22 @@ def _loadcell(
     return LoadcellReadings(delta_g=delta, variance_g2=variance)
 
 
+def _pressure(
+    world: World, hyps: EventHypotheses, rng: np.random.Generator, p_missing: float
+) -> PressureReadings:
+    pick = random_hypothesis(hyps, rng)
+    rows = np.arange(pick.size)
+    sku = hyps.sku[rows, pick, 0]
+    plano = world.planogram
+    position = np.where(
+        sku >= 0, plano.slot_offset_m[plano.sku_slot[np.maximum(sku, 0)]], plano.plate_width_m / 2
+    )
+    position = position + 0.02 * rng.standard_normal(pick.size)
+    position[rng.random(pick.size) < p_missing] = np.nan
+    return PressureReadings(position_m=position, variance_m2=np.full(pick.size, 0.02**2))
+
+
 SYNTHETIC_READINGS: dict[str, Callable[[World, EventHypotheses, np.random.Generator, float], Any]] = {
     "loadcell": _loadcell,
+    "pressure": _pressure,
 }

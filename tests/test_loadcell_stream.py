@@ -1,0 +1,124 @@
+"""Shelf sensing: the vectorised level filter against filterpy, the CUSUM, and the stream detector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import TINY, compose_config, small_day
+from filterpy.kalman import KalmanFilter
+
+from toolkit.experiment import run_comparison
+from toolkit.seeding import component_rng
+from toolkit.sensors.kalman import cusum, kalman_level_filter
+from toolkit.sensors.loadcell_stream import StreamParams, _transients, simulate_streams_and_detect
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vectorised_filter_matches_filterpy_step_for_step(seed):
+    rng = np.random.default_rng(seed)
+    n, t = 4, 400
+    z = rng.normal(200.0, 4.0, (n, t)) + np.where(np.arange(t) > 150, rng.normal(-300, 50, (n, 1)), 0.0)
+    z[rng.random(z.shape) < 0.1] = np.nan  # dropped samples
+    q, r, p0 = rng.uniform(0.01, 1.0), rng.uniform(1.0, 25.0), 50.0
+    x0 = np.full(n, 190.0)
+    track = kalman_level_filter(z, q, r, x0, p0)
+    for row in range(n):
+        kf = KalmanFilter(dim_x=1, dim_z=1)
+        kf.F[:], kf.H[:], kf.Q[:], kf.R[:] = 1.0, 1.0, q, r
+        kf.x[:], kf.P[:] = x0[row], p0
+        for step, value in enumerate(z[row]):
+            kf.predict()
+            kf.update(None if np.isnan(value) else value)
+            assert kf.x[0, 0] == pytest.approx(track.level[row, step], abs=1e-9)
+            assert kf.P[0, 0] == pytest.approx(track.variance[row, step], abs=1e-9)
+
+
+def test_closed_form_cusum_equals_the_recursion():
+    u = np.random.default_rng(3).normal(0, 1.5, (3, 300))
+    up, down = cusum(u, 0.7)
+    for row in range(3):
+        g_up = g_down = 0.0
+        for step, value in enumerate(u[row]):
+            g_up, g_down = max(0.0, g_up + value - 0.7), max(0.0, g_down - value - 0.7)
+            assert up[row, step] == pytest.approx(g_up, abs=1e-9)
+            assert down[row, step] == pytest.approx(g_down, abs=1e-9)
+
+
+def test_a_pressing_hand_is_not_a_product():
+    flagged = _transients(
+        np.array([3, 3, 5]), np.array([10.0, 12.5, 11.0]), np.array([350.0, -351.0, 100.0]), np.ones(3), 5.0
+    )
+    assert flagged.tolist() == [True, True, False]
+
+
+def test_streams_detect_nearly_every_move_and_read_its_weight():
+    cfg, world, truth = small_day()
+    params = StreamParams.from_config(cfg.sensor.loadcell)
+    _, readings, source, stream = simulate_streams_and_detect(world, truth, params, component_rng(0, "s"))
+    assert np.unique(source[source >= 0]).size / stream.move_interaction.size > 0.9
+    real = source >= 0
+    sku, count, _ = truth.event_truth(source[real])
+    lines = sku >= 0
+    expected = -np.where(lines, world.catalog.weight_mean_g[np.where(lines, sku, 0)] * count, 0.0).sum(1)
+    assert np.median(np.abs(readings.delta_g[real] - expected)) < 3 * world.catalog.weight_std_g.max()
+
+
+def scenario(noise, seed):
+    overrides = [
+        *TINY,
+        "shoppers.visits_per_day=300",
+        "system=[weight_only]",
+        "sensor=[loadcell,presence]",
+        f"sensor.loadcell.noise_g={noise}",
+        f"seed={seed}",
+    ]
+    return run_comparison(compose_config(overrides))["scenario"]
+
+
+def test_recall_falls_and_false_events_rise_as_noise_grows():
+    runs = {n: [scenario(n, s) for s in (0, 1)] for n in (2, 10, 30)}
+    recall = {n: np.mean([r["detection_recall"] for r in rs]) for n, rs in runs.items()}
+    false = {n: np.mean([r["false_events_per_shelf_hour"] for r in rs]) for n, rs in runs.items()}
+    assert recall[2] > recall[30] and recall[10] > recall[30]
+    assert false[2] < false[10] and false[2] < false[30]
+
+
+def test_pressure_helps_where_skus_weigh_alike():
+    exact = {}
+    for system in ("weight_only", "weight_pressure"):
+        exact[system] = np.mean(
+            [
+                run_comparison(
+                    compose_config(
+                        [
+                            *TINY,
+                            "shoppers.visits_per_day=300",
+                            f"system=[{system}]",
+                            "sensor=[loadcell,presence,pressure]",
+                            "catalog.weight_collision=1.0",
+                            "catalog.lookalike_share=0.9",
+                            f"seed={seed}",
+                        ]
+                    )
+                )["systems"][system]["receipt_exact"]
+                for seed in (0, 1, 2)
+            ]
+        )
+    assert exact["weight_pressure"] > exact["weight_only"]
+
+
+def test_dropped_samples_and_dead_plates_never_crash_and_are_counted():
+    overrides = [
+        *TINY,
+        "shoppers.visits_per_day=300",
+        "sensor.loadcell.p_dropout=0.2",
+        "sensor.loadcell.p_dead_plate=0.5",
+        "system=[weight_only,weight_pressure]",
+    ]
+    record = run_comparison(compose_config(overrides))
+    assert record["scenario"]["dead_plates"] > 0
+    assert record["scenario"]["events_without_weight"] > 0  # the mats still saw them
+    with_mats, without = record["systems"]["weight_pressure"], record["systems"]["weight_only"]
+    assert with_mats["yield_take_captured"] > without["yield_take_captured"]
+    for metrics in record["systems"].values():
+        assert all(np.isfinite(v) for v in metrics.values() if isinstance(v, float))
