@@ -1,0 +1,148 @@
+"""Synthetic product crops, rendered in batches with torch: what a ceiling camera sees in a hand.
+
+Each SKU's packaging is drawn procedurally from its catalog appearance (shape, two colours, a
+logo, stripes, and a small patch: look-alike variants share everything but the patch's colour).
+Every pixel is evaluated in the package's own coordinates, so pose is an inverse affine map of the
+sampling grid, not a resampled texture. Domain randomisation (Tobin et al. 2017): rotation, scale,
+shift, lighting, motion blur, occlusion by the hand and by other shoppers, sensor noise, and the
+camera's resolution (rendered small, then scaled up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from toolkit.config import number, probability
+from toolkit.world import APPEARANCE_FIELDS
+
+SIZE = 32  # crops are SIZE × SIZE RGB
+_FIELD = {name: i for i, name in enumerate(APPEARANCE_FIELDS)}
+# superellipse half-widths and exponent of the four package shapes: box, bottle, can, bag
+_SHAPES = torch.tensor([[0.55, 0.80, 8.0], [0.33, 0.85, 2.0], [0.45, 0.70, 4.0], [0.62, 0.75, 2.5]])
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    """Nuisances of one camera view; `clean()` is the studio shot used to measure pure recognition."""
+
+    max_rotation_deg: float
+    scale_range: tuple[float, float]
+    max_shift: float
+    brightness_range: tuple[float, float]
+    max_blur_px: int
+    p_hand: float
+    p_other_shopper: float
+    noise_sd: float
+    resolution_px: int
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], path: str = "vision.render") -> RenderParams:
+        def pair(key: str) -> tuple[float, float]:
+            values = tuple(float(v) for v in cfg.get(key, ()))
+            if len(values) != 2 or values[0] > values[1] or values[0] <= 0:
+                raise ValueError(f"{path}.{key}: expected [low, high] with 0 < low <= high, got {list(values)}")
+            return values  # type: ignore[return-value]
+
+        return cls(
+            max_rotation_deg=number(cfg, "max_rotation_deg", path, low=0.0, high=180.0),
+            scale_range=pair("scale_range"),
+            max_shift=number(cfg, "max_shift", path, low=0.0, high=1.0),
+            brightness_range=pair("brightness_range"),
+            max_blur_px=number(cfg, "max_blur_px", path, low=0, high=SIZE // 2, integer=True),
+            p_hand=probability(cfg, "p_hand", path),
+            p_other_shopper=probability(cfg, "p_other_shopper", path),
+            noise_sd=number(cfg, "noise_sd", path, low=0.0),
+            resolution_px=number(cfg, "resolution_px", path, low=4, high=SIZE, integer=True),
+        )
+
+    def clean(self) -> RenderParams:
+        return RenderParams(5.0, (0.95, 1.05), 0.03, (0.95, 1.05), 0, 0.0, 0.0, 0.0, SIZE)
+
+    def with_crowding(self, p_other_shopper: float) -> RenderParams:
+        return RenderParams(**{**self.__dict__, "p_other_shopper": float(p_other_shopper)})
+
+
+def _hsv(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """HSV in [0, 1] to RGB (..., 3)."""
+    k = (torch.stack([torch.full_like(h, 5.0), torch.full_like(h, 3.0), torch.full_like(h, 1.0)], -1)
+         + h[..., None] * 6.0) % 6.0
+    return v[..., None] - v[..., None] * s[..., None] * torch.clamp(torch.minimum(k, 4.0 - k), 0.0, 1.0)
+
+
+def render(appearance: torch.Tensor, params: RenderParams, generator: torch.Generator) -> torch.Tensor:
+    """Crops (B, 3, SIZE, SIZE) in [0, 1] of products with the given appearance rows (B, A)."""
+    b = appearance.shape[0]
+    g = generator
+
+    def uniform(low: float, high: float, *shape: int) -> torch.Tensor:
+        return low + (high - low) * torch.rand(b, *shape, generator=g)
+
+    res = params.resolution_px
+    axis = (torch.arange(res, dtype=torch.float32) + 0.5) / res * 2.0 - 1.0
+    y, x = torch.meshgrid(axis, axis, indexing="ij")
+    angle = torch.deg2rad(uniform(-params.max_rotation_deg, params.max_rotation_deg))
+    scale = uniform(*params.scale_range)
+    shift = uniform(-params.max_shift, params.max_shift, 2)
+    cos, sin = torch.cos(angle)[:, None, None], torch.sin(angle)[:, None, None]
+    xs, ys = x[None] - shift[:, 0, None, None], y[None] - shift[:, 1, None, None]
+    u = (cos * xs + sin * ys) / scale[:, None, None]  # package coordinates of every pixel
+    v = (-sin * xs + cos * ys) / scale[:, None, None]
+
+    a = appearance.float()
+    shape = _SHAPES[torch.clamp((a[:, _FIELD["shape"]] * 4).long(), 0, 3)]
+    half_w, half_h, power = (shape[:, i, None, None] for i in range(3))
+    body = (u.abs() / half_w) ** power + (v.abs() / half_h) ** power <= 1.0
+    primary = _hsv(a[:, _FIELD["hue_primary"]], torch.full((b,), 0.75), 0.45 + 0.45 * a[:, _FIELD["lightness"]])
+    secondary = _hsv(a[:, _FIELD["hue_secondary"]], torch.full((b,), 0.6), 1.0 - 0.5 * a[:, _FIELD["lightness"]])
+    patch_colour = _hsv(a[:, _FIELD["patch_hue"]], torch.ones(b), torch.ones(b))
+    frequency = 2.0 + 6.0 * a[:, _FIELD["band_pattern"], None, None]
+    bands = torch.sin(v * frequency * np.pi) > 0.55
+    logo_y = 0.4 * (a[:, _FIELD["logo"], None, None] - 0.5)
+    logo = (u**2 + (v - logo_y) ** 2) < 0.18**2
+    patch = ((u - 0.22).abs() < 0.17) & ((v + 0.5).abs() < 0.15)
+
+    image = torch.rand(b, 3, 1, 1, generator=g) * 0.3 + 0.35 + torch.zeros(b, 3, res, res)
+    for mask, colour in ((body, primary), (body & bands, secondary), (body & logo, 1.0 - secondary),
+                         (body & patch, patch_colour)):
+        image = torch.where(mask[:, None], colour[:, :, None, None], image)
+
+    image = _occlude(image, x, y, params.p_hand, torch.tensor([0.85, 0.65, 0.5]), 0.35, g)
+    image = _occlude(image, x, y, params.p_other_shopper, torch.tensor([0.15, 0.15, 0.2]), 0.55, g)
+    image = image * uniform(*params.brightness_range)[:, None, None, None]
+    if params.max_blur_px > 0:
+        image = _motion_blur(image, torch.randint(0, params.max_blur_px + 1, (b,), generator=g))
+    if res != SIZE:
+        image = torch.nn.functional.interpolate(image, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
+    image = image + params.noise_sd * torch.randn(image.shape, generator=g)
+    return image.clamp(0.0, 1.0)
+
+
+def _occlude(image: torch.Tensor, x: torch.Tensor, y: torch.Tensor, p: float, colour: torch.Tensor,
+             radius: float, g: torch.Generator) -> torch.Tensor:
+    """With probability p, an ellipse of `colour` (a hand, another shopper) over part of the view."""
+    b = image.shape[0]
+    if p <= 0:
+        return image
+    on = torch.rand(b, generator=g) < p
+    centre = torch.rand(b, 2, generator=g) * 1.6 - 0.8
+    r = radius * (0.6 + 0.8 * torch.rand(b, generator=g))
+    inside = ((x[None] - centre[:, 0, None, None]) ** 2 + (y[None] - centre[:, 1, None, None]) ** 2 * 1.8) < (
+        r[:, None, None] ** 2
+    )
+    return torch.where((inside & on[:, None, None])[:, None], colour[None, :, None, None], image)
+
+
+def _motion_blur(image: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
+    """Average each image over `length` horizontal one-pixel shifts (its own length per image)."""
+    out = image.clone()
+    count = torch.ones(image.shape[0])
+    for step in range(1, int(length.max()) + 1):
+        active = (length >= step).float()
+        out = out + active[:, None, None, None] * torch.roll(image, shifts=step, dims=3)
+        count = count + active
+    return out / count[:, None, None, None]

@@ -1,0 +1,200 @@
+"""Training, temperature scaling and caching of the product classifier.
+
+Train on rendered crops (or any image tensors: see datasets.py for ImageFolder photos), fit one
+temperature T on a held-out split by minimising its NLL (Guo et al. 2017), and report accuracy,
+NLL and ECE (15 bins) before and after. A trained model is cached under a key that hashes
+everything it depends on, and loaded with ``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from toolkit.config import number
+from toolkit.metrics.accuracy import expected_calibration_error
+from toolkit.vision.models import build_model, logits_in_batches
+from toolkit.vision.render import RenderParams, render
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    model: str
+    steps: int
+    batch: int
+    learning_rate: float
+    train_per_class: int
+    holdout_per_class: int
+    seed: int
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], path: str = "vision.train") -> TrainParams:
+        return cls(
+            model=str(cfg.get("model", "small_cnn")),
+            steps=number(cfg, "steps", path, low=1, integer=True),
+            batch=number(cfg, "batch", path, low=1, integer=True),
+            learning_rate=number(cfg, "learning_rate", path, low=0.0, low_open=True),
+            train_per_class=number(cfg, "train_per_class", path, low=1, integer=True),
+            holdout_per_class=number(cfg, "holdout_per_class", path, low=1, integer=True),
+            seed=number(cfg, "seed", path, low=0, integer=True),
+        )
+
+
+@dataclass
+class TrainedClassifier:
+    """A classifier with its temperature and the figures measured when it was made."""
+
+    model: nn.Module
+    model_name: str
+    n_classes: int
+    temperature: float
+    report: dict[str, float]
+
+    def log_probs(self, images: torch.Tensor) -> torch.Tensor:
+        """Calibrated log p(class | crop), (B, n_classes)."""
+        return torch.log_softmax(logits_in_batches(self.model, images) / self.temperature, dim=1)
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """T > 0 minimising the NLL of softmax(logits / T) on a held-out split."""
+    log_t = torch.zeros(1, requires_grad=True)
+    optimiser = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimiser.zero_grad()
+        loss = nn.functional.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    optimiser.step(closure)
+    return float(log_t.exp().item())
+
+
+def scores(logits: torch.Tensor, labels: torch.Tensor, temperature: float = 1.0) -> dict[str, float]:
+    """Accuracy, NLL and ECE (15 bins) of softmax(logits / T)."""
+    probs = torch.softmax(logits / temperature, dim=1)
+    confidence, predicted = probs.max(dim=1)
+    correct = (predicted == labels).numpy()
+    return {
+        "accuracy": float(correct.mean()),
+        "nll": float(nn.functional.cross_entropy(logits / temperature, labels)),
+        "ece": expected_calibration_error(confidence.numpy(), correct),
+    }
+
+
+def train_classifier(
+    images: torch.Tensor, labels: torch.Tensor, n_classes: int, params: TrainParams, progress: bool = True
+) -> nn.Module:
+    """Minibatch AdamW with a one-cycle schedule over `params.steps` steps; seeded."""
+    torch.manual_seed(params.seed)
+    model = build_model(params.model, n_classes)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=params.learning_rate, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=params.learning_rate, total_steps=params.steps)
+    generator = torch.Generator().manual_seed(params.seed)
+    model.train()
+    bar = tqdm(range(params.steps), desc=f"training {params.model}", disable=not progress, leave=False)
+    for _ in bar:
+        pick = torch.randint(0, images.shape[0], (params.batch,), generator=generator)
+        optimiser.zero_grad()
+        loss = nn.functional.cross_entropy(model(images[pick]), labels[pick])
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+    model.eval()
+    return model
+
+
+def render_split(
+    appearance: np.ndarray, per_class: int, params: RenderParams, generator: torch.Generator, chunk: int = 4096
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`per_class` renders of every SKU, in random order: images (N, 3, S, S) and labels (N,)."""
+    labels = torch.arange(appearance.shape[0]).repeat(per_class)
+    labels = labels[torch.randperm(labels.numel(), generator=generator)]
+    table = torch.as_tensor(appearance, dtype=torch.float32)
+    images = torch.cat([render(table[labels[i : i + chunk]], params, generator) for i in range(0, len(labels), chunk)])
+    return images, labels
+
+
+def cache_key(appearance: np.ndarray, render_params: RenderParams, train: TrainParams) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(appearance, dtype=np.float64).tobytes())
+    digest.update(json.dumps([asdict(render_params), asdict(train)], sort_keys=True).encode())
+    return digest.hexdigest()[:24]
+
+
+def save_checkpoint(classifier: TrainedClassifier, path: Path) -> None:
+    """Tensors and plain numbers only, so that loading needs no pickle of code (weights_only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "state_dict": classifier.model.state_dict(),
+        "model_name": classifier.model_name,
+        "n_classes": classifier.n_classes,
+        "temperature": classifier.temperature,
+        "report": classifier.report,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: Path, expected_classes: int | None = None) -> TrainedClassifier:
+    """Load a cached classifier; refuse one trained for another catalog size."""
+    try:
+        payload = torch.load(path, weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
+    if expected_classes is not None and payload["n_classes"] != expected_classes:
+        raise ValueError(f"{path}: trained for {payload['n_classes']} SKUs, the catalog has {expected_classes}")
+    model = build_model(payload["model_name"], payload["n_classes"])
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return TrainedClassifier(model, payload["model_name"], payload["n_classes"], payload["temperature"],
+                             dict(payload["report"]))
+
+
+def classifier_for_catalog(
+    appearance: np.ndarray, render_params: RenderParams, train: TrainParams, cache_dir: Path | None,
+    progress: bool = True,
+) -> TrainedClassifier:
+    """The catalog's product classifier: from the cache if one matches, else trained, calibrated,
+    scored and cached. The report holds accuracy, NLL and ECE on clean and on randomised held-out
+    renders, before and after temperature scaling."""
+    path = cache_dir / f"vision-{cache_key(appearance, render_params, train)}.pt" if cache_dir else None
+    if path is not None and path.is_file():
+        log.info("vision model from cache %s", path)
+        return load_checkpoint(path, appearance.shape[0])
+    generator = torch.Generator().manual_seed(train.seed)
+    images, labels = render_split(appearance, train.train_per_class, render_params, generator)
+    model = train_classifier(images, labels, appearance.shape[0], train, progress)
+    val_images, val_labels = render_split(appearance, train.holdout_per_class, render_params, generator)
+    temperature = fit_temperature(logits_in_batches(model, val_images), val_labels)
+    test_images, test_labels = render_split(appearance, train.holdout_per_class, render_params, generator)
+    clean_images, clean_labels = render_split(appearance, train.holdout_per_class, render_params.clean(), generator)
+    test_logits, clean_logits = logits_in_batches(model, test_images), logits_in_batches(model, clean_images)
+    report = {"temperature": temperature}
+    for split, (logits, truth) in {"clean": (clean_logits, clean_labels), "heldout": (test_logits, test_labels)}.items():
+        for stage, t in (("raw", 1.0), ("calibrated", temperature)):
+            report.update({f"{split}_{stage}_{k}": v for k, v in scores(logits, truth, t).items()})
+    classifier = TrainedClassifier(model, train.model, appearance.shape[0], temperature, report)
+    if path is not None:
+        save_checkpoint(classifier, path)
+    return classifier
