@@ -27,7 +27,9 @@ def register(name: str) -> Callable[[Callable[[int], nn.Module]], Callable[[int]
 def build_model(name: str, n_classes: int) -> nn.Module:
     """A freshly initialised classifier with `n_classes` outputs (logits)."""
     if name not in _REGISTRY:
-        raise ValueError(f"vision.model.name: unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+        raise ValueError(
+            f"vision.model.name: unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}"
+        )
     return _REGISTRY[name](n_classes)
 
 
@@ -37,7 +39,9 @@ def available_models() -> list[str]:
 
 def _block(c_in: int, c_out: int) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
         nn.MaxPool2d(2),
     )
 
@@ -47,8 +51,12 @@ def small_cnn(n_classes: int) -> nn.Module:
     """Three conv blocks (16→32→64 channels), global average pooling, a linear head: ~25 k weights,
     sized to train in minutes on two CPU cores."""
     return nn.Sequential(
-        _block(3, 16), _block(16, 32), _block(32, 64),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, n_classes),
+        _block(3, 16),
+        _block(16, 32),
+        _block(32, 64),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(64, n_classes),
     )
 
 
@@ -66,6 +74,8 @@ def logits_in_batches(model: nn.Module, images: torch.Tensor, batch: int = 512) 
     """Inference over many crops, batch by batch, without gradients."""
     model.eval()
     with torch.no_grad():
-        return torch.cat([model(images[i : i + batch]) for i in range(0, images.shape[0], batch)]) if len(
-            images
-        ) else torch.zeros(0)
+        return (
+            torch.cat([model(images[i : i + batch]) for i in range(0, images.shape[0], batch)])
+            if len(images)
+            else torch.zeros(0)
+        )

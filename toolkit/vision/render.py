@@ -45,7 +45,9 @@ class RenderParams:
         def pair(key: str) -> tuple[float, float]:
             values = tuple(float(v) for v in cfg.get(key, ()))
             if len(values) != 2 or values[0] > values[1] or values[0] <= 0:
-                raise ValueError(f"{path}.{key}: expected [low, high] with 0 < low <= high, got {list(values)}")
+                raise ValueError(
+                    f"{path}.{key}: expected [low, high] with 0 < low <= high, got {list(values)}"
+                )
             return values  # type: ignore[return-value]
 
         return cls(
@@ -69,8 +71,10 @@ class RenderParams:
 
 def _hsv(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """HSV in [0, 1] to RGB (..., 3)."""
-    k = (torch.stack([torch.full_like(h, 5.0), torch.full_like(h, 3.0), torch.full_like(h, 1.0)], -1)
-         + h[..., None] * 6.0) % 6.0
+    k = (
+        torch.stack([torch.full_like(h, 5.0), torch.full_like(h, 3.0), torch.full_like(h, 1.0)], -1)
+        + h[..., None] * 6.0
+    ) % 6.0
     return v[..., None] - v[..., None] * s[..., None] * torch.clamp(torch.minimum(k, 4.0 - k), 0.0, 1.0)
 
 
@@ -97,8 +101,12 @@ def render(appearance: torch.Tensor, params: RenderParams, generator: torch.Gene
     shape = _SHAPES[torch.clamp((a[:, _FIELD["shape"]] * 4).long(), 0, 3)]
     half_w, half_h, power = (shape[:, i, None, None] for i in range(3))
     body = (u.abs() / half_w) ** power + (v.abs() / half_h) ** power <= 1.0
-    primary = _hsv(a[:, _FIELD["hue_primary"]], torch.full((b,), 0.75), 0.45 + 0.45 * a[:, _FIELD["lightness"]])
-    secondary = _hsv(a[:, _FIELD["hue_secondary"]], torch.full((b,), 0.6), 1.0 - 0.5 * a[:, _FIELD["lightness"]])
+    primary = _hsv(
+        a[:, _FIELD["hue_primary"]], torch.full((b,), 0.75), 0.45 + 0.45 * a[:, _FIELD["lightness"]]
+    )
+    secondary = _hsv(
+        a[:, _FIELD["hue_secondary"]], torch.full((b,), 0.6), 1.0 - 0.5 * a[:, _FIELD["lightness"]]
+    )
     patch_colour = _hsv(a[:, _FIELD["patch_hue"]], torch.ones(b), torch.ones(b))
     frequency = 2.0 + 6.0 * a[:, _FIELD["band_pattern"], None, None]
     bands = torch.sin(v * frequency * np.pi) > 0.55
@@ -107,8 +115,12 @@ def render(appearance: torch.Tensor, params: RenderParams, generator: torch.Gene
     patch = ((u - 0.22).abs() < 0.17) & ((v + 0.5).abs() < 0.15)
 
     image = torch.rand(b, 3, 1, 1, generator=g) * 0.3 + 0.35 + torch.zeros(b, 3, res, res)
-    for mask, colour in ((body, primary), (body & bands, secondary), (body & logo, 1.0 - secondary),
-                         (body & patch, patch_colour)):
+    for mask, colour in (
+        (body, primary),
+        (body & bands, secondary),
+        (body & logo, 1.0 - secondary),
+        (body & patch, patch_colour),
+    ):
         image = torch.where(mask[:, None], colour[:, :, None, None], image)
 
     image = _occlude(image, x, y, params.p_hand, torch.tensor([0.85, 0.65, 0.5]), 0.35, g)
@@ -117,13 +129,22 @@ def render(appearance: torch.Tensor, params: RenderParams, generator: torch.Gene
     if params.max_blur_px > 0:
         image = _motion_blur(image, torch.randint(0, params.max_blur_px + 1, (b,), generator=g))
     if res != SIZE:
-        image = torch.nn.functional.interpolate(image, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
+        image = torch.nn.functional.interpolate(
+            image, size=(SIZE, SIZE), mode="bilinear", align_corners=False
+        )
     image = image + params.noise_sd * torch.randn(image.shape, generator=g)
     return image.clamp(0.0, 1.0)
 
 
-def _occlude(image: torch.Tensor, x: torch.Tensor, y: torch.Tensor, p: float, colour: torch.Tensor,
-             radius: float, g: torch.Generator) -> torch.Tensor:
+def _occlude(
+    image: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    p: float,
+    colour: torch.Tensor,
+    radius: float,
+    g: torch.Generator,
+) -> torch.Tensor:
     """With probability p, an ellipse of `colour` (a hand, another shopper) over part of the view."""
     b = image.shape[0]
     if p <= 0:

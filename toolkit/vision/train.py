@@ -103,7 +103,9 @@ def train_classifier(
     torch.manual_seed(params.seed)
     model = build_model(params.model, n_classes)
     optimiser = torch.optim.AdamW(model.parameters(), lr=params.learning_rate, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=params.learning_rate, total_steps=params.steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=params.learning_rate, total_steps=params.steps
+    )
     generator = torch.Generator().manual_seed(params.seed)
     model.train()
     bar = tqdm(range(params.steps), desc=f"training {params.model}", disable=not progress, leave=False)
@@ -120,13 +122,19 @@ def train_classifier(
 
 
 def render_split(
-    appearance: np.ndarray, per_class: int, params: RenderParams, generator: torch.Generator, chunk: int = 4096
+    appearance: np.ndarray,
+    per_class: int,
+    params: RenderParams,
+    generator: torch.Generator,
+    chunk: int = 4096,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`per_class` renders of every SKU, in random order: images (N, 3, S, S) and labels (N,)."""
     labels = torch.arange(appearance.shape[0]).repeat(per_class)
     labels = labels[torch.randperm(labels.numel(), generator=generator)]
     table = torch.as_tensor(appearance, dtype=torch.float32)
-    images = torch.cat([render(table[labels[i : i + chunk]], params, generator) for i in range(0, len(labels), chunk)])
+    images = torch.cat(
+        [render(table[labels[i : i + chunk]], params, generator) for i in range(0, len(labels), chunk)]
+    )
     return images, labels
 
 
@@ -163,16 +171,22 @@ def load_checkpoint(path: Path, expected_classes: int | None = None) -> TrainedC
     except Exception as err:
         raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
     if expected_classes is not None and payload["n_classes"] != expected_classes:
-        raise ValueError(f"{path}: trained for {payload['n_classes']} SKUs, the catalog has {expected_classes}")
+        raise ValueError(
+            f"{path}: trained for {payload['n_classes']} SKUs, the catalog has {expected_classes}"
+        )
     model = build_model(payload["model_name"], payload["n_classes"])
     model.load_state_dict(payload["state_dict"])
     model.eval()
-    return TrainedClassifier(model, payload["model_name"], payload["n_classes"], payload["temperature"],
-                             dict(payload["report"]))
+    return TrainedClassifier(
+        model, payload["model_name"], payload["n_classes"], payload["temperature"], dict(payload["report"])
+    )
 
 
 def classifier_for_catalog(
-    appearance: np.ndarray, render_params: RenderParams, train: TrainParams, cache_dir: Path | None,
+    appearance: np.ndarray,
+    render_params: RenderParams,
+    train: TrainParams,
+    cache_dir: Path | None,
     progress: bool = True,
 ) -> TrainedClassifier:
     """The catalog's product classifier: from the cache if one matches, else trained, calibrated,
@@ -188,10 +202,15 @@ def classifier_for_catalog(
     val_images, val_labels = render_split(appearance, train.holdout_per_class, render_params, generator)
     temperature = fit_temperature(logits_in_batches(model, val_images), val_labels)
     test_images, test_labels = render_split(appearance, train.holdout_per_class, render_params, generator)
-    clean_images, clean_labels = render_split(appearance, train.holdout_per_class, render_params.clean(), generator)
+    clean_images, clean_labels = render_split(
+        appearance, train.holdout_per_class, render_params.clean(), generator
+    )
     test_logits, clean_logits = logits_in_batches(model, test_images), logits_in_batches(model, clean_images)
     report = {"temperature": temperature}
-    for split, (logits, truth) in {"clean": (clean_logits, clean_labels), "heldout": (test_logits, test_labels)}.items():
+    for split, (logits, truth) in {
+        "clean": (clean_logits, clean_labels),
+        "heldout": (test_logits, test_labels),
+    }.items():
         for stage, t in (("raw", 1.0), ("calibrated", temperature)):
             report.update({f"{split}_{stage}_{k}": v for k, v in scores(logits, truth, t).items()})
     classifier = TrainedClassifier(model, train.model, appearance.shape[0], temperature, report)
