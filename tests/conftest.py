@@ -24,6 +24,10 @@ TINY = (
     "store.n_shelves=4",
     "shoppers.visits_per_day=150",
     "shoppers.population_size=300",
+    "vision.train.steps=120",
+    "vision.train.train_per_class=30",
+    "vision.train.holdout_per_class=10",
+    "recognizer.vision.progress=false",
 )
 
 if str(PLUGINS) not in sys.path:

@@ -25,7 +25,12 @@ def world():
 
 @pytest.mark.parametrize("name", RECOGNIZER_CONFIGS)
 def test_every_configured_recognizer_passes_the_checker(name, world):
-    cfg = compose_config([f"recognizer=[{name}]"])
+    small_cnn = [
+        "vision.train.steps=60",
+        "vision.train.train_per_class=10",
+        "vision.train.holdout_per_class=5",
+    ]
+    cfg = compose_config([f"recognizer=[{name}]", *small_cnn])
     node = OmegaConf.to_container(cfg.recognizer[name], resolve=True)
     check_recognizer(instantiate(node), world)
 

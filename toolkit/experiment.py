@@ -24,6 +24,7 @@ from toolkit.metrics.evaluate import basket_metrics, store_facts, system_metrics
 from toolkit.metrics.rfid import gate_metrics, shelf_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
+from toolkit.sensors.camera import CameraParams, observe_crops
 from toolkit.sensors.loadcell import LoadcellParams
 from toolkit.sensors.loadcell_stream import detect_shelf_events
 from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
@@ -33,6 +34,7 @@ from toolkit.sensors.rfid_gate import GateParams, simulate_gate
 from toolkit.sensors.rfid_shelf import ShelfReaderParams, simulate_shelf_readers
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, ShopperParams, make_population, simulate_day
 from toolkit.systems import BasketOutput, build_systems
+from toolkit.vision.render import RenderParams
 from toolkit.world import make_world
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     LoadcellParams.from_config(loadcell_cfg)
     presence_params = PresenceParams.from_config(_section(sensors, "presence"))
     pressure_params = PressureParams.from_config(sensors["pressure"]) if "pressure" in sensors else None
+    camera_params = CameraParams.from_config(sensors["camera"]) if "camera" in sensors else None
+    render_params = RenderParams.from_config(_section(cfg, "vision")["render"]) if camera_params else None
     review_error = probability(_section(cfg, "review"), "error_rate", "review")
     prices = PriceBook.from_config(_section(cfg, "costs"))
     gate_params = GateParams.from_config(sensors["rfid_gate"]) if "rfid_gate" in sensors else None
@@ -63,6 +67,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     available = (
         {"loadcell"}
         | ({"pressure"} if pressure_params else set())
+        | ({"camera"} if camera_params else set())
         | ({"rfid_gate"} if gate_params else set())
         | ({"rfid_shelf"} if shelf_params else set())
     )
@@ -89,6 +94,17 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     if pressure_params is not None:
         signals["pressure"] = observe_pressure(
             world, truth, events, source, pressure_params, component_rng(seed, "sensor", "pressure")
+        )
+    if camera_params is not None:
+        signals["camera"] = observe_crops(
+            world,
+            truth,
+            events,
+            source,
+            presence,
+            render_params,
+            camera_params,
+            component_rng(seed, "sensor", "camera"),
         )
     gate = None
     if gate_params is not None:

@@ -123,10 +123,13 @@ def synthetic_batch(
 
 
 def _missing_rows(batch: EventBatch) -> np.ndarray:
-    """Events where every declared signal has a NaN reading."""
+    """Events where every declared signal is missing: a NaN reading, or no visible view."""
     missing = np.ones(batch.n_events, dtype=bool)
     for reading in batch.signals.values():
         row_nan = np.zeros(batch.n_events, dtype=bool)
+        visible = getattr(reading, "visible", None)
+        if isinstance(visible, np.ndarray) and visible.dtype == bool:
+            row_nan |= ~visible.reshape(batch.n_events, -1).any(axis=1)
         for value in vars(reading).values():
             if (
                 isinstance(value, np.ndarray)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-SIGNALS: frozenset[str] = frozenset({"loadcell", "pressure"})
+SIGNALS: frozenset[str] = frozenset({"loadcell", "pressure", "camera"})
 TRIGGER_LOADCELL, TRIGGER_PRESSURE = 0, 1
 """Per-event signal names a recognizer may declare; later sensors (pressure, camera, rfid) add theirs."""
 
@@ -55,6 +55,15 @@ class PressureReadings:
 
     position_m: np.ndarray
     variance_m2: np.ndarray
+
+
+@dataclass(frozen=True)
+class CameraCrops:
+    """Per event, the crops its cameras took of the product in the hand: images (E, V, 3, S, S)
+    uint8 and which views saw a product at all (E, V)."""
+
+    images: np.ndarray
+    visible: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 
 from toolkit.hypotheses import EventHypotheses
-from toolkit.sensors.observations import LoadcellReadings, PressureReadings
+from toolkit.sensors.observations import CameraCrops, LoadcellReadings, PressureReadings
+from toolkit.vision.render import RenderParams, render
 from toolkit.world import World
 
 
@@ -51,7 +53,20 @@ def _pressure(
     return PressureReadings(position_m=position, variance_m2=np.full(pick.size, 0.02**2))
 
 
+def _camera(world: World, hyps: EventHypotheses, rng: np.random.Generator, p_missing: float) -> CameraCrops:
+    pick = random_hypothesis(hyps, rng)
+    sku = hyps.sku[np.arange(pick.size), pick, 0]
+    params = RenderParams(20.0, (0.85, 1.1), 0.12, (0.75, 1.25), 2, 0.4, 0.1, 0.03, 24)
+    generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    table = torch.as_tensor(world.catalog.appearance, dtype=torch.float32)
+    crops = render(table[torch.as_tensor(np.maximum(sku, 0))], params, generator)
+    images = (crops * 255).round().to(torch.uint8).numpy()[:, None]
+    visible = ((sku >= 0) & (rng.random(pick.size) >= p_missing))[:, None]
+    return CameraCrops(images=images, visible=visible)
+
+
 SYNTHETIC_READINGS: dict[str, Callable[[World, EventHypotheses, np.random.Generator, float], Any]] = {
     "loadcell": _loadcell,
     "pressure": _pressure,
+    "camera": _camera,
 }

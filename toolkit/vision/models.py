@@ -71,11 +71,9 @@ def mobilenet_v3_small(n_classes: int) -> nn.Module:
 
 
 def logits_in_batches(model: nn.Module, images: torch.Tensor, batch: int = 512) -> torch.Tensor:
-    """Inference over many crops, batch by batch, without gradients."""
+    """Inference over many crops, batch by batch, without gradients (an empty input gives (0, C))."""
     model.eval()
     with torch.no_grad():
-        return (
-            torch.cat([model(images[i : i + batch]) for i in range(0, images.shape[0], batch)])
-            if len(images)
-            else torch.zeros(0)
-        )
+        if images.shape[0] == 0:
+            return model(images)
+        return torch.cat([model(images[i : i + batch]) for i in range(0, images.shape[0], batch)])

@@ -78,8 +78,15 @@ def _hsv(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return v[..., None] - v[..., None] * s[..., None] * torch.clamp(torch.minimum(k, 4.0 - k), 0.0, 1.0)
 
 
-def render(appearance: torch.Tensor, params: RenderParams, generator: torch.Generator) -> torch.Tensor:
-    """Crops (B, 3, SIZE, SIZE) in [0, 1] of products with the given appearance rows (B, A)."""
+def render(
+    appearance: torch.Tensor,
+    params: RenderParams,
+    generator: torch.Generator,
+    p_other_shopper: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Crops (B, 3, SIZE, SIZE) in [0, 1] of products with the given appearance rows (B, A).
+    `p_other_shopper` (B,) optionally sets each view's chance of being blocked by another shopper
+    (crowding at that moment) instead of `params.p_other_shopper`."""
     b = appearance.shape[0]
     g = generator
 
@@ -124,7 +131,8 @@ def render(appearance: torch.Tensor, params: RenderParams, generator: torch.Gene
         image = torch.where(mask[:, None], colour[:, :, None, None], image)
 
     image = _occlude(image, x, y, params.p_hand, torch.tensor([0.85, 0.65, 0.5]), 0.35, g)
-    image = _occlude(image, x, y, params.p_other_shopper, torch.tensor([0.15, 0.15, 0.2]), 0.55, g)
+    blocked = params.p_other_shopper if p_other_shopper is None else p_other_shopper
+    image = _occlude(image, x, y, blocked, torch.tensor([0.15, 0.15, 0.2]), 0.55, g)
     image = image * uniform(*params.brightness_range)[:, None, None, None]
     if params.max_blur_px > 0:
         image = _motion_blur(image, torch.randint(0, params.max_blur_px + 1, (b,), generator=g))
@@ -140,15 +148,13 @@ def _occlude(
     image: torch.Tensor,
     x: torch.Tensor,
     y: torch.Tensor,
-    p: float,
+    p: float | torch.Tensor,
     colour: torch.Tensor,
     radius: float,
     g: torch.Generator,
 ) -> torch.Tensor:
-    """With probability p, an ellipse of `colour` (a hand, another shopper) over part of the view."""
+    """With probability p (per view), an ellipse of `colour` (a hand, another shopper) over part of it."""
     b = image.shape[0]
-    if p <= 0:
-        return image
     on = torch.rand(b, generator=g) < p
     centre = torch.rand(b, 2, generator=g) * 1.6 - 0.8
     r = radius * (0.6 + 0.8 * torch.rand(b, generator=g))

@@ -217,3 +217,22 @@ def classifier_for_catalog(
     if path is not None:
         save_checkpoint(classifier, path)
     return classifier
+
+
+def train_on_images(
+    images: torch.Tensor, labels: torch.Tensor, n_classes: int, train: TrainParams, holdout_share: float
+) -> dict[str, float]:
+    """Train on a set of real images: a random `holdout_share` is held out, half of it to fit the
+    temperature and half to report accuracy, NLL and ECE before and after."""
+    if not 0.0 < holdout_share < 1.0:
+        raise ValueError(f"holdout_share: must be in (0, 1), got {holdout_share}")
+    order = torch.randperm(labels.numel(), generator=torch.Generator().manual_seed(train.seed))
+    n_hold = max(2, round(holdout_share * labels.numel()))
+    fit, val, test = order[n_hold:], order[: n_hold // 2], order[n_hold // 2 : n_hold]
+    model = train_classifier(images[fit], labels[fit], n_classes, train)
+    temperature = fit_temperature(logits_in_batches(model, images[val]), labels[val])
+    logits = logits_in_batches(model, images[test])
+    report = {"temperature": temperature}
+    for stage, t in (("raw", 1.0), ("calibrated", temperature)):
+        report.update({f"heldout_{stage}_{k}": v for k, v in scores(logits, labels[test], t).items()})
+    return report

@@ -1,0 +1,169 @@
+"""Vision: renderer, models, training and calibration, real-photo folders, and what hurts accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import compose_config
+from PIL import Image
+
+from toolkit.seeding import component_rng
+from toolkit.vision.datasets import load_image_folder
+from toolkit.vision.models import available_models, build_model, register
+from toolkit.vision.render import SIZE, RenderParams, render
+from toolkit.vision.train import (
+    TrainParams,
+    classifier_for_catalog,
+    load_checkpoint,
+    render_split,
+    save_checkpoint,
+    scores,
+    train_on_images,
+)
+from toolkit.world import APPEARANCE_FIELDS, make_catalog
+
+RENDER = RenderParams(20.0, (0.85, 1.1), 0.12, (0.75, 1.25), 2, 0.4, 0.1, 0.03, 24)
+FAST = TrainParams(
+    "small_cnn", steps=250, batch=64, learning_rate=5e-3, train_per_class=60, holdout_per_class=30, seed=0
+)
+
+
+def catalog(lookalike_share: float, n_skus: int = 16):
+    cfg = compose_config()
+    node = {**cfg.catalog, "n_skus": n_skus, "lookalike_share": lookalike_share, "lookalike_max_group": 4}
+    return make_catalog(node, component_rng(0, "catalog"))
+
+
+def test_renders_are_seeded_and_lookalikes_differ_only_in_their_patch():
+    cat = catalog(1.0)
+    table = torch.as_tensor(cat.appearance[:2], dtype=torch.float32)
+    a = render(table, RENDER, torch.Generator().manual_seed(1))
+    b = render(table, RENDER, torch.Generator().manual_seed(1))
+    assert a.shape == (2, 3, SIZE, SIZE) and torch.equal(a, b) and 0 <= a.min() and a.max() <= 1
+    assert cat.lookalike_group[0] == cat.lookalike_group[1]
+    clean = RENDER.clean()
+    clean = RenderParams(
+        **{
+            **clean.__dict__,
+            "max_rotation_deg": 0.0,
+            "max_shift": 0.0,
+            "scale_range": (1.0, 1.0),
+            "brightness_range": (1.0, 1.0),
+        }
+    )
+    twins = render(table, clean, torch.Generator().manual_seed(2))
+    body = ((twins[0] - twins[0, :, :1, :1]).abs().sum(0) > 0.05) & (
+        (twins[1] - twins[1, :, :1, :1]).abs().sum(0) > 0.05
+    )
+    differing = ((twins[0] - twins[1]).abs().sum(0) > 0.05) & body  # on the package; backgrounds vary
+    assert 0 < differing.sum() < 0.25 * body.sum()  # the patch, not the design
+
+
+def test_model_registry_builds_torchvision_models_without_weights():
+    assert {"small_cnn", "resnet18", "mobilenet_v3_small"} <= set(available_models())
+    for name in ("small_cnn", "resnet18", "mobilenet_v3_small"):
+        logits = build_model(name, 7).eval()(torch.rand(2, 3, SIZE, SIZE))
+        assert logits.shape == (2, 7)
+    with pytest.raises(ValueError, match="already registered"):
+        register("small_cnn")(lambda n: None)
+    with pytest.raises(ValueError, match="unknown model 'resnet19'"):
+        build_model("resnet19", 3)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("vision-cache")
+    cat = catalog(0.0)
+    return cat, cache, classifier_for_catalog(cat.appearance, RENDER, FAST, cache, progress=False)
+
+
+def test_training_calibrates_and_caches(trained):
+    cat, cache, classifier = trained
+    report = classifier.report
+    assert report["clean_calibrated_accuracy"] > 0.9
+    assert report["heldout_calibrated_nll"] <= report["heldout_raw_nll"] + 1e-6  # T minimises held-out NLL
+    files = list(cache.glob("vision-*.pt"))
+    assert len(files) == 1
+    again = classifier_for_catalog(cat.appearance, RENDER, FAST, cache, progress=False)
+    assert again.temperature == classifier.temperature and again.report == report
+
+
+def test_checkpoints_load_weights_only_and_refuse_another_catalog(trained, tmp_path):
+    classifier = trained[2]
+    path = tmp_path / "model.pt"
+    save_checkpoint(classifier, path)
+    loaded = load_checkpoint(path, classifier.n_classes)
+    x = torch.rand(3, 3, SIZE, SIZE)
+    assert torch.allclose(loaded.log_probs(x), classifier.log_probs(x))
+    with pytest.raises(ValueError, match="trained for 16 SKUs"):
+        load_checkpoint(path, 60)
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        load_checkpoint(broken)
+
+
+def accuracy(classifier, cat, params: RenderParams) -> float:
+    images, labels = render_split(cat.appearance, 40, params, torch.Generator().manual_seed(9))
+    logits = classifier.model(images).detach()
+    return scores(logits, labels)["accuracy"]
+
+
+def test_accuracy_falls_with_occlusion_and_lower_resolution(trained):
+    cat, _, classifier = trained
+    base = accuracy(classifier, cat, RENDER)
+    crowded = accuracy(classifier, cat, RENDER.with_crowding(0.9))
+    coarse = accuracy(classifier, cat, RenderParams(**{**RENDER.__dict__, "resolution_px": 8}))
+    assert crowded < base and coarse < base
+
+
+def test_accuracy_falls_with_lookalikes(trained):
+    plain_cat, _, plain = trained
+    alike_cat = catalog(1.0)
+    alike = classifier_for_catalog(alike_cat.appearance, RENDER, FAST, None, progress=False)
+    assert accuracy(alike, alike_cat, RENDER) < accuracy(plain, plain_cat, RENDER)
+
+
+def write_shapes(root, n_per_class=40):
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:32, :32]
+    for name, colour in (("circle", (220, 40, 40)), ("square", (40, 200, 40)), ("stripes", (40, 40, 220))):
+        folder = root / name
+        folder.mkdir(parents=True)
+        for i in range(n_per_class):
+            image = rng.integers(0, 60, (32, 32, 3)).astype(np.uint8)
+            cx, cy = rng.integers(10, 22, 2)
+            if name == "circle":
+                mask = (xx - cx) ** 2 + (yy - cy) ** 2 < 64
+            elif name == "square":
+                mask = (abs(xx - cx) < 7) & (abs(yy - cy) < 7)
+            else:
+                mask = (yy // 4) % 2 == 0
+            image[mask] = colour
+            Image.fromarray(image).save(folder / f"{i}.png")
+
+
+def test_an_image_folder_trains_to_high_accuracy_and_skips_corrupt_files(tmp_path):
+    write_shapes(tmp_path)
+    (tmp_path / "circle" / "broken.png").write_bytes(b"\x89PNG this is not an image")
+    (tmp_path / "square" / "notes.txt").write_text("not an image either")
+    with pytest.warns(UserWarning, match="broken.png"):
+        images, labels, classes = load_image_folder(tmp_path)
+    assert classes == ["circle", "square", "stripes"] and len(labels) == 120
+    report = train_on_images(images, labels, 3, TrainParams("small_cnn", 150, 32, 5e-3, 1, 1, 0), 0.3)
+    assert report["heldout_calibrated_accuracy"] > 0.9
+
+
+def test_an_empty_class_folder_is_a_clear_error(tmp_path):
+    write_shapes(tmp_path, n_per_class=2)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="empty"):
+        load_image_folder(tmp_path)
+
+
+def test_render_settings_are_checked():
+    cfg = dict(compose_config().vision.render)
+    with pytest.raises(ValueError, match="scale_range"):
+        RenderParams.from_config({**cfg, "scale_range": [1.2, 0.8]})
+    assert set(APPEARANCE_FIELDS) >= {"patch_hue", "shape"}

@@ -1,0 +1,71 @@
+"""Vision recognizer: the CNN's calibrated belief about which product each camera view shows.
+
+For a hypothesis with lines L (one or two SKUs) and a view x that shows one of them:
+
+    log L(x | h) = log( (1/|L|) Σ_{y∈L} p(y | x) ) + log N          # p from the temperature-scaled CNN
+
+(p(y | x) / (1/N) is the likelihood ratio against a uniform class prior, under which the CNN was
+trained.) Views are independent evidence and add up; a hypothesis that moves nothing, a missing
+view, or a view of an empty hand contributes nothing. Counts and direction are left to the weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from scipy.special import logsumexp
+
+from toolkit.recognizers.base import BaseRecognizer, EventBatch, Evidence
+from toolkit.sensors.observations import CameraCrops
+from toolkit.vision.render import RenderParams
+from toolkit.vision.train import TrainedClassifier, TrainParams, classifier_for_catalog
+from toolkit.world import World
+
+
+class VisionRecognizer(BaseRecognizer):
+    signals: ClassVar[frozenset[str]] = frozenset({"camera"})
+
+    def __init__(
+        self,
+        render: Mapping[str, Any],
+        train: Mapping[str, Any],
+        cache_dir: str | None = None,
+        progress: bool = True,
+    ) -> None:
+        self.render_params = RenderParams.from_config(render)
+        self.train_params = TrainParams.from_config(train)
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.progress = progress
+        self._classifiers: dict[bytes, TrainedClassifier] = {}
+
+    def prepare(self, world: World, rng: np.random.Generator) -> None:
+        super().prepare(world, rng)
+        key = np.ascontiguousarray(world.catalog.appearance).tobytes()
+        if key not in self._classifiers:
+            self._classifiers[key] = classifier_for_catalog(
+                world.catalog.appearance, self.render_params, self.train_params, self.cache_dir, self.progress
+            )
+        self.classifier = self._classifiers[key]
+
+    def evidence(self, batch: EventBatch) -> Evidence:
+        crops: CameraCrops = batch.signals["camera"]
+        hyps = batch.hypotheses
+        n_events, n_views = crops.visible.shape
+        n_classes = self.classifier.n_classes
+        flat = np.array(crops.images.reshape(n_events * n_views, *crops.images.shape[2:]), dtype=np.float32)
+        images = torch.from_numpy(flat) / 255.0
+        log_p = self.classifier.log_probs(images).numpy().reshape(n_events, n_views, n_classes)
+        lines = hyps.sku >= 0
+        n_lines = lines.sum(axis=-1)
+        rows = np.arange(n_events)[:, None, None, None]
+        per_line = log_p[rows, np.arange(n_views)[None, :, None, None], np.where(lines, hyps.sku, 0)[:, None]]
+        per_line = np.where(lines[:, None], per_line, -np.inf)
+        with np.errstate(divide="ignore"):
+            view = logsumexp(per_line, axis=-1) - np.log(np.maximum(n_lines, 1))[:, None] + np.log(n_classes)
+        view = np.where((n_lines > 0)[:, None] & crops.visible[:, :, None], view, 0.0)
+        loglik = view.sum(axis=1)
+        return Evidence(loglik=np.where(hyps.valid, loglik, -np.inf), source="vision")

@@ -1,0 +1,72 @@
+"""Ceiling cameras over the shelves: crops of the product in the shopper's hand at each event.
+
+Each event is seen from `views_per_event` cameras. A view of a mixed grab shows one of the two
+products; a false event (nothing moved) shows an empty hand, which is no product evidence. The
+crowd at the shelf at that moment raises the chance that another shopper blocks the view; the
+rest of the nuisances (pose, blur, hand, resolution, noise) come from the vision render settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from toolkit.config import number, probability
+from toolkit.sensors.observations import CameraCrops, Presence, ShelfEvents
+from toolkit.shoppers import GroundTruth
+from toolkit.vision.render import RenderParams, render
+from toolkit.world import World
+
+_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class CameraParams:
+    views_per_event: int
+    occlusion_per_other_shopper: float
+    p_view_missing: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> CameraParams:
+        p = "sensor.camera"
+        return cls(
+            views_per_event=number(cfg, "views_per_event", p, low=1, integer=True),
+            occlusion_per_other_shopper=probability(cfg, "occlusion_per_other_shopper", p),
+            p_view_missing=probability(cfg, "p_view_missing", p),
+        )
+
+
+def observe_crops(
+    world: World,
+    truth: GroundTruth,
+    events: ShelfEvents,
+    source: np.ndarray,
+    presence: Presence,
+    render_params: RenderParams,
+    params: CameraParams,
+    rng: np.random.Generator,
+) -> CameraCrops:
+    """Crops (E, V, 3, 32, 32) uint8 of every detected event, rendered in batches."""
+    n, views = events.n_events, params.views_per_event
+    sku, _, _ = truth.event_truth(source)
+    n_lines = (sku >= 0).sum(axis=1)
+    view = np.arange(views)[None, :]
+    line = np.where(n_lines[:, None] > 0, view % np.maximum(n_lines[:, None], 1), 0)
+    shown = np.take_along_axis(sku, line, axis=1)  # the product each view shows (-1: none)
+    visible = (shown >= 0) & (rng.random((n, views)) >= params.p_view_missing)
+    others = np.maximum((presence.candidate_visit >= 0).sum(axis=1) - 1, 0)
+    blocked = np.clip(render_params.p_other_shopper + params.occlusion_per_other_shopper * others, 0.0, 0.95)
+    table = torch.as_tensor(world.catalog.appearance, dtype=torch.float32)
+    flat_sku = torch.as_tensor(np.maximum(shown, 0).ravel())
+    flat_blocked = torch.as_tensor(np.repeat(blocked, views), dtype=torch.float32)
+    generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    images = np.zeros((n * views, 3, 32, 32), dtype=np.uint8)
+    for start in range(0, n * views, _CHUNK):
+        part = slice(start, start + _CHUNK)
+        crops = render(table[flat_sku[part]], render_params, generator, flat_blocked[part])
+        images[part] = (crops * 255.0).round().to(torch.uint8).numpy()
+    return CameraCrops(images=images.reshape(n, views, 3, 32, 32), visible=visible)
