@@ -14,12 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 from filterpy.kalman import KalmanFilter
 from hydra import compose, initialize_config_dir
 
 from toolkit.experiment import run_comparison
 from toolkit.hypotheses import build_hypothesis_space
 from toolkit.seeding import component_rng
+from toolkit.sensors.camera import CameraParams, observe_crops
 from toolkit.sensors.kalman import kalman_level_filter
 from toolkit.sensors.loadcell import LoadcellParams, measure_events
 from toolkit.sensors.loadcell_stream import StreamParams, simulate_streams_and_detect
@@ -29,6 +31,9 @@ from toolkit.sensors.pressure import PressureParams, observe_pressure
 from toolkit.sensors.rfid_gate import GateParams, simulate_gate
 from toolkit.shoppers import ShopperParams, make_population, simulate_day
 from toolkit.systems import CheckoutSystem, build_systems
+from toolkit.vision.models import build_model, logits_in_batches
+from toolkit.vision.render import RenderParams, render
+from toolkit.vision.train import TrainParams
 from toolkit.world import make_world
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
@@ -42,6 +47,25 @@ def timed(fn: Callable[[], object], repeats: int = 3) -> tuple[float, object]:
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+def vision_rows(cfg, world) -> list[tuple[str, float, str]]:
+    """Crops rendered per second, and the default CNN's inference batched against one crop at a time."""
+    render_params = RenderParams.from_config(cfg.vision.render)
+    table = torch.as_tensor(world.catalog.appearance, dtype=torch.float32)
+    picks = torch.randint(0, world.catalog.n_skus, (4096,), generator=torch.Generator().manual_seed(0))
+    seconds, crops = timed(
+        lambda: render(table[picks], render_params, torch.Generator().manual_seed(1)), repeats=1
+    )
+    rows = [("crop rendering", picks.numel() / seconds, "crops/s")]
+    model = build_model(TrainParams.from_config(cfg.vision.train).model, world.catalog.n_skus).eval()
+    seconds, _ = timed(lambda: logits_in_batches(model, crops), repeats=1)
+    rows.append(("CNN inference, batched (512)", crops.shape[0] / seconds, "images/s"))
+    single = crops[:256]
+    with torch.no_grad():
+        seconds, _ = timed(lambda: [model(single[i : i + 1]) for i in range(single.shape[0])], repeats=1)
+    rows.append(("CNN inference, one crop at a time", single.shape[0] / seconds, "images/s"))
+    return rows
 
 
 def filter_rows() -> list[tuple[str, float, str]]:
@@ -120,10 +144,19 @@ def main() -> None:
         lambda: observe_pressure(world, truth, events, source, pressure_params, component_rng(seed, "m"))
     )
     rows.append(("pressure mats", events.n_events / seconds, "events/s"))
+    camera_params = CameraParams.from_config(cfg.sensor.camera)
+    render_params = RenderParams.from_config(cfg.vision.render)
+    seconds, crops = timed(
+        lambda: observe_crops(
+            world, truth, events, source, presence, render_params, camera_params, component_rng(seed, "c")
+        ),
+        repeats=1,
+    )
+    rows.append(("camera crops for every event (2 views)", events.n_events / seconds, "events/s"))
     space = build_hypothesis_space(world, cfg.hypotheses)
     obs = Observations(
         events,
-        {"loadcell": readings, "pressure": pressure},
+        {"loadcell": readings, "pressure": pressure, "camera": crops},
         presence,
         EntryScans(truth.visit_shopper, truth.visit_exit_s),
         PurchaseRecords(population.past_counts),
@@ -152,6 +185,7 @@ def main() -> None:
         )
         rows.append((f"RFID gate, baskets of {size} items", gate_truth.entry_kind.size / seconds, "tags/s"))
 
+    rows += vision_rows(cfg, world)
     rows += filter_rows()
     rows += store_day_streams(cfg)
 

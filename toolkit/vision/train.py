@@ -108,7 +108,13 @@ def train_classifier(
     )
     generator = torch.Generator().manual_seed(params.seed)
     model.train()
-    bar = tqdm(range(params.steps), desc=f"training {params.model}", disable=not progress, leave=False)
+    bar = tqdm(
+        range(params.steps),
+        desc=f"training {params.model}",
+        disable=not progress,
+        leave=False,
+        mininterval=2.0,
+    )
     for _ in bar:
         pick = torch.randint(0, images.shape[0], (params.batch,), generator=generator)
         optimiser.zero_grad()
