@@ -170,7 +170,7 @@ def make_population(params: ShopperParams, n_skus: int, rng: np.random.Generator
 
 
 def _arrival_times(params: ShopperParams, rng: np.random.Generator) -> np.ndarray:
-    """A day profile: uniform background plus Gaussian rush hours, clipped to opening hours."""
+    """A day profile: uniform background plus Gaussian rush hours, within opening hours."""
     n = params.visits_per_day
     open_h, close_h = params.opening_hours
     hours = rng.uniform(open_h, close_h, n)
@@ -178,7 +178,10 @@ def _arrival_times(params: ShopperParams, rng: np.random.Generator) -> np.ndarra
         at_peak = rng.random(n) < params.peak_share
         peak = np.asarray(params.peak_hours)[rng.integers(len(params.peak_hours), size=n)]
         hours = np.where(at_peak, peak + params.peak_width_h * rng.standard_normal(n), hours)
-    hours = np.clip(hours, open_h, close_h - 0.5)
+    # rush-hour arrivals that fall outside opening hours come at a uniform time instead (clipping
+    # would pile them up at the door at opening time)
+    outside = (hours < open_h) | (hours > close_h - 0.5)
+    hours = np.where(outside, rng.uniform(open_h, close_h - 0.5, n), hours)
     return np.sort(hours * 3600.0)
 
 
