@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,3 +54,22 @@ def small_day(overrides: Sequence[str] = (), seed: int = 0) -> tuple[DictConfig,
     params = ShopperParams.from_config(cfg.shoppers)
     population = make_population(params, world.catalog.n_skus, component_rng(seed, "population"))
     return cfg, world, simulate_day(world, params, population, seed)
+
+
+def run_sweep(sweep_dir: Path, *overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`compare.py -m` on the tiny scenario into `sweep_dir`, as a user would run it."""
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "experiments" / "compare.py"),
+            "-m",
+            f"hydra.sweep.dir={sweep_dir}",
+            *TINY,
+            *overrides,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env=env,
+    )

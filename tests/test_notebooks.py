@@ -8,7 +8,7 @@ import sys
 
 import jupytext
 import pytest
-from conftest import ROOT, TINY
+from conftest import ROOT, run_sweep
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
@@ -16,21 +16,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 @pytest.fixture(scope="module")
 def tiny_sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("notebook_sweep")
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "experiments" / "compare.py"),
-            "-m",
-            f"hydra.sweep.dir={out}",
-            *TINY,
-            "hydra/launcher=local",
-            "shoppers.visits_per_day=100,200",
-            "decision.review_threshold=0,0.9",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
+    result = run_sweep(
+        out, "hydra/launcher=local", "shoppers.visits_per_day=100,200", "decision.review_threshold=0,0.9"
     )
     assert result.returncode == 0, result.stderr
     return out

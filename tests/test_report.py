@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, TINY
+from conftest import ROOT, run_sweep
 
 from toolkit.report import collect, override_columns, summarise
 
@@ -15,22 +15,12 @@ from toolkit.report import collect, override_columns, summarise
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep")
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "experiments" / "compare.py"),
-            "-m",
-            f"hydra.sweep.dir={out}",
-            *TINY,
-            "system=[weight_only,rfid_gate]",
-            "sensor=[loadcell,presence,rfid_gate]",
-            "shoppers.visits_per_day=100,200",
-            "costs.rfid.tag_price=0.02,0.5",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
+    result = run_sweep(
+        out,
+        "system=[weight_only,rfid_gate]",
+        "sensor=[loadcell,presence,rfid_gate]",
+        "shoppers.visits_per_day=100,200",
+        "costs.rfid.tag_price=0.02,0.5",
     )
     assert result.returncode == 0, result.stderr
     return out

@@ -5,33 +5,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import CONFIG_DIR, ROOT, TINY
+from conftest import CONFIG_DIR, ROOT, run_sweep
 from hydra import compose, initialize_config_dir
 
 RAY_SITE = Path(os.environ.get("CHECKOUT_LAB_RAY_SITE", ROOT / ".venv" / "ray-site"))
 
 
 def sweep(sweep_dir: Path, *overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "experiments" / "compare.py"),
-            "-m",
-            f"hydra.sweep.dir={sweep_dir}",
-            *TINY,
-            "system=[weight_only]",
-            *overrides,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        env=env,
-    )
+    return run_sweep(sweep_dir, "system=[weight_only]", *overrides, env=env)
 
 
 def test_a_rerun_of_a_finished_sweep_runs_no_job_twice(tmp_path):

@@ -169,31 +169,42 @@ def pareto_figure(
     return save(figure, stem)
 
 
+def _grouped_bars(
+    ax: plt.Axes, categories: Sequence[str], groups: Sequence[tuple[str, str, list[float]]]
+) -> None:
+    """One bar per (category, group): groups side by side within each category."""
+    width = 0.8 / max(len(groups), 1)
+    for i, (label, colour, values) in enumerate(groups):
+        ax.bar([j + i * width for j in range(len(categories))], values, width, color=colour, label=label)
+    ax.set_xticks([j + width * (len(groups) - 1) / 2 for j in range(len(categories))], categories)
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8)
+
+
+def _mean_percent(rows: Sequence[Mapping[str, Any]], key: str, empty: float) -> float:
+    values = [r.get(key) for r in rows]
+    values = [v for v in values if v is not None]
+    return 100.0 * sum(values) / len(values) if values else empty
+
+
 def data_yield_figure(
     rows: Sequence[Mapping[str, Any]], stem: Path, event_types: Sequence[str]
 ) -> list[Path]:
     """Share of true events captured and attributed, by event type (bars) and system (colour)."""
     systems = sorted({r["system"] for r in rows})
     figure, ax = plt.subplots(figsize=(7.0, 3.8))
-    width = 0.8 / max(len(systems), 1)
-    for i, system in enumerate(systems):
+    groups = []
+    for system in systems:
         mine = [r for r in rows if r["system"] == system]
-        means = []
-        for event in event_types:
-            values = [r.get(f"yield_{event}_attributed") for r in mine]
-            values = [v for v in values if v is not None]
-            means.append(100.0 * sum(values) / len(values) if values else 0.0)
-        ax.bar(
-            [j + i * width for j in range(len(event_types))],
-            means,
-            width,
-            color=system_colour(system),
-            label=system,
+        groups.append(
+            (
+                system,
+                system_colour(system),
+                [_mean_percent(mine, f"yield_{event}_attributed", 0.0) for event in event_types],
+            )
         )
-    ax.set_xticks([j + width * (len(systems) - 1) / 2 for j in range(len(event_types))], event_types)
+    _grouped_bars(ax, event_types, groups)
     ax.set_ylabel("true events captured and attributed (%)")
-    ax.set_ylim(0, 100)
-    ax.legend(fontsize=8)
     figure.tight_layout()
     return save(figure, stem)
 
@@ -202,34 +213,22 @@ def rfid_material_figure(
     rows: Sequence[Mapping[str, Any]], stem: Path, materials: Sequence[str], group_key: str = "catalog"
 ) -> list[Path]:
     """RFID gate unit read rate by packaging material, one bar group per store type."""
-    groups = sorted(
-        {str(r.get(group_key, "default")) for r in rows if r.get("rfid_unit_read_rate") is not None}
-    )
-    figure, ax = plt.subplots(figsize=(6.5, 3.8))
-    width = 0.8 / max(len(groups), 1)
+    read = [r for r in rows if r.get("rfid_unit_read_rate") is not None]
+    labels = sorted({str(r.get(group_key, "default")) for r in read})
     palette = plt.get_cmap("Set2").colors
-    for i, group in enumerate(groups):
-        mine = [
-            r
-            for r in rows
-            if str(r.get(group_key, "default")) == group and r.get("rfid_unit_read_rate") is not None
-        ]
-        means = []
-        for material in materials:
-            values = [r.get(f"rfid_read_rate_{material}") for r in mine]
-            values = [v for v in values if v is not None]
-            means.append(100.0 * sum(values) / len(values) if values else float("nan"))
-        ax.bar(
-            [j + i * width for j in range(len(materials))],
-            means,
-            width,
-            color=palette[i % len(palette)],
-            label=f"{group_key} = {group}",
+    figure, ax = plt.subplots(figsize=(6.5, 3.8))
+    groups = []
+    for i, label in enumerate(labels):
+        mine = [r for r in read if str(r.get(group_key, "default")) == label]
+        groups.append(
+            (
+                f"{group_key} = {label}",
+                palette[i % len(palette)],
+                [_mean_percent(mine, f"rfid_read_rate_{m}", float("nan")) for m in materials],
+            )
         )
-    ax.set_xticks([j + width * (len(groups) - 1) / 2 for j in range(len(materials))], materials)
+    _grouped_bars(ax, materials, groups)
     ax.set_ylabel("units read at the gate (%)")
-    ax.set_ylim(0, 100)
-    ax.legend(fontsize=8)
     figure.tight_layout()
     return save(figure, stem)
 
