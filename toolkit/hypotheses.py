@@ -49,7 +49,6 @@ class HypothesisSpace:
     count: np.ndarray  # (n_plates, H, 2)
     valid: np.ndarray  # (n_plates, H)
     kind: np.ndarray  # (n_plates, H)
-    max_count: int
 
     def for_plates(self, plates: np.ndarray) -> EventHypotheses:
         """Gather the hypotheses of events on the given plates (read-only views)."""
@@ -124,7 +123,7 @@ def build_hypothesis_space(world: World, cfg: Mapping[str, Any]) -> HypothesisSp
         count[plate, :n] = lines[:, :, 1]
         valid[plate, :n] = True
         kind[plate, :n] = kinds
-    return HypothesisSpace(sku=sku, count=count, valid=valid, kind=kind, max_count=max_count)
+    return HypothesisSpace(sku=sku, count=count, valid=valid, kind=kind)
 
 
 def canonical_lines(sku: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,6 @@ from toolkit.seeding import component_rng
 from toolkit.world import World
 
 TAKE, PUTBACK, EMPTY_REACH = 0, 1, 2
-INTERACTION_KINDS = ("take", "putback", "empty_reach")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from toolkit.world import MATERIALS, Catalog
 
 def gate_metrics(gate: GateTruth, catalog: Catalog, n_visits: int) -> dict[str, float | None]:
     """Unit read rate overall and per material (a unit is read if one of its tags was read in its
-    own pass), tagging shares, gate throughput (tags singulated per second of reader time) and stray
+    own pass), tagging shares, gate throughput (tags singulated per second of reader time), slot
+    efficiency and stray
     reads per pass (display shelves and neighbouring shoppers)."""
     material = catalog.material[gate.unit_sku]
     out: dict[str, float | None] = {
@@ -24,6 +25,9 @@ def gate_metrics(gate: GateTruth, catalog: Catalog, n_visits: int) -> dict[str, 
     inv = gate.inventory
     busy = float(inv.busy_s.sum())
     out["rfid_gate_tags_per_s"] = float(inv.read.sum() / busy) if busy > 0 else None
+    slots = int(inv.empty_slots.sum() + inv.single_slots.sum() + inv.collision_slots.sum())
+    # Gen2 slot efficiency: singleton slots per slot (framed slotted ALOHA's optimum is 1/e)
+    out["rfid_gate_slot_efficiency"] = float(inv.single_slots.sum() / slots) if slots else None
     stray = inv.read & np.isin(gate.entry_kind, (DISPLAY, NEIGHBOUR))
     out["rfid_stray_reads_per_pass"] = float(stray.sum() / max(n_visits, 1))
     return out

@@ -66,10 +66,9 @@ class GateParams:
 
 @dataclass(frozen=True)
 class GateTruth:
-    """Truth-side record of the gate (for metrics only): per basket unit, its SKU, visit, tagging
+    """Truth-side record of the gate (for metrics only): per basket unit, its SKU, tagging
     and whether one of its tags was read in its own pass; per pass, reader time and slots."""
 
-    unit_visit: np.ndarray
     unit_sku: np.ndarray
     unit_tags: np.ndarray
     unit_read: np.ndarray
@@ -185,4 +184,4 @@ def simulate_gate(
     )
     own_read = inventory.read[:n_tags]
     unit_read = np.bincount(tag_unit[own_read], minlength=n_units) > 0
-    return reads, GateTruth(unit_visit, unit_sku, unit_tags, unit_read, inventory, entry_kind)
+    return reads, GateTruth(unit_sku, unit_tags, unit_read, inventory, entry_kind)

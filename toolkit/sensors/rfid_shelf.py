@@ -75,7 +75,6 @@ class ShelfTruth:
 
     unit_departed: np.ndarray
     unit_bought: np.ndarray
-    unit_visit: np.ndarray
     event_interaction: np.ndarray  # per reported event: the take or put-back behind it (-1: phantom)
     departure_visit: np.ndarray
     open_hours: float
@@ -217,7 +216,6 @@ def simulate_shelf_readers(
     shelf_truth = ShelfTruth(
         unit_departed=unit_departed,
         unit_bought=~np.isfinite(back_time),
-        unit_visit=t_visit,
         event_interaction=source,
         departure_visit=actor[departures],
         open_hours=open_s / 3600.0,
