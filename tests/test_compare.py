@@ -66,6 +66,7 @@ def test_run_prints_the_table_and_writes_the_documented_schema(tmp_path):
             "aurc",
         ):
             assert 0.0 <= metrics[key] <= 1.0 or key == "revenue_error", key
+    assert 0.9 < record["scenario"]["track_on_target"] <= 1.0  # shoppers were tracked
     assert not list((tmp_path / "s").glob(".metrics.json.*")), "no temporary file left behind"
 
 
@@ -79,6 +80,8 @@ def test_run_prints_the_table_and_writes_the_documented_schema(tmp_path):
         ("system.weight_only.recognizers=[wieght]", "system.weight_only.recognizers"),
         ("+system.weight_only.beta.weight=-1", "system.weight_only.beta.weight"),
         ("system.weight_only.decision.review_threshold=2", "system.weight_only.decision.review_threshold"),
+        ("sensor.presence.mode=trakcs", "sensor.presence.mode"),
+        ("tracking.gate_chi2=0", "tracking.gate_chi2"),
     ],
 )
 def test_bad_config_values_stop_at_start_naming_the_key(tmp_path, override, key):

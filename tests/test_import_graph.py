@@ -7,7 +7,13 @@ import sys
 
 import pytest
 
-JUDGED = ["toolkit.recognizers", "toolkit.recognizers.weight", "toolkit.fusion", "toolkit.systems"]
+JUDGED = [
+    "toolkit.recognizers",
+    "toolkit.recognizers.weight",
+    "toolkit.fusion",
+    "toolkit.systems",
+    "toolkit.tracking",
+]
 
 
 @pytest.mark.parametrize("module", JUDGED)

@@ -69,6 +69,7 @@ def scenario(noise, seed):
         "shoppers.visits_per_day=300",
         "system=[weight_only]",
         "sensor=[loadcell,presence]",
+        "sensor.presence.mode=direct",  # about detection, not tracking: the quick presence model
         f"sensor.loadcell.noise_g={noise}",
         f"seed={seed}",
     ]
@@ -95,6 +96,7 @@ def test_pressure_helps_where_skus_weigh_alike():
                             "shoppers.visits_per_day=300",
                             f"system=[{system}]",
                             "sensor=[loadcell,presence,pressure]",
+                            "sensor.presence.mode=direct",
                             "catalog.weight_collision=1.0",
                             "catalog.lookalike_share=0.9",
                             f"seed={seed}",

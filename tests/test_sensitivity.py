@@ -12,6 +12,7 @@ NO_REVIEW = (
     "shoppers.visits_per_day=300",
     "system.weight_only.decision.review_threshold=0",
     "system.weight_only.decision.attribution_threshold=0",
+    "sensor.presence.mode=direct",  # about weighing, not tracking: the quick presence model
 )
 
 

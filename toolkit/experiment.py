@@ -22,20 +22,23 @@ from toolkit.metrics.data_yield import camera_capture, fusion_capture, shelf_tag
 from toolkit.metrics.detection import detection_metrics
 from toolkit.metrics.evaluate import basket_metrics, store_facts, system_metrics
 from toolkit.metrics.rfid import gate_metrics, shelf_metrics
+from toolkit.metrics.tracking import tracking_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
 from toolkit.sensors.camera import CameraParams, observe_crops
 from toolkit.sensors.loadcell import LoadcellParams
 from toolkit.sensors.loadcell_stream import detect_shelf_events
-from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
+from toolkit.sensors.observations import EntryScans, Observations, Presence, PurchaseRecords, ShelfEvents
 from toolkit.sensors.presence import PresenceParams, observe_presence, observe_stops
 from toolkit.sensors.pressure import PressureParams, observe_pressure
 from toolkit.sensors.rfid_gate import GateParams, simulate_gate
 from toolkit.sensors.rfid_shelf import ShelfReaderParams, simulate_shelf_readers
-from toolkit.shoppers import EMPTY_REACH, PUTBACK, ShopperParams, make_population, simulate_day
+from toolkit.sensors.walks import WalkParams, observe_walks
+from toolkit.shoppers import EMPTY_REACH, PUTBACK, GroundTruth, ShopperParams, make_population, simulate_day
 from toolkit.systems import BasketOutput, build_systems
+from toolkit.tracking import TrackerParams, presence_from_tracks, track_shoppers
 from toolkit.vision.render import RenderParams
-from toolkit.world import make_world
+from toolkit.world import World, make_world
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,30 @@ def _section(cfg: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return cfg[key]
 
 
+def _camera_presence(
+    world: World,
+    truth: GroundTruth,
+    events: ShelfEvents,
+    source: np.ndarray,
+    params: PresenceParams,
+    walk_params: WalkParams | None,
+    tracker_params: TrackerParams | None,
+    seed: int,
+) -> tuple[Presence, np.ndarray | None, dict[str, float | None]]:
+    """Who the cameras put at each event's shelf: from tracks (the door camera's view of each visit
+    is returned for the entry scans) or, in direct mode, from the stops themselves."""
+    if walk_params is None or tracker_params is None:
+        rng = component_rng(seed, "sensor", "presence")
+        return observe_presence(world, truth, events, source, params, rng), None, {}
+    detections, door_view, walk = observe_walks(
+        world, truth, walk_params, component_rng(seed, "sensor", "floor_cameras")
+    )
+    scans = EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door_view)
+    tracks = track_shoppers(detections, scans, world.layout.entry_xy, tracker_params)
+    presence = presence_from_tracks(world, tracks, events, tracker_params.zone_depth_m)
+    return presence, door_view, tracking_metrics(tracks, walk)
+
+
 def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str, Any]:
     """Validate the whole config first, then simulate and score; returns the metrics.json record."""
     seed = number(cfg, "seed", "", low=0, integer=True)
@@ -55,7 +82,11 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     shopper_params = ShopperParams.from_config(_section(cfg, "shoppers"))
     loadcell_cfg = _section(sensors, "loadcell")
     LoadcellParams.from_config(loadcell_cfg)
-    presence_params = PresenceParams.from_config(_section(sensors, "presence"))
+    presence_cfg = _section(sensors, "presence")
+    presence_params = PresenceParams.from_config(presence_cfg)
+    tracked = presence_params.mode == "tracks"
+    walk_params = WalkParams.from_config(presence_cfg) if tracked else None
+    tracker_params = TrackerParams.from_config(_section(cfg, "tracking")) if tracked else None
     pressure_params = PressureParams.from_config(sensors["pressure"]) if "pressure" in sensors else None
     camera_params = CameraParams.from_config(sensors["camera"]) if "camera" in sensors else None
     render_params = RenderParams.from_config(_section(cfg, "vision")["render"]) if camera_params else None
@@ -87,8 +118,8 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     events, readings, source, stream_truth = detect_shelf_events(
         world, truth, loadcell_cfg, "pressure" in sensors, component_rng(seed, "sensor", "loadcell")
     )
-    presence = observe_presence(
-        world, truth, events, source, presence_params, component_rng(seed, "sensor", "presence")
+    presence, door_view, tracking = _camera_presence(
+        world, truth, events, source, presence_params, walk_params, tracker_params, seed
     )
     signals: dict[str, Any] = {"loadcell": readings}
     if pressure_params is not None:
@@ -124,7 +155,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         events=events,
         signals=signals,
         presence=presence,
-        entry=EntryScans(visit_shopper=truth.visit_shopper, visit_exit_s=truth.visit_exit_s),
+        entry=EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door_view),
         records=PurchaseRecords(counts=population.past_counts),
     )
     reviewer = HumanReviewer(*truth.event_truth(source), review_error, component_rng(seed, "review"))
@@ -179,6 +210,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
             "n_empty_reaches": int((truth.inter_kind == EMPTY_REACH).sum()),
             "n_detected_events": int(events.n_events),
             "crowded_event_share": float(crowded.mean()) if crowded.size else 0.0,
+            **tracking,
             **detection,
             "items_per_basket": float(truth.basket.sum(axis=1).mean()) if truth.n_visits else 0.0,
         },

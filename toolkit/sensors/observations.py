@@ -111,11 +111,34 @@ class ShelfReaderSignal:
 
 
 @dataclass(frozen=True)
+class CameraDetections:
+    """Ceiling-camera person detections (D), sorted by frame: frame index (time = frame / frame_hz),
+    floor position (D, 2) in metres and a re-identification embedding (D, k) of the person's look.
+    No identity: keeping it is the tracker's job."""
+
+    frame: np.ndarray
+    xy: np.ndarray
+    appearance: np.ndarray
+    frame_hz: float
+
+
+def visit_frames(arrival_s: np.ndarray, exit_s: np.ndarray, frame_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """First and last camera frame of each visit: the frames between its entry scan and its exit."""
+    first = np.ceil(arrival_s * frame_hz).astype(np.int64)
+    last = np.maximum(np.floor(exit_s * frame_hz).astype(np.int64), first)
+    return first, last
+
+
+@dataclass(frozen=True)
 class EntryScans:
-    """QR scans at the door: the shopper id of each visit (V), and when the visit left the store."""
+    """QR scans at the door: the shopper id of each visit (V), when the exit gate saw it leave, and
+    (where cameras watch the door) when it came in and the door camera's appearance embedding of it
+    (V, k): what a track is born with."""
 
     visit_shopper: np.ndarray
     visit_exit_s: np.ndarray
+    visit_arrival_s: np.ndarray | None = None
+    visit_appearance: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

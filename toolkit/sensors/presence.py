@@ -1,9 +1,10 @@
-"""Ceiling-camera presence: who stands at the shelf when an event happens, and where along it.
+"""Ceiling-camera presence, direct mode: who stands at the shelf when an event happens, and where.
 
-A stand-in for full tracking (the vision issue brings Kalman tracks): each shopper whose stop at
-the shelf spans the event is reported with a noisy position along the shelf. The one who acted is
-at the plate they reached into; the others stand where they stopped. Crowding makes attribution
-ambiguous exactly when shoppers stand close together.
+The quick alternative to tracking (`sensor.presence.mode=direct`; `tracks` runs toolkit.tracking
+on simulated detections): each shopper whose stop at the shelf spans the event is reported with a
+noisy position along the shelf, as if tracking never lost anyone. The one who acted is at the plate
+they reached into; the others stand where they stopped. Crowding makes attribution ambiguous
+exactly when shoppers stand close together. The smart-shelf RFID design uses it too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.config import number, probability
+from toolkit.config import choice, number, probability
 from toolkit.sensors.observations import Presence, ShelfEvents
 from toolkit.shoppers import GroundTruth
 from toolkit.world import World
@@ -22,14 +23,19 @@ from toolkit.world import World
 _SHELF_STRIDE_S = 1.0e6  # larger than a day in seconds: (shelf, time) sort key
 
 
+PRESENCE_MODES = ("tracks", "direct")
+
+
 @dataclass(frozen=True)
 class PresenceParams:
+    mode: str
     position_noise_m: float
     p_stop_seen: float
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> PresenceParams:
         return cls(
+            mode=choice(cfg.get("mode", ""), PRESENCE_MODES, "sensor.presence.mode"),
             position_noise_m=number(cfg, "position_noise_m", "sensor.presence", low=0.0),
             p_stop_seen=probability(cfg, "p_stop_seen", "sensor.presence"),
         )
@@ -95,5 +101,5 @@ def presence_at(
 
 def observe_stops(truth: GroundTruth, params: PresenceParams, rng: np.random.Generator) -> np.ndarray:
     """Which dwell stops the ceiling cameras saw (S,): each is missed with probability
-    1 − p_stop_seen (blind spots, occlusion). The tracking issue replaces this with full tracks."""
+    1 − p_stop_seen (blind spots, occlusion)."""
     return rng.random(truth.stop_visit.shape[0]) < params.p_stop_seen

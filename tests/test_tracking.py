@@ -1,0 +1,183 @@
+"""Shopper tracking: the Kalman filter is filterpy's, tracks keep identity, and losing it costs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import TINY, compose_config, small_day
+from filterpy.common import Q_discrete_white_noise
+from filterpy.kalman import KalmanFilter
+
+from toolkit.experiment import run_comparison
+from toolkit.fusion import attribute
+from toolkit.metrics.tracking import tracking_metrics
+from toolkit.seeding import component_rng
+from toolkit.sensors.observations import CameraDetections, EntryScans, ShelfEvents
+from toolkit.sensors.walks import WalkParams, observe_walks, true_positions
+from toolkit.tracking import (
+    TrackerParams,
+    cv_predict,
+    cv_update,
+    predict_step,
+    presence_from_tracks,
+    process_noise,
+    track_shoppers,
+)
+
+TRACKER = {
+    "accel_noise_mps2": 1.5,
+    "measurement_noise_m": 0.1,
+    "init_pos_std_m": 0.5,
+    "init_vel_std_mps": 1.0,
+    "gate_chi2": 13.8,
+    "appearance_noise": 0.6,
+    "zone_depth_m": 1.0,
+}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_vectorised_filter_equals_filterpy_step_for_step(seed):
+    rng = np.random.default_rng(seed)
+    dt, accel, r = 0.2, 1.5, 0.1**2
+    steps = 200
+    z = np.cumsum(rng.normal(0, 0.2, (steps, 2)), axis=0) + rng.normal(0, 0.1, (steps, 2))
+    missed = rng.random(steps) < 0.2
+
+    kf = KalmanFilter(dim_x=4, dim_z=2)
+    kf.x = np.array([1.0, 2.0, 0.0, 0.0])
+    kf.P = np.diag([0.25, 0.25, 1.0, 1.0])
+    kf.F = np.array([[1, 0, dt, 0], [0, 1, 0, dt], [0, 0, 1, 0], [0, 0, 0, 1.0]])
+    kf.Q = Q_discrete_white_noise(dim=2, dt=dt, var=accel**2, block_size=2, order_by_dim=False)
+    kf.H = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]])
+    kf.R = np.eye(2) * r
+
+    state = np.array([[1.0, 2.0, 0.0, 0.0, 0.25, 0.0, 1.0]])
+    step = predict_step(dt, process_noise(dt, accel))
+    for t in range(steps):
+        kf.predict()
+        state = cv_predict(state, step)
+        if not missed[t]:
+            kf.update(z[t])
+            state = cv_update(state, z[t][None], r)
+        assert np.allclose(state[0, :4], kf.x, atol=1e-9)
+        assert np.allclose(state[0, 4:], [kf.P[0, 0], kf.P[0, 2], kf.P[2, 2]], atol=1e-9)
+        assert np.allclose(kf.P[1, 1], kf.P[0, 0]) and np.allclose(kf.P[0, 1], 0.0)
+
+
+def _crossing(appearance: bool, rng: np.random.Generator) -> tuple[CameraDetections, EntryScans, list]:
+    """Two shoppers from the door at (0, 0): A walks right then turns up x = 2; B comes in 2 s later
+    and walks the diagonal, so both are at (2, 2) at t = 4 s, moving differently. 20 % of the
+    detections are missed. Returns detections, door scans and each shopper's true path."""
+    hz = 5.0
+    t_a, t_b = np.arange(0, 41) / hz, np.arange(10, 41) / hz
+    path_a = np.where(
+        t_a[:, None] < 2.0, np.stack([t_a, 0 * t_a], 1), np.stack([0 * t_a + 2.0, t_a - 2.0], 1)
+    )
+    path_b = np.stack([t_b - 2.0, t_b - 2.0], axis=1)
+    looks = rng.standard_normal((2, 8))
+    frames, xy, seen_look = [], [], []
+    for who, (times, path) in enumerate([(t_a, path_a), (t_b, path_b)]):
+        keep = rng.random(times.size) > 0.2
+        frames.append(np.rint(times[keep] * hz).astype(np.int64))
+        xy.append(path[keep] + rng.normal(0, 0.05, (int(keep.sum()), 2)))
+        seen_look.append(looks[who] + 0.6 * rng.standard_normal((int(keep.sum()), 8)))
+    frame = np.concatenate(frames)
+    order = np.argsort(frame, kind="stable")
+    detections = CameraDetections(
+        frame=frame[order],
+        xy=np.concatenate(xy)[order],
+        appearance=np.concatenate(seen_look)[order],
+        frame_hz=hz,
+    )
+    door = looks + 0.6 * rng.standard_normal((2, 8)) if appearance else None
+    scans = EntryScans(np.array([0, 1]), np.array([8.0, 8.0]), np.array([0.0, 2.0]), door)
+    return detections, scans, [path_a, path_b]
+
+
+@pytest.mark.parametrize("appearance", [True, False])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tracks_keep_identity_through_a_crossing_and_missed_frames(appearance, seed):
+    detections, scans, paths = _crossing(appearance, np.random.default_rng(seed))
+    tracks = track_shoppers(detections, scans, np.zeros(2), TrackerParams.from_config(TRACKER))
+    a, b = (tracks.sample_xy[tracks.sample_visit == visit] for visit in (0, 1))
+    a_now = a[10:]  # the frames where both are in the store
+    own = np.linalg.norm(np.stack([a_now - paths[0][10:], b - paths[1]]), axis=2)
+    swapped = np.linalg.norm(np.stack([a_now - paths[1], b - paths[0][10:]]), axis=2)
+    apart = np.linalg.norm(paths[0][10:] - paths[1], axis=1) > 0.5
+    assert np.all((own < swapped)[:, apart])  # never nearer the other shopper once they part
+    assert np.all(own[:, -10:] < 0.2)  # and on target at the end (a sharp turn may overshoot)
+
+
+def test_a_track_coasts_through_missed_frames_on_its_velocity():
+    hz = 5.0
+    times = np.arange(0, 31) / hz
+    path = np.stack([times, np.zeros_like(times)], axis=1)
+    seen = (times < 3.0) | (times > 5.0)  # occluded for 2 s while walking
+    detections = CameraDetections(
+        frame=np.flatnonzero(seen), xy=path[seen], appearance=np.zeros((int(seen.sum()), 8)), frame_hz=hz
+    )
+    scans = EntryScans(np.array([0]), np.array([6.0]), np.array([0.0]))
+    tracks = track_shoppers(detections, scans, np.zeros(2), TrackerParams.from_config(TRACKER))
+    gap = ~seen
+    assert np.all(np.abs(tracks.sample_xy[gap, 0] - path[gap, 0]) < 0.25)
+
+
+@pytest.fixture(scope="module")
+def day():
+    return small_day()
+
+
+def _walk_params(cfg, **changes) -> WalkParams:
+    return WalkParams.from_config({**cfg.sensor.presence, **changes})
+
+
+def test_each_actor_stands_at_the_plate_when_it_acts(day):
+    cfg, world, truth = day
+    walk = true_positions(world, truth, _walk_params(cfg), component_rng(0, "walk"))
+    params = _walk_params(cfg)
+    frame = np.rint(truth.inter_time_s * params.frame_hz).astype(np.int64)
+    first = np.searchsorted(walk.sample_visit, truth.inter_visit)
+    start = walk.sample_frame[first]
+    xy = walk.sample_xy[first + frame - start]
+    plate = truth.inter_plate
+    shelf = world.planogram.plate_shelf[plate]
+    left = world.layout.shelf_xy[shelf, 0] - 0.5 * world.layout.shelf_length_m
+    along = xy[:, 0] - left
+    assert np.mean(np.abs(along - world.planogram.plate_offset_m[plate]) < 0.05) > 0.95
+    assert np.all(walk.sample_xy >= -1e-9)
+    assert np.all(walk.sample_xy <= [world.layout.width_m + 1e-9, world.layout.depth_m + 1e-9])
+
+
+def _attribution(cfg, world, truth, walk_changes, tracker_changes) -> tuple[float, dict]:
+    """Attribution accuracy over the true interactions, and the tracking metrics."""
+    params = _walk_params(cfg, **walk_changes)
+    detections, door, walk = observe_walks(world, truth, params, component_rng(0, "cams"))
+    scans = EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door)
+    tracker = TrackerParams.from_config({**TRACKER, **tracker_changes})
+    tracks = track_shoppers(detections, scans, world.layout.entry_xy, tracker)
+    shelf = world.planogram.plate_shelf[truth.inter_plate]
+    events = ShelfEvents(
+        time_s=truth.inter_time_s,
+        shelf=shelf,
+        plate=truth.inter_plate,
+    )
+    presence = presence_from_tracks(world, tracks, events, tracker.zone_depth_m)
+    visit, _ = attribute(presence, world.planogram.plate_offset_m[truth.inter_plate], 0.25)
+    return float(np.mean(visit == truth.inter_visit)), tracking_metrics(tracks, walk)
+
+
+def test_tracking_attributes_well_and_losing_identity_costs_attribution(day):
+    cfg, world, truth = day
+    good, good_tracks = _attribution(cfg, world, truth, {}, {})
+    weak_reid, weak_tracks = _attribution(
+        cfg, world, truth, {"appearance_noise": 3.0, "detection_noise_m": 0.25}, {"appearance_noise": 3.0}
+    )
+    assert good_tracks["track_on_target"] > 0.97 and good > 0.85
+    assert weak_tracks["track_visits_never_lost"] < good_tracks["track_visits_never_lost"]
+    assert weak_reid < good - 0.03
+
+
+def test_direct_presence_skips_tracking_and_still_attributes():
+    record = run_comparison(compose_config([*TINY, "system=[weight_only]", "sensor.presence.mode=direct"]))
+    assert not [key for key in record["scenario"] if key.startswith("track_")]
+    assert 0.5 < record["systems"]["weight_only"]["attribution_accuracy"] <= 1.0

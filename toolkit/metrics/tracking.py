@@ -1,0 +1,30 @@
+"""How well the tracks followed the shoppers: the camera design's attribution rests on them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolkit.sensors.walks import WalkTruth
+from toolkit.tracking import Tracks
+
+ON_TARGET_M = 0.5  # about a body's width: closer than this, the track is on its shopper
+LOST_M = 1.0  # farther than this, the track is on someone else or nobody
+
+
+def tracking_metrics(tracks: Tracks, walk: WalkTruth) -> dict[str, float | None]:
+    """Share of shopper-frames whose track is on its shopper, the median position error, and the
+    share of visits whose track never strayed (one stray sends later takes to a wrong cart)."""
+    if walk.sample_visit.size == 0:
+        return {"track_on_target": None, "track_median_error_m": None, "track_visits_never_lost": None}
+    if not np.array_equal(tracks.sample_visit, walk.sample_visit) or not np.array_equal(
+        tracks.sample_frame, walk.sample_frame
+    ):
+        raise ValueError("tracks and walk truth must cover the same visit frames")
+    error = np.linalg.norm(tracks.sample_xy - walk.sample_xy, axis=1)
+    lost = np.bincount(walk.sample_visit[error > LOST_M], minlength=int(walk.sample_visit.max()) + 1)
+    present = np.bincount(walk.sample_visit) > 0
+    return {
+        "track_on_target": float((error < ON_TARGET_M).mean()),
+        "track_median_error_m": float(np.median(error)),
+        "track_visits_never_lost": float((lost[present] == 0).mean()),
+    }

@@ -1,0 +1,205 @@
+"""Where every shopper is on the floor, frame by frame, and what the ceiling cameras detect of it.
+
+Each visit walks a piecewise-linear path: from the entry to a standing point in front of each
+shelf it stops at (walking the aisle first, then across, like the Manhattan travel times of the
+visit model), a step to the plate around each of its interactions, and out to the exit. The
+cameras sample that path at `frame_hz`; a person detector reports each shopper with probability
+`p_detect` (occlusion, blind spots), with Gaussian position noise, and adds clutter (false
+detections) anywhere on the floor. Detections carry no identity: the tracker has to keep it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toolkit.config import number, probability
+from toolkit.sensors.observations import CameraDetections, visit_frames
+from toolkit.shoppers import GroundTruth
+from toolkit.world import World
+
+_VISIT_STRIDE_S = 1.0e6  # larger than a day in seconds: (visit, time) sort key
+_HOLD_S = 0.5  # a shopper stands at the plate this long before and after touching it
+_STEP_S = 1.0  # the time a step between the standing spot and the plate takes
+
+
+@dataclass(frozen=True)
+class WalkParams:
+    frame_hz: float
+    detection_noise_m: float
+    p_detect: float
+    clutter_per_frame: float
+    standoff_m: float
+    queue_depth_m: float
+    appearance_dim: int
+    appearance_noise: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> WalkParams:
+        p = "sensor.presence"
+        return cls(
+            frame_hz=number(cfg, "frame_hz", p, low=0.0, low_open=True),
+            detection_noise_m=number(cfg, "detection_noise_m", p, low=0.0),
+            p_detect=probability(cfg, "p_detect", p),
+            clutter_per_frame=number(cfg, "clutter_per_frame", p, low=0.0),
+            standoff_m=number(cfg, "standoff_m", p, low=0.0),
+            queue_depth_m=number(cfg, "queue_depth_m", p, low=0.0),
+            appearance_dim=number(cfg, "appearance_dim", p, low=1, integer=True),
+            appearance_noise=number(cfg, "appearance_noise", p, low=0.0),
+        )
+
+
+@dataclass(frozen=True)
+class WalkTruth:
+    """Each visit's true floor position at each frame it is in the store (N samples, visit-major)."""
+
+    sample_visit: np.ndarray
+    sample_frame: np.ndarray
+    sample_xy: np.ndarray
+
+
+def _interaction_stops(world: World, truth: GroundTruth) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the interactions that happen during a stop of their visit at their shelf, and
+    that stop's index (the others have no step to the plate in the path)."""
+    n_shelves = world.layout.n_shelves
+    plate_shelf = world.planogram.plate_shelf[truth.inter_plate]
+    stop_key = truth.stop_visit * n_shelves + truth.stop_shelf
+    if stop_key.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(stop_key)
+    key = truth.inter_visit * n_shelves + plate_shelf
+    stop = order[np.minimum(np.searchsorted(stop_key[order], key), order.size - 1)]
+    when = truth.inter_time_s
+    inside = (stop_key[stop] == key) & (truth.stop_start_s[stop] < when) & (when < truth.stop_end_s[stop])
+    inter = np.flatnonzero(inside)
+    by_time = np.lexsort((when[inter], stop[inter]))
+    return inter[by_time], stop[inter][by_time]
+
+
+def _waypoints(
+    world: World, truth: GroundTruth, params: WalkParams, rng: np.random.Generator
+) -> tuple[np.ndarray, ...]:
+    """(visit, time, x, y) of every corner of every path, sorted by visit then time."""
+    layout, plano = world.layout, world.planogram
+    left = layout.shelf_xy[:, 0] - 0.5 * layout.shelf_length_m
+    front = layout.shelf_xy[:, 1]
+    n_visits = truth.n_visits
+
+    # each stop has its own spot: along the shelf, and some way back from it (people stand beside
+    # and behind each other; two bodies do not share a spot)
+    depth = params.standoff_m + params.queue_depth_m * rng.random(truth.stop_visit.size)
+    stand_x = left[truth.stop_shelf] + truth.stop_stand_m
+    stand_y = front[truth.stop_shelf] - depth
+    parts = [
+        (np.arange(n_visits), truth.visit_arrival_s, *np.broadcast_to(layout.entry_xy, (n_visits, 2)).T),
+        (np.arange(n_visits), truth.visit_exit_s, *np.broadcast_to(layout.exit_xy, (n_visits, 2)).T),
+        (truth.stop_visit, truth.stop_start_s, stand_x, stand_y),
+        (truth.stop_visit, truth.stop_end_s, stand_x, stand_y),
+    ]
+    # the corner of each walk to a stop: along the previous aisle, then across
+    n_stops = truth.stop_visit.size
+    first = np.r_[True, truth.stop_visit[1:] != truth.stop_visit[:-1]] if n_stops else np.zeros(0, bool)
+    prev_x = np.where(first, layout.entry_xy[0], np.roll(stand_x, 1))
+    prev_y = np.where(first, layout.entry_xy[1], np.roll(stand_y, 1))
+    prev_t = np.where(first, truth.visit_arrival_s[truth.stop_visit], np.roll(truth.stop_end_s, 1))
+    dx, dy = np.abs(stand_x - prev_x), np.abs(stand_y - prev_y)
+    share = np.divide(dx, dx + dy, out=np.zeros_like(dx), where=dx + dy > 0)
+    parts.append((truth.stop_visit, prev_t + share * (truth.stop_start_s - prev_t), stand_x, prev_y))
+
+    # a step from the spot to the plate and back around each interaction; straight on to the
+    # next plate when the next interaction follows too soon to go back in between
+    inter, stop = _interaction_stops(world, truth)
+    when = truth.inter_time_s[inter]
+    plate_x = left[truth.stop_shelf[stop]] + plano.plate_offset_m[truth.inter_plate[inter]]
+    plate_y = np.full(inter.size, 0.0) + front[truth.stop_shelf[stop]] - params.standoff_m
+    same_stop_prev = np.r_[False, stop[1:] == stop[:-1]]
+    gap_prev = np.where(same_stop_prev, np.diff(when, prepend=-np.inf), np.inf)
+    gap_next = np.r_[gap_prev[1:], np.inf]
+    hold = np.minimum(_HOLD_S, 0.5 * np.minimum(gap_prev, gap_next))
+    start, end = truth.stop_start_s[stop], truth.stop_end_s[stop]
+    visit = truth.stop_visit[stop]
+    parts.append((visit, np.clip(when - hold, start, end), plate_x, plate_y))
+    parts.append((visit, np.clip(when + hold, start, end), plate_x, plate_y))
+    leave = gap_prev >= 2.0 * _STEP_S + 2.0 * _HOLD_S
+    back = gap_next >= 2.0 * _STEP_S + 2.0 * _HOLD_S
+    parts.append(
+        (
+            visit[leave],
+            np.clip(when[leave] - hold[leave] - _STEP_S, start[leave], end[leave]),
+            stand_x[stop[leave]],
+            stand_y[stop[leave]],
+        )
+    )
+    parts.append(
+        (
+            visit[back],
+            np.clip(when[back] + hold[back] + _STEP_S, start[back], end[back]),
+            stand_x[stop[back]],
+            stand_y[stop[back]],
+        )
+    )
+
+    visit, time, x, y = (np.concatenate(column) for column in zip(*parts, strict=True))
+    order = np.lexsort((time, visit))
+    return visit[order], time[order], x[order], y[order]
+
+
+def true_positions(
+    world: World, truth: GroundTruth, params: WalkParams, rng: np.random.Generator
+) -> WalkTruth:
+    """Interpolate every visit's path at every frame it spends in the store."""
+    visit, time, x, y = _waypoints(world, truth, params, rng)
+    first, last = visit_frames(truth.visit_arrival_s, truth.visit_exit_s, params.frame_hz)
+    per_visit = last - first + 1
+    sample_visit = np.repeat(np.arange(truth.n_visits), per_visit)
+    starts = np.cumsum(per_visit) - per_visit
+    sample_frame = first[sample_visit] + np.arange(sample_visit.size) - starts[sample_visit]
+    t = np.clip(
+        sample_frame / params.frame_hz, truth.visit_arrival_s[sample_visit], truth.visit_exit_s[sample_visit]
+    )
+
+    key = visit * _VISIT_STRIDE_S + time
+    query = sample_visit * _VISIT_STRIDE_S + t
+    hi = np.clip(np.searchsorted(key, query, side="right"), 1, max(key.size - 1, 1))
+    lo = hi - 1
+    span = time[hi] - time[lo]
+    same = visit[hi] == sample_visit
+    w = np.where(same & (span > 0), (t - time[lo]) / np.where(span > 0, span, 1.0), 0.0)
+    w = np.clip(w, 0.0, 1.0)
+    xy = np.stack([x[lo] + w * (x[hi] - x[lo]), y[lo] + w * (y[hi] - y[lo])], axis=1)
+    return WalkTruth(sample_visit=sample_visit, sample_frame=sample_frame, sample_xy=xy)
+
+
+def observe_walks(
+    world: World, truth: GroundTruth, params: WalkParams, rng: np.random.Generator
+) -> tuple[CameraDetections, np.ndarray, WalkTruth]:
+    """Anonymous person detections per frame (sorted by frame), the door camera's appearance
+    embedding of each visit (V, k) taken at its QR scan, and the true paths behind them.
+
+    Each shopper has a look (clothing, build): a point in a k-dimensional re-identification
+    embedding space, N(0, I) across shoppers; every view of it (the door's, each detection's)
+    adds N(0, appearance_noise² I) for pose, lighting and occlusion."""
+    walk = true_positions(world, truth, params, rng)
+    look = rng.standard_normal((truth.n_visits, params.appearance_dim))
+    door_view = look + params.appearance_noise * rng.standard_normal(look.shape)
+    seen = rng.random(walk.sample_visit.size) < params.p_detect
+    n_seen = int(seen.sum())
+    xy = walk.sample_xy[seen] + params.detection_noise_m * rng.standard_normal((n_seen, 2))
+    appearance = look[walk.sample_visit[seen]] + params.appearance_noise * rng.standard_normal(
+        (n_seen, params.appearance_dim)
+    )
+    frame = walk.sample_frame[seen]
+    if walk.sample_frame.size and params.clutter_per_frame > 0:
+        busy = np.unique(walk.sample_frame)
+        n_clutter = rng.poisson(params.clutter_per_frame * busy.size)
+        frame = np.r_[frame, rng.choice(busy, size=n_clutter)]
+        xy = np.r_[xy, rng.random((n_clutter, 2)) * [world.layout.width_m, world.layout.depth_m]]
+        appearance = np.r_[appearance, rng.standard_normal((n_clutter, params.appearance_dim))]
+    order = np.argsort(frame, kind="stable")
+    detections = CameraDetections(
+        frame=frame[order], xy=xy[order], appearance=appearance[order], frame_hz=params.frame_hz
+    )
+    return detections, door_view, walk
