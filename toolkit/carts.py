@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from toolkit.hypotheses import EventHypotheses
+from toolkit.hypotheses import KIND_MISPLACED, EventHypotheses
 
 _TIME_STRIDE_S = 2.0e5  # longer than a day: (visit, sku, time) packs into one sortable float
 _CHUNK_EVENTS = 2048  # bounds the (events × shoppers × hypotheses) working set
@@ -91,6 +91,51 @@ def joint_cart_posterior(
         visit[sl] = chosen
         confidence[sl] = np.where((chosen >= 0) & np.isfinite(p), p, 0.0)
     return new_post, visit, confidence
+
+
+def misplaced_floor(
+    ledger: CartLedger,
+    candidate_visit: np.ndarray,
+    time_s: np.ndarray,
+    shelf: np.ndarray,
+    sku_shelf: np.ndarray,
+) -> EventHypotheses:
+    """The misplaced-item floor of each event (E, F): a put-back of one unit of an item that a
+    shopper seen at the shelf holds at that moment and that is stocked on another shelf.
+
+    A product from another shelf can only be put down by someone carrying it, so the floor holds
+    the candidates' foreign holdings instead of every foreign SKU: it stays a few hypotheses wide
+    however large the catalog."""
+    n_events = time_s.shape[0]
+    pair = np.unique(np.floor(ledger.key / _TIME_STRIDE_S).astype(np.int64))
+    pair_visit, pair_sku = pair // ledger.n_skus, pair % ledger.n_skus
+    first = np.searchsorted(pair_visit, candidate_visit)
+    count = np.searchsorted(pair_visit, candidate_visit, side="right") - first
+    count = np.where(candidate_visit >= 0, count, 0)
+    width = int(count.max(initial=0))
+    if width == 0 or n_events == 0:
+        return _floor_hypotheses(np.full((n_events, 0), -1))
+    index = first[:, :, None] + np.arange(width)
+    listed = np.arange(width) < count[:, :, None]
+    sku = np.where(listed, pair_sku[np.minimum(index, pair.size - 1)], -1)
+    visit = np.broadcast_to(candidate_visit[:, :, None], sku.shape)
+    held = ledger.units_before(visit, sku, time_s[:, None, None]) > 0
+    foreign = sku_shelf[np.maximum(sku, 0)] != shelf[:, None, None]
+    sku = np.where(listed & held & foreign, sku, -1).reshape(n_events, -1)
+    sku = np.sort(sku, axis=1)
+    sku[:, 1:] = np.where(sku[:, 1:] == sku[:, :-1], -1, sku[:, 1:])  # held by two shoppers: once
+    sku = -np.sort(-sku, axis=1)  # the SKUs first, the padding last
+    n_cols = int((sku >= 0).sum(axis=1).max(initial=0))
+    return _floor_hypotheses(sku[:, :n_cols])
+
+
+def _floor_hypotheses(sku: np.ndarray) -> EventHypotheses:
+    """Single put-backs of one unit of each listed SKU (E, F); -1 entries are padding."""
+    valid = sku >= 0
+    lines = np.stack([np.where(valid, sku, -1), np.full_like(sku, -1)], axis=-1)
+    count = np.stack([np.where(valid, -1, 0), np.zeros_like(sku)], axis=-1)
+    kind = np.where(valid, KIND_MISPLACED, -1).astype(np.int8)
+    return EventHypotheses(sku=lines, count=count, valid=valid, kind=kind)
 
 
 def build_receipts(

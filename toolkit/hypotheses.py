@@ -5,7 +5,10 @@ and an unused second line is ``(-1, 0)``. Candidates for an event on plate p:
 
 * single SKUs on the plate and elsewhere on its shelf, counts 1..max_count, both directions;
 * mixed grabs of two SKUs on the plate, counts 1..mixed_max_count each, both directions;
-* the misplaced-item floor: a put-back of one unit of any SKU stocked on another shelf;
+* the misplaced-item floor: a put-back of one unit of an item stocked on another shelf. It is
+  not enumerated here but per event by the systems (toolkit.carts.misplaced_floor), from the
+  items the shoppers at the shelf carry: only someone holding a product can put it down, and a
+  floor of every foreign SKU would grow with the catalog;
 * the null hypothesis: no product moved (a false event: a hand pressing on the shelf).
 
 Lines are kept canonical (SKUs ascending, the unused line last) so that two decisions are equal
@@ -43,12 +46,14 @@ class EventHypotheses:
 
 @dataclass(frozen=True)
 class HypothesisSpace:
-    """Hypotheses per plate, padded to a common H (invalid cells masked)."""
+    """Hypotheses per plate, padded to a common H (invalid cells masked), and whether systems add
+    the per-event misplaced-item floor."""
 
     sku: np.ndarray  # (n_plates, H, 2)
     count: np.ndarray  # (n_plates, H, 2)
     valid: np.ndarray  # (n_plates, H)
     kind: np.ndarray  # (n_plates, H)
+    misplaced_floor: bool = True
 
     def for_plates(self, plates: np.ndarray) -> EventHypotheses:
         """Gather the hypotheses of events on the given plates (read-only views)."""
@@ -103,9 +108,6 @@ def build_hypothesis_space(world: World, cfg: Mapping[str, Any]) -> HypothesisSp
         if mixed_max > 0:
             blocks.append(_pairs(on_plate, mixed_max))
             kinds.append(np.full(len(blocks[-1]), KIND_MIXED))
-        if misplaced:
-            blocks.append(_singles(all_skus[sku_shelf != shelf], 1, (-1,)))
-            kinds.append(np.full(len(blocks[-1]), KIND_MISPLACED))
         if null:
             blocks.append(np.array([[[-1, 0], [-1, 0]]], dtype=np.int64))
             kinds.append(np.array([KIND_NULL]))
@@ -123,7 +125,22 @@ def build_hypothesis_space(world: World, cfg: Mapping[str, Any]) -> HypothesisSp
         count[plate, :n] = lines[:, :, 1]
         valid[plate, :n] = True
         kind[plate, :n] = kinds
-    return HypothesisSpace(sku=sku, count=count, valid=valid, kind=kind)
+    return HypothesisSpace(sku=sku, count=count, valid=valid, kind=kind, misplaced_floor=misplaced)
+
+
+def join_hypotheses(first: EventHypotheses, second: EventHypotheses) -> EventHypotheses:
+    """The hypotheses of both sets side by side (E, H1 + H2), read-only like `for_plates`'s."""
+    arrays = [
+        np.concatenate([a, b], axis=1)
+        for a, b in zip(
+            (first.sku, first.count, first.valid, first.kind),
+            (second.sku, second.count, second.valid, second.kind),
+            strict=True,
+        )
+    ]
+    for a in arrays:
+        a.flags.writeable = False
+    return EventHypotheses(*arrays)
 
 
 def canonical_lines(sku: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from toolkit.carts import CartLedger, build_receipts, joint_cart_posterior
+from toolkit.carts import CartLedger, build_receipts, joint_cart_posterior, misplaced_floor
 from toolkit.config import ConfigError, choice, number, probability
 from toolkit.fusion import (
     PriorSettings,
@@ -27,11 +27,11 @@ from toolkit.fusion import (
     posterior,
     structural_log_prior,
 )
-from toolkit.hypotheses import HypothesisSpace, canonical_lines
+from toolkit.hypotheses import EventHypotheses, HypothesisSpace, canonical_lines, join_hypotheses
 from toolkit.recognizers.base import EventBatch, Recognizer
 from toolkit.recognizers.rfid import RfidGateDecoder, RfidShelfDecoder
 from toolkit.seeding import component_rng
-from toolkit.sensors.observations import Observations
+from toolkit.sensors.observations import Observations, ShelfEvents
 from toolkit.world import World
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,33 @@ class CheckoutSystem:
         for rname, recognizer in self.recognizers.items():
             recognizer.prepare(world, component_rng(seed, "system", self.name, "recognizer", rname))
 
+    def _evidence(self, batch: EventBatch) -> list[tuple[float, np.ndarray]]:
+        """(β, log-likelihood (E, H)) of each recognizer on a batch."""
+        return [(self.weights[n], r.evidence(batch).loglik) for n, r in self.recognizers.items()]
+
+    def _posterior(
+        self,
+        world: World,
+        hyps: EventHypotheses,
+        evidence: list[tuple[float, np.ndarray]],
+        shopper: np.ndarray | None,
+        obs: Observations,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        log_prior = structural_log_prior(hyps, world, self.prior)
+        if shopper is not None:
+            log_prior = log_prior + history_log_lift(hyps, shopper, obs.records, self.prior.kappa)
+        return posterior(log_prior, evidence, hyps.valid)
+
+    @staticmethod
+    def _ledger(
+        world: World, events: ShelfEvents, hyps: EventHypotheses, log_post: np.ndarray, visit: np.ndarray
+    ) -> CartLedger:
+        """Virtual carts from the MAP decisions of a pass, attributed to `visit`."""
+        rows, best = np.arange(events.n_events), np.argmax(log_post, axis=1)
+        return CartLedger.from_decisions(
+            visit, hyps.sku[rows, best], hyps.count[rows, best], events.time_s, world.catalog.n_skus
+        )
+
     def run(
         self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer
     ) -> SystemOutput:
@@ -123,38 +150,42 @@ class CheckoutSystem:
             )
         events = obs.events
         hyps = space.for_plates(events.plate)
-        batch = EventBatch(events=events, hypotheses=hyps, signals={s: obs.signals[s] for s in self.signals})
-        evidence = [(self.weights[n], r.evidence(batch).loglik) for n, r in self.recognizers.items()]
+        signals = {s: obs.signals[s] for s in self.signals}
+        evidence = self._evidence(EventBatch(events=events, hypotheses=hyps, signals=signals))
 
         plate_pos = world.planogram.plate_offset_m[events.plate]
         if obs.presence is None:
             raise ConfigError(f"system.{self.name}: attribution needs the presence sensor")
         visit, attribution_conf = attribute(obs.presence, plate_pos, self.decision.attribution_sigma_m)
-
-        log_prior = structural_log_prior(hyps, world, self.prior)
+        shopper = None
         if self.prior.history:
             if obs.entry is None or obs.records is None:
                 raise ConfigError(f"system.{self.name}.prior.history: needs entry scans and purchase records")
             shopper = np.where(visit >= 0, obs.entry.visit_shopper[np.maximum(visit, 0)], -1)
-            log_prior = log_prior + history_log_lift(hyps, shopper, obs.records, self.prior.kappa)
-        log_post, fallback = posterior(log_prior, evidence, hyps.valid)
+        log_post, fallback = self._posterior(world, hyps, evidence, shopper, obs)
+        if space.misplaced_floor:
+            # what each shopper carries, from this first pass, says which foreign items could be put down
+            ledger = self._ledger(world, events, hyps, log_post, visit)
+            floor = misplaced_floor(
+                ledger, obs.presence.candidate_visit, events.time_s, events.shelf, world.planogram.sku_shelf
+            )
+            if floor.shape[1]:
+                floor_evidence = self._evidence(EventBatch(events=events, hypotheses=floor, signals=signals))
+                evidence = [
+                    (weight, np.concatenate([loglik, more], axis=1))
+                    for (weight, loglik), (_, more) in zip(evidence, floor_evidence, strict=True)
+                ]
+                hyps = join_hypotheses(hyps, floor)
+                log_post, fallback = self._posterior(world, hyps, evidence, shopper, obs)
         rows = np.arange(events.n_events)
         if self.prior.cart:
-            first_pass = np.argmax(log_post, axis=1)
-            ledger = CartLedger.from_decisions(
-                visit,
-                hyps.sku[rows, first_pass],
-                hyps.count[rows, first_pass],
-                events.time_s,
-                world.catalog.n_skus,
-            )
             log_post, visit, attribution_conf = joint_cart_posterior(
                 log_post,
                 hyps,
                 attribution_log_probs(obs.presence, plate_pos, self.decision.attribution_sigma_m),
                 obs.presence.candidate_visit,
                 events.time_s,
-                ledger,
+                self._ledger(world, events, hyps, log_post, visit),
                 self.prior.cart_epsilon,
             )
         best, confidence, doubtful = decide(log_post, self.decision.review_threshold)
