@@ -1,14 +1,21 @@
-"""`make bench`: throughput of each stage in its natural unit, and the default store-day end to end.
+"""`make bench`: throughput of each stage in its natural unit, reference ratios, the default
+store-day end to end with its peak memory, and how the store-day scales with visits and SKUs.
 
 Measurements, not tests: run by hand on the machine you want to know about. Each stage runs on the
 default config (convenience store, 60 SKUs, 1,000 visits) unless its row says otherwise.
+
+    python benchmarks/run.py                 # everything (about 10 minutes on 2 cores)
+    python benchmarks/run.py --no-scaling    # without the scaling runs
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
-import resource
+import json
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +25,10 @@ import torch
 from filterpy.kalman import KalmanFilter
 from hydra import compose, initialize_config_dir
 
-from toolkit.experiment import run_comparison
+from toolkit.experiment import run_comparison, write_json_atomic
 from toolkit.hypotheses import build_hypothesis_space
+from toolkit.metrics.evaluate import system_metrics
+from toolkit.report import collect, summarise
 from toolkit.seeding import component_rng
 from toolkit.sensors.camera import CameraParams, observe_crops
 from toolkit.sensors.kalman import kalman_level_filter
@@ -29,8 +38,10 @@ from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecor
 from toolkit.sensors.presence import PresenceParams, observe_presence
 from toolkit.sensors.pressure import PressureParams, observe_pressure
 from toolkit.sensors.rfid_gate import GateParams, simulate_gate
+from toolkit.sensors.walks import WalkParams, observe_walks
 from toolkit.shoppers import ShopperParams, make_population, simulate_day
 from toolkit.systems import CheckoutSystem, build_systems
+from toolkit.tracking import TrackerParams, presence_from_tracks, track_shoppers
 from toolkit.vision.models import build_model, logits_in_batches
 from toolkit.vision.render import RenderParams, render
 from toolkit.vision.train import TrainParams
@@ -111,11 +122,76 @@ def store_day_streams(cfg) -> list[tuple[str, float, str]]:
     ]
 
 
-def main() -> None:
+Row = tuple[str, float, str]
+SYSTEMS_WITHOUT_CNN = ("weight_only", "weight_history", "weight_pressure", "weight_pressure_history")
+# Peak memory from VmHWM (this process image only): ru_maxrss survives exec on Linux and would
+# report the benchmark parent's peak when that was higher.
+STORE_DAY = """
+import json, sys, time
+from hydra import compose, initialize_config_dir
+from toolkit.experiment import run_comparison
+with initialize_config_dir(config_dir=sys.argv[1], version_base="1.3"):
+    cfg = compose(config_name="compare", overrides=sys.argv[2:])
+start = time.perf_counter()
+record = run_comparison(cfg)
+print(json.dumps({"seconds": time.perf_counter() - start,
+                  "peak_mib": int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024,
+                  "events": record["scenario"]["n_detected_events"]}))
+"""
+
+
+class NoReviewer:
+    def review(self, events, sku, count, visit):
+        return sku, count, visit
+
+
+def compose_with(overrides: list[str]):
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name="compare")
-    seed = 0
-    rows: list[tuple[str, float, str]] = []
+        return compose(config_name="compare", overrides=overrides)
+
+
+def store_day(overrides: list[str]) -> dict[str, float]:
+    """One store-day end to end in a fresh interpreter: its time, peak resident memory and events."""
+    result = subprocess.run(
+        [sys.executable, "-c", STORE_DAY, str(CONFIG_DIR), *overrides],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def growth_exponent(sizes: list[float], seconds: list[float]) -> float:
+    """The a of time ~ size^a, least squares on log-log."""
+    return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+
+
+def event_slice(obs: Observations, index: np.ndarray) -> Observations:
+    """The observations of some events only: every per-event array of the events, signals and
+    presence is indexed; the rest (entry scans, records) is kept."""
+    n = obs.events.n_events
+
+    def take(item):
+        if dataclasses.is_dataclass(item):
+            return dataclasses.replace(
+                item, **{f.name: take(getattr(item, f.name)) for f in dataclasses.fields(item) if f.init}
+            )
+        if isinstance(item, np.ndarray | torch.Tensor) and item.ndim and item.shape[0] == n:
+            return item[index]
+        return item
+
+    return dataclasses.replace(
+        obs,
+        events=take(obs.events),
+        signals={k: take(v) for k, v in obs.signals.items()},
+        presence=take(obs.presence),
+    )
+
+
+def day_observations(cfg, seed: int = 0):
+    """World, truth, hypothesis space and every system's observations of one store-day, with the
+    per-stage throughput rows of the sensors and the tracker."""
+    rows: list[Row] = []
     world = make_world(cfg.catalog, cfg.store, seed)
     params = ShopperParams.from_config(cfg.shoppers)
 
@@ -127,52 +203,150 @@ def main() -> None:
 
     seconds, (population, truth) = timed(day)
     rows.append(("world + store-day simulation", truth.n_visits / seconds, "visits/s"))
-
     loadcell = LoadcellParams.from_config(cfg.sensor.loadcell)
     seconds, (events, readings, source) = timed(
         lambda: measure_events(world, truth, loadcell, component_rng(seed, "sensor", "loadcell"))
     )
     rows.append(("load-cell events (per-event model)", events.n_events / seconds, "events/s"))
     presence_params = PresenceParams.from_config(cfg.sensor.presence)
-    seconds, presence = timed(
+    seconds, _ = timed(
         lambda: observe_presence(world, truth, events, source, presence_params, component_rng(seed, "p"))
     )
-    rows.append(("camera presence", events.n_events / seconds, "events/s"))
-
-    pressure_params = PressureParams.from_config(cfg.sensor.pressure)
-    seconds, pressure = timed(
-        lambda: observe_pressure(world, truth, events, source, pressure_params, component_rng(seed, "m"))
+    rows.append(("camera presence, direct mode", events.n_events / seconds, "events/s"))
+    walk_params = WalkParams.from_config(cfg.sensor.presence)
+    seconds, (detections, door_view, _) = timed(
+        lambda: observe_walks(world, truth, walk_params, component_rng(seed, "w")), repeats=1
     )
-    rows.append(("pressure mats", events.n_events / seconds, "events/s"))
-    camera_params = CameraParams.from_config(cfg.sensor.camera)
-    render_params = RenderParams.from_config(cfg.vision.render)
-    seconds, crops = timed(
-        lambda: observe_crops(
-            world, truth, events, source, presence, render_params, camera_params, component_rng(seed, "c")
-        ),
-        repeats=1,
+    rows.append(("floor cameras: person detections", detections.frame.size / seconds, "detections/s"))
+    scans = EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door_view)
+    tracker = TrackerParams.from_config(cfg.tracking)
+    seconds, tracks = timed(
+        lambda: track_shoppers(detections, scans, world.layout.entry_xy, tracker), repeats=1
     )
-    rows.append(("camera crops for every event (2 views)", events.n_events / seconds, "events/s"))
+    rows.append(("shopper tracking (Kalman + assignment)", detections.frame.size / seconds, "detections/s"))
+    seconds, presence = timed(lambda: presence_from_tracks(world, tracks, events, tracker.zone_depth_m))
+    rows.append(("camera presence from tracks", events.n_events / seconds, "events/s"))
+    signals = {"loadcell": readings}
+    if "pressure" in cfg.sensor:
+        pressure_params = PressureParams.from_config(cfg.sensor.pressure)
+        seconds, signals["pressure"] = timed(
+            lambda: observe_pressure(world, truth, events, source, pressure_params, component_rng(seed, "m"))
+        )
+        rows.append(("pressure mats", events.n_events / seconds, "events/s"))
+    if "camera" in cfg.sensor:
+        camera_params = CameraParams.from_config(cfg.sensor.camera)
+        render_params = RenderParams.from_config(cfg.vision.render)
+        seconds, signals["camera"] = timed(
+            lambda: observe_crops(
+                world, truth, events, source, presence, render_params, camera_params, component_rng(seed, "c")
+            ),
+            repeats=1,
+        )
+        rows.append(("camera crops for every event (2 views)", events.n_events / seconds, "events/s"))
+    obs = Observations(events, signals, presence, scans, PurchaseRecords(population.past_counts))
     space = build_hypothesis_space(world, cfg.hypotheses)
-    obs = Observations(
-        events,
-        {"loadcell": readings, "pressure": pressure, "camera": crops},
-        presence,
-        EntryScans(truth.visit_shopper, truth.visit_exit_s),
-        PurchaseRecords(population.past_counts),
-    )
+    return world, truth, source, space, obs, rows
 
-    class NoReviewer:
-        def review(self, events, sku, count, visit):
-            return sku, count, visit
 
+def fusion_rows(cfg, world, truth, source, space, obs, label: str = "", loop_events: int = 0) -> list[Row]:
+    """Each fusion system's events per second over the whole batch, the metrics of its output, and
+    (loop_events > 0) the same fusion called one event at a time on the first events."""
+    rows: list[Row] = []
+    n = obs.events.n_events
     for system in build_systems(cfg.system, cfg.recognizer):
-        if isinstance(system, CheckoutSystem):
-            system.prepare(world, seed)
-            seconds, _ = timed(lambda s=system: s.run(world, space, obs, NoReviewer()))
-            rows.append((f"fusion: {system.name}", events.n_events / seconds, "events/s"))
+        if not isinstance(system, CheckoutSystem):
+            continue
+        system.prepare(world, 0)
+        seconds, output = timed(lambda s=system: s.run(world, space, obs, NoReviewer()))
+        batched = n / seconds
+        rows.append((f"fusion: {system.name}{label}", batched, "events/s"))
+        if loop_events:
+            pieces = [event_slice(obs, np.array([e])) for e in range(min(loop_events, n))]
+            seconds, _ = timed(
+                lambda s=system, p=pieces: [s.run(world, space, piece, NoReviewer()) for piece in p],
+                repeats=1,
+            )
+            one_by_one = len(pieces) / seconds
+            rows.append((f"  {system.name}, one event per call", one_by_one, "events/s"))
+            rows.append(("  ratio batched / one event per call", batched / one_by_one, "x"))
+    if not label:
+        seconds, _ = timed(lambda: system_metrics(output, truth, source, world))
+        rows.append(("metrics of one system", n / seconds, "events/s"))
+    return rows
+
+
+def report_rows(cfg) -> list[Row]:
+    """Collect and summarise a 40-run sweep's metrics.json files (the report's table stage)."""
+    record = run_comparison(
+        compose_with(
+            ["shoppers.visits_per_day=100", "system=[weight_only,rfid_gate]", "sensor.presence.mode=direct"]
+        )
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for job in range(40):
+            record = {
+                **record,
+                "seed": job % 4,
+                "overrides": [f"seed={job % 4}", f"shoppers.visits_per_day={job // 4}"],
+            }
+            write_json_atomic(Path(tmp) / str(job) / "metrics.json", record)
+
+        def table():
+            rows, scenario = collect([Path(tmp)])
+            return summarise(rows, scenario, ["receipt_exact", "cost_annual"])
+
+        seconds, _ = timed(table)
+    return [("report: collect + summarise a sweep", 40 / seconds, "runs/s")]
+
+
+def scaling_rows() -> list[Row]:
+    """End-to-end store-days as visits grow (every system), and as the catalog grows with the store
+    (6 SKUs per shelf and 17 m² per shelf, as in the default; systems without the CNN, which would
+    be trained anew for each catalog), with each fusion's time per event."""
+    rows: list[Row] = []
+    visits = [250, 500, 1000, 2000, 4000]
+    seconds = []
+    for n in visits:
+        day = store_day([f"shoppers.visits_per_day={n}", f"shoppers.population_size={3 * n}"])
+        seconds.append(day["seconds"])
+        rows.append((f"store-day, {n} visits, all systems", day["seconds"], "s"))
+    rows.append(("  growth exponent a (time ~ visits^a)", growth_exponent(visits, seconds), "-"))
+    per_event = {}
+    for n_skus in (60, 240, 1000):
+        shelves = n_skus // 6
+        overrides = [
+            f"catalog.n_skus={n_skus}",
+            f"store.n_shelves={shelves}",
+            f"store.floor_area_m2={17 * shelves}",
+            f"system=[{','.join(SYSTEMS_WITHOUT_CNN)}]",
+            "sensor=[loadcell,presence,pressure]",
+        ]
+        day = store_day(overrides)
+        rows.append((f"store-day, {n_skus} SKUs on {shelves} shelves, no CNN", day["seconds"], "s"))
+        cfg = compose_with(overrides)
+        world, truth, source, space, obs, _ = day_observations(cfg)
+        fusion = fusion_rows(cfg, world, truth, source, space, obs, label=f", {n_skus} SKUs")
+        rows += fusion
+        per_event[n_skus] = {name: 1e6 / value for name, value, _ in fusion}
+        rows.append((f"  hypotheses per event, {n_skus} SKUs", float(space.valid.sum(axis=1).mean()), "-"))
+    for name in per_event[60]:
+        slower = per_event[1000][name.replace("60 SKUs", "1000 SKUs")] / per_event[60][name]
+        rows.append((f"  {name.split(',')[0]}: µs/event at 1000 vs 60 SKUs", slower, "x"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--no-scaling", action="store_true", help="skip the visit and SKU scaling runs")
+    args = parser.parse_args()
+    cfg = compose_with([])
+    world, truth, source, space, obs, rows = day_observations(cfg)
+    rows += fusion_rows(cfg, world, truth, source, space, obs, loop_events=200)
 
     gate = GateParams.from_config(cfg.sensor.rfid_gate)
+    walking = ShopperParams.from_config(cfg.shoppers).walking_speed_mps
     rng = np.random.default_rng(0)
     for size in (5, 20, 80):
         basket = np.zeros_like(truth.basket)
@@ -180,26 +354,26 @@ def main() -> None:
         np.add.at(basket, (np.repeat(np.arange(truth.n_visits), size), picks.ravel()), 1)
         sized = dataclasses.replace(truth, basket=basket)
         seconds, (_, gate_truth) = timed(
-            lambda s=sized: simulate_gate(world, s, gate, params.walking_speed_mps, component_rng(0, "g")),
-            repeats=1,
+            lambda s=sized: simulate_gate(world, s, gate, walking, component_rng(0, "g")), repeats=1
         )
         rows.append((f"RFID gate, baskets of {size} items", gate_truth.entry_kind.size / seconds, "tags/s"))
 
+    rows += report_rows(cfg)
     rows += vision_rows(cfg, world)
     rows += filter_rows()
     rows += store_day_streams(cfg)
-
-    seconds, record = timed(lambda: run_comparison(cfg), repeats=1)
-    rows.append(("default store-day, all systems, end to end", seconds, "s"))
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    day = store_day([])
+    rows.append(("default store-day, all systems, end to end", day["seconds"], "s"))
+    rows.append(("  peak resident memory of that store-day", day["peak_mib"], "MiB"))
+    if not args.no_scaling:
+        rows += scaling_rows()
 
     width = max(len(name) for name, _, _ in rows)
-    print(f"{'stage'.ljust(width)}  {'throughput':>14}  unit")
+    print(f"{'stage'.ljust(width)}  {'value':>14}  unit")
     for name, value, unit in rows:
-        print(f"{name.ljust(width)}  {value:14,.1f}  {unit}")
-    print(f"peak resident memory: {peak_mib:,.0f} MiB")
+        print(f"{name.ljust(width)}  {value:14,.2f}  {unit}")
     print(
-        f"({record['scenario']['n_visits']} visits, {record['scenario']['n_detected_events']} shelf events; "
+        f"({truth.n_visits} visits, {obs.events.n_events} shelf events in the default store-day; "
         f"python {sys.version.split()[0]})"
     )
 
