@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 from toolkit.config import ConfigError
 from toolkit.experiment import run_comparison, write_json_atomic
 from toolkit.figures import comparison_figure
+from toolkit.preflight import exit_on_bad_command_line
 from toolkit.report import format_summary
 from toolkit.sweep import ERROR_FILE, already_done, config_hash, record_failure
 
@@ -60,4 +61,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    exit_on_bad_command_line("compare")
     main()

@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from toolkit.config import ConfigError
 from toolkit.experiment import write_json_atomic
+from toolkit.preflight import exit_on_bad_command_line
 from toolkit.value import value_of_data
 
 
@@ -46,4 +47,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    exit_on_bad_command_line("data_value")
     main()

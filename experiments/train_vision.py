@@ -16,6 +16,7 @@ import hydra
 from omegaconf import DictConfig
 
 from toolkit.config import ConfigError
+from toolkit.preflight import exit_on_bad_command_line
 from toolkit.vision.datasets import load_image_folder
 from toolkit.vision.render import RenderParams
 from toolkit.vision.train import TrainParams, classifier_for_catalog, train_on_images
@@ -52,4 +53,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    exit_on_bad_command_line("train_vision")
     main()

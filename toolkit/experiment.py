@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from toolkit.config import ConfigError, number, probability
-from toolkit.hypotheses import build_hypothesis_space
+from toolkit.hypotheses import HypothesisSpace, build_hypothesis_space
 from toolkit.metrics.cost import PriceBook, annual_cost, break_even_visits
 from toolkit.metrics.data_yield import camera_capture, fusion_capture, shelf_tag_capture, yield_metrics
 from toolkit.metrics.detection import detection_metrics
@@ -75,34 +77,68 @@ def _camera_presence(
     return presence, door_view, tracking_metrics(tracks, walk)
 
 
-def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """Validate the whole config first, then simulate and score; returns the metrics.json record."""
+@dataclass(frozen=True)
+class Plan:
+    """A comparison's settings, every one checked: what `run_comparison` builds before any work."""
+
+    seed: int
+    shopper_params: ShopperParams
+    loadcell_cfg: Mapping[str, Any]
+    presence_params: PresenceParams
+    walk_params: WalkParams | None
+    tracker_params: TrackerParams | None
+    pressure_params: PressureParams | None
+    camera_params: CameraParams | None
+    render_params: RenderParams | None
+    review_error: float
+    prices: PriceBook
+    gate_params: GateParams | None
+    shelf_params: ShelfReaderParams | None
+    systems: list
+    world: World
+    space: HypothesisSpace
+
+
+def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
+    """Check the whole config (every section and every system) and build the store; raises
+    ConfigError naming the first bad key before anything is simulated."""
     seed = number(cfg, "seed", "", low=0, integer=True)
     sensors = _section(cfg, "sensor")
-    shopper_params = ShopperParams.from_config(_section(cfg, "shoppers"))
     loadcell_cfg = _section(sensors, "loadcell")
     LoadcellParams.from_config(loadcell_cfg)
     presence_cfg = _section(sensors, "presence")
     presence_params = PresenceParams.from_config(presence_cfg)
     tracked = presence_params.mode == "tracks"
-    walk_params = WalkParams.from_config(presence_cfg) if tracked else None
-    tracker_params = TrackerParams.from_config(_section(cfg, "tracking")) if tracked else None
-    pressure_params = PressureParams.from_config(sensors["pressure"]) if "pressure" in sensors else None
     camera_params = CameraParams.from_config(sensors["camera"]) if "camera" in sensors else None
-    render_params = RenderParams.from_config(_section(cfg, "vision")["render"]) if camera_params else None
-    review_error = probability(_section(cfg, "review"), "error_rate", "review")
-    prices = PriceBook.from_config(_section(cfg, "costs"))
-    gate_params = GateParams.from_config(sensors["rfid_gate"]) if "rfid_gate" in sensors else None
-    shelf_params = ShelfReaderParams.from_config(sensors["rfid_shelf"]) if "rfid_shelf" in sensors else None
-    systems = build_systems(_section(cfg, "system"), _section(cfg, "recognizer"))
-    available = (
-        {"loadcell"}
-        | ({"pressure"} if pressure_params else set())
-        | ({"camera"} if camera_params else set())
-        | ({"rfid_gate"} if gate_params else set())
-        | ({"rfid_shelf"} if shelf_params else set())
+    plan = dict(
+        seed=seed,
+        shopper_params=ShopperParams.from_config(_section(cfg, "shoppers")),
+        loadcell_cfg=loadcell_cfg,
+        presence_params=presence_params,
+        walk_params=WalkParams.from_config(presence_cfg) if tracked else None,
+        tracker_params=TrackerParams.from_config(_section(cfg, "tracking")) if tracked else None,
+        pressure_params=PressureParams.from_config(sensors["pressure"]) if "pressure" in sensors else None,
+        camera_params=camera_params,
+        render_params=RenderParams.from_config(_section(cfg, "vision")["render"]) if camera_params else None,
+        review_error=probability(_section(cfg, "review"), "error_rate", "review"),
+        prices=PriceBook.from_config(_section(cfg, "costs")),
+        gate_params=GateParams.from_config(sensors["rfid_gate"]) if "rfid_gate" in sensors else None,
+        shelf_params=ShelfReaderParams.from_config(sensors["rfid_shelf"])
+        if "rfid_shelf" in sensors
+        else None,
+        systems=build_systems(_section(cfg, "system"), _section(cfg, "recognizer")),
     )
-    for system in systems:
+    available = {"loadcell"} | {
+        name
+        for name, key in (
+            ("pressure", "pressure_params"),
+            ("camera", "camera_params"),
+            ("rfid_gate", "gate_params"),
+            ("rfid_shelf", "shelf_params"),
+        )
+        if plan[key] is not None
+    }
+    for system in plan["systems"]:
         missing = system.signals - available
         if missing:
             raise ConfigError(
@@ -110,46 +146,74 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
             )
     world = make_world(_section(cfg, "catalog"), _section(cfg, "store"), seed)
     space = build_hypothesis_space(world, _section(cfg, "hypotheses"))
+    return Plan(**plan, world=world, space=space)
+
+
+def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Validate the whole config first, then simulate and score; returns the metrics.json record."""
+    plan = plan_comparison(cfg)
+    world, seed = plan.world, plan.seed
+    sensors = _section(cfg, "sensor")
 
     population = make_population(
-        shopper_params, world.catalog.n_skus, component_rng(seed, "shoppers", "population")
+        plan.shopper_params, world.catalog.n_skus, component_rng(seed, "shoppers", "population")
     )
-    truth = simulate_day(world, shopper_params, population, seed)
+    truth = simulate_day(world, plan.shopper_params, population, seed)
     events, readings, source, stream_truth = detect_shelf_events(
-        world, truth, loadcell_cfg, "pressure" in sensors, component_rng(seed, "sensor", "loadcell")
+        world,
+        truth,
+        plan.loadcell_cfg,
+        "pressure" in sensors,
+        component_rng(seed, "sensor", "loadcell"),
     )
     presence, door_view, tracking = _camera_presence(
-        world, truth, events, source, presence_params, walk_params, tracker_params, seed
+        world,
+        truth,
+        events,
+        source,
+        plan.presence_params,
+        plan.walk_params,
+        plan.tracker_params,
+        seed,
     )
     signals: dict[str, Any] = {"loadcell": readings}
-    if pressure_params is not None:
+    if plan.pressure_params is not None:
         signals["pressure"] = observe_pressure(
-            world, truth, events, source, pressure_params, component_rng(seed, "sensor", "pressure")
+            world,
+            truth,
+            events,
+            source,
+            plan.pressure_params,
+            component_rng(seed, "sensor", "pressure"),
         )
-    if camera_params is not None:
+    if plan.camera_params is not None:
         signals["camera"] = observe_crops(
             world,
             truth,
             events,
             source,
             presence,
-            render_params,
-            camera_params,
+            plan.render_params,
+            plan.camera_params,
             component_rng(seed, "sensor", "camera"),
         )
     gate = None
-    if gate_params is not None:
+    if plan.gate_params is not None:
         signals["rfid_gate"], gate = simulate_gate(
             world,
             truth,
-            gate_params,
-            shopper_params.walking_speed_mps,
+            plan.gate_params,
+            plan.shopper_params.walking_speed_mps,
             component_rng(seed, "sensor", "rfid_gate"),
         )
     shelf = None
-    if shelf_params is not None:
+    if plan.shelf_params is not None:
         signals["rfid_shelf"], shelf = simulate_shelf_readers(
-            world, truth, shelf_params, presence_params, component_rng(seed, "sensor", "rfid_shelf")
+            world,
+            truth,
+            plan.shelf_params,
+            plan.presence_params,
+            component_rng(seed, "sensor", "rfid_shelf"),
         )
     observations = Observations(
         events=events,
@@ -158,14 +222,14 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         entry=EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door_view),
         records=PurchaseRecords(counts=population.past_counts),
     )
-    reviewer = HumanReviewer(*truth.event_truth(source), review_error, component_rng(seed, "review"))
+    reviewer = HumanReviewer(*truth.event_truth(source), plan.review_error, component_rng(seed, "review"))
     detection = detection_metrics(events, readings, source, stream_truth) if stream_truth is not None else {}
-    stops_seen = observe_stops(truth, presence_params, component_rng(seed, "sensor", "camera_stops"))
+    stops_seen = observe_stops(truth, plan.presence_params, component_rng(seed, "sensor", "camera_stops"))
     results: dict[str, dict[str, float | None]] = {}
-    for system in systems:
+    for system in plan.systems:
         log.info("running system %s on %d events", system.name, events.n_events)
         system.prepare(world, seed)
-        output = system.run(world, space, observations, reviewer)
+        output = system.run(world, plan.space, observations, reviewer)
         captures = camera_capture(stops_seen, truth) if "camera" in system.sensors else {}
         if isinstance(output, BasketOutput):
             results[system.name] = basket_metrics(output, truth, world)
@@ -182,7 +246,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         if "loadcell" in system.signals:
             results[system.name].update(detection)
         facts = store_facts(output.receipts, reviewed, truth, world)
-        results[system.name].update(annual_cost(system.sensors, facts, prices))
+        results[system.name].update(annual_cost(system.sensors, facts, plan.prices))
         if gate is not None and "rfid_gate" in system.signals:
             results[system.name].update(gate_metrics(gate, world.catalog, truth.n_visits))
         if shelf is not None and "rfid_shelf" in system.signals:
@@ -192,7 +256,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         for name, metrics in results.items():
             if name != "rfid_gate":
                 metrics["break_even_visits_vs_rfid_gate"] = break_even_visits(
-                    metrics, results["rfid_gate"], prices.days_per_year
+                    metrics, results["rfid_gate"], plan.prices.days_per_year
                 )
     crowded = (presence.candidate_visit >= 0).sum(axis=1) > 1
     return {
@@ -218,13 +282,18 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     }
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, key: str = "") -> Any:
+    """Plain JSON values; a NaN or infinite number becomes null with a warning naming its key (it
+    would be invalid JSON, and an undefined metric must read as missing, not as a number)."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: _jsonable(v, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, f"{key}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        log.warning("%s is %s: written as null", key, value)
+        return None
     return value
 
 
@@ -234,7 +303,7 @@ def write_json_atomic(path: Path, record: Mapping[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(_jsonable(dict(record)), fh, indent=2, sort_keys=False, allow_nan=True)
+            json.dump(_jsonable(dict(record)), fh, indent=2, sort_keys=False, allow_nan=False)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())

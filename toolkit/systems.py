@@ -274,7 +274,13 @@ def _instantiate(node: Any, path: str) -> Any:
     try:
         built = instantiate(node)
     except Exception as err:
-        raise ConfigError(f"{path}: cannot build {node.get('_target_')!r}: {err}") from err
+        cause = err
+        while cause.__cause__ is not None and not isinstance(cause, ConfigError):
+            cause = cause.__cause__
+        if isinstance(cause, ConfigError):  # it names its own key: say that, in one line
+            raise cause from err
+        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConfigError(f"{path}: cannot build {node.get('_target_')!r}: {first_line}") from err
     log.info("%s = %s", path, node["_target_"])
     return built
 

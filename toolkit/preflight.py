@@ -1,0 +1,101 @@
+"""Check a command line's overrides before Hydra runs anything, and say what is wrong in one line.
+
+Hydra rejects a misspelt key or an unknown group option with a multi-line message and no
+suggestion, and in a sweep only once the launcher has started. This composes the config of every
+value each override takes (a sweep's values are spread over as few jobs as cover them all) and
+turns the first failure into a ConfigError naming the key, the closest allowed name and the
+allowed names. Values are not judged here: the run checks them (a bad value fails that job of a
+sweep and the others go on).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf
+
+from toolkit.config import ConfigError, choice
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+_NOT_IN_STRUCT = re.compile(r"Key '([^']+)' is not in struct\s+full_key: (\S+)")
+_NOT_FOUND = re.compile(r"Could not (?:find|load) '([^']+)/([^'/]+)'")
+
+
+def job_overrides(args: Sequence[str]) -> list[list[str]]:
+    """The override lists of as few jobs as take every value of every sweep at least once
+    (Hydra's own overrides and command-line flags left out)."""
+    lines = [a for a in args if not a.startswith("-")]
+    try:
+        parsed = OverridesParser.create().parse_overrides(lines)
+    except Exception as err:  # Hydra's parse errors name the override in their first line
+        raise ConfigError(f"command line: {str(err).splitlines()[0]}") from err
+    values = [
+        [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
+        if o.is_sweep_override()
+        else [o.input_line]
+        for o in parsed
+        if not o.is_hydra_override()
+    ]
+    width = max((len(v) for v in values), default=1)
+    return [[v[i % len(v)] for v in values] for i in range(width)]
+
+
+def _unknown_key(config_name: str, job: list[str], key: str, full_key: str) -> ConfigError:
+    parent_path = full_key.rsplit(".", 1)[0] if "." in full_key else ""
+    others = [o for o in job if o.split("=", 1)[0].lstrip("+~") != full_key]
+    cfg = compose(config_name=config_name, overrides=others)
+    parent = OmegaConf.select(cfg, parent_path) if parent_path else cfg
+    allowed = sorted(parent.keys()) if isinstance(parent, DictConfig) else []
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listed = f"; allowed: {', '.join(map(str, allowed))}" if allowed else ""
+    return ConfigError(f"{full_key}: unknown key{hint}{listed}")
+
+
+def _explain(err: Exception, config_dir: Path, config_name: str, job: list[str]) -> ConfigError:
+    text = f"{err}\n{err.__cause__ or ''}"
+    if match := _NOT_IN_STRUCT.search(text):
+        return _unknown_key(config_name, job, *match.groups())
+    if match := _NOT_FOUND.search(text):
+        group, option = match.groups()
+        allowed = sorted(path.stem for path in (config_dir / group).glob("*.yaml"))
+        try:
+            choice(option, allowed, group)
+        except ConfigError as named:
+            return named
+    return ConfigError(f"command line: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+
+
+_PLAIN_FLAGS = ("-m", "--multirun")
+
+
+def check_command_line(config_dir: Path, config_name: str, args: Sequence[str]) -> None:
+    """Raise ConfigError (one line) if any job of this command line would not compose. Command
+    lines with Hydra flags other than --multirun (--cfg, --config-name, ...) are left to Hydra."""
+    if any(a.startswith("-") and a not in _PLAIN_FLAGS for a in args):
+        return
+    jobs = job_overrides(args)
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        for job in jobs:
+            try:
+                compose(config_name=config_name, overrides=job)
+            except Exception as err:
+                raise _explain(err, config_dir, config_name, job) from err
+    GlobalHydra.instance().clear()
+
+
+def exit_on_bad_command_line(config_name: str) -> None:
+    """For the entry points: check sys.argv against `config_name`; print one line and exit 2 if bad."""
+    try:
+        check_command_line(CONFIG_DIR, config_name, sys.argv[1:])
+    except ConfigError as err:
+        print(f"config error: {err}", file=sys.stderr)
+        sys.exit(2)
