@@ -80,13 +80,13 @@ def _rfid_line(name: str, metrics: Mapping[str, Any]) -> str:
         if key.startswith("rfid_read_rate_") and value is not None
     ]
     throughput = metrics.get("rfid_gate_tags_per_s")
+    if throughput is None or metrics.get("rfid_unit_read_rate") is None:
+        return f"{name}: no tagged unit went through the gate"
     return (
         f"{name}: unit read rate {metrics['rfid_unit_read_rate']:.1%} ({', '.join(rates)}); "
         f"untagged {metrics['rfid_untagged_share']:.1%}; "
         f"{throughput:.0f} tags/s while reading; "
         f"{metrics['rfid_stray_reads_per_pass']:.2f} stray reads per pass"
-        if throughput is not None
-        else f"{name}: no tags read"
     )
 
 

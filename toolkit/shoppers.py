@@ -143,6 +143,12 @@ class GroundTruth:
         """True lines (E, 2), counts (E, 2) and visit (E,) of detected events linked to interactions
         by `source`; a false event (-1) moved nothing: null lines and no visit."""
         real = source >= 0
+        if self.inter_visit.size == 0:  # a day where nobody touched a product: only false events
+            return (
+                np.full((source.size, 2), -1),
+                np.zeros((source.size, 2), np.int64),
+                np.full(source.size, -1),
+            )
         safe = np.where(real, source, 0)
         sku = np.where(real[:, None], self.inter_sku[safe], -1)
         count = np.where(real[:, None], self.inter_count[safe], 0)

@@ -33,16 +33,24 @@ def line_scores(pred: np.ndarray, true: np.ndarray) -> tuple[float, float, float
     return precision, recall, f1
 
 
-def revenue_errors(pred: np.ndarray, true: np.ndarray, price: np.ndarray) -> dict[str, float]:
+def revenue_errors(pred: np.ndarray, true: np.ndarray, price: np.ndarray) -> dict[str, float | None]:
     """Over- and under-charge as shares of true revenue; revenue_error is their sum."""
     diff = (pred - true) * price[None, :]
     revenue = float((true * price[None, :]).sum())
     over, under = float(diff[diff > 0].sum()), float(-diff[diff < 0].sum())
     return {
-        "revenue_error": _ratio(over + under, revenue, 0.0 if over + under == 0 else float("inf")),
-        "overcharge": _ratio(over, revenue, 0.0),
-        "undercharge": _ratio(under, revenue, 0.0),
+        "revenue_error": _share_of(over + under, revenue),
+        "overcharge": _share_of(over, revenue),
+        "undercharge": _share_of(under, revenue),
     }
+
+
+def _share_of(amount: float, revenue: float) -> float | None:
+    """`amount` as a share of revenue; with no revenue, 0 if nothing is wrong and else undefined
+    (None, null in metrics.json), never an infinite or NaN metric."""
+    if revenue:
+        return float(amount / revenue)
+    return 0.0 if amount == 0 else None
 
 
 def lines_equal(sku_a: np.ndarray, count_a: np.ndarray, sku_b: np.ndarray, count_b: np.ndarray) -> np.ndarray:

@@ -57,6 +57,12 @@ def shelf_tag_capture(
     """Takes from tag departures, put-backs from reappearances: an interaction counts only if every
     unit it moved was reported, each with the right SKU (and visit, for attributed)."""
     n = truth.inter_kind.size
+    if n == 0:  # nobody touched a product: only phantom departures, nothing to capture
+        none = np.zeros(0, bool)
+        return {
+            name: _interaction_capture(truth, kind, none, none)
+            for name, kind in (("take", TAKE), ("putback", PUTBACK))
+        }
     units = np.abs(truth.inter_count).sum(axis=1)
     linked = shelf.event_interaction >= 0
     inter = np.where(linked, shelf.event_interaction, 0)

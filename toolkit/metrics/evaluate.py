@@ -31,7 +31,7 @@ EVENT_METRICS = (
 )
 
 
-def receipt_metrics(receipts: np.ndarray, truth: GroundTruth, world: World) -> dict[str, float]:
+def receipt_metrics(receipts: np.ndarray, truth: GroundTruth, world: World) -> dict[str, float | None]:
     """Receipt-level accuracy: the same for every design, whatever it senses."""
     precision, recall, f1 = line_scores(receipts, truth.basket)
     return {

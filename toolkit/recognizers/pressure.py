@@ -37,8 +37,13 @@ class PressureRecognizer(BaseRecognizer):
         mass = np.where(lines, self._mass[safe] * np.abs(hyps.count), 0.0)
         located = here.any(axis=-1) & (here | ~lines).all(axis=-1)
         mean = (self._slot_pos[safe] * mass).sum(-1) / np.maximum(mass.sum(-1), 1e-9)
-        var = reading.variance_m2[:, None]
-        gaussian = -0.5 * ((reading.position_m[:, None] - mean) ** 2 / var + np.log(2 * np.pi * var))
+        # a position is evidence only with a usable variance (else: missing, flat)
+        observed = (
+            np.isfinite(reading.position_m) & np.isfinite(reading.variance_m2) & (reading.variance_m2 > 0)
+        )[:, None]
+        var = np.where(observed, reading.variance_m2[:, None], 1.0)
+        position = np.where(observed, reading.position_m[:, None], 0.0)
+        gaussian = -0.5 * ((position - mean) ** 2 / var + np.log(2 * np.pi * var))
         loglik = np.where(located, gaussian, self._log_uniform)
-        loglik = np.where(np.isfinite(reading.position_m)[:, None], loglik, 0.0)
+        loglik = np.where(observed, loglik, 0.0)
         return Evidence(loglik=np.where(hyps.valid, loglik, -np.inf), source="pressure")

@@ -43,9 +43,13 @@ class WeightRecognizer(BaseRecognizer):
         reading: LoadcellReadings = batch.signals["loadcell"]
         hyps = batch.hypotheses
         mean, product_var = self.expected_change(hyps.sku, hyps.count)
-        var = np.maximum(reading.variance_g2[:, None] + product_var + self.extra_sigma_g**2, 1e-9)
-        residual = reading.delta_g[:, None] - mean
+        # a reading is evidence only if it is a number with a usable variance (else: missing, flat)
+        observed = (
+            np.isfinite(reading.delta_g) & np.isfinite(reading.variance_g2) & (reading.variance_g2 >= 0)
+        )[:, None]
+        reading_var = np.where(observed, reading.variance_g2[:, None], 0.0)
+        var = np.maximum(reading_var + product_var + self.extra_sigma_g**2, 1e-9)
+        residual = np.where(observed, reading.delta_g[:, None], 0.0) - mean
         loglik = -0.5 * (residual**2 / var + np.log(2.0 * np.pi * var))
-        observed = np.isfinite(reading.delta_g)[:, None]
         loglik = np.where(observed, loglik, 0.0)
         return Evidence(loglik=np.where(hyps.valid, loglik, -np.inf), source="weight")

@@ -117,7 +117,7 @@ def _waypoints(
     plate_y = np.full(inter.size, 0.0) + front[truth.stop_shelf[stop]] - params.standoff_m
     same_stop_prev = np.r_[False, stop[1:] == stop[:-1]]
     gap_prev = np.where(same_stop_prev, np.diff(when, prepend=-np.inf), np.inf)
-    gap_next = np.r_[gap_prev[1:], np.inf]
+    gap_next = np.r_[gap_prev[1:], np.inf][: gap_prev.size]
     hold = np.minimum(_HOLD_S, 0.5 * np.minimum(gap_prev, gap_next))
     start, end = truth.stop_start_s[stop], truth.stop_end_s[stop]
     visit = truth.stop_visit[stop]

@@ -174,14 +174,16 @@ def load_checkpoint(path: Path, expected_classes: int | None = None) -> TrainedC
     """Load a cached classifier; refuse one trained for another catalog size."""
     try:
         payload = torch.load(path, weights_only=True)
+        n_classes, name = int(payload["n_classes"]), str(payload["model_name"])
     except Exception as err:
-        raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
-    if expected_classes is not None and payload["n_classes"] != expected_classes:
-        raise ValueError(
-            f"{path}: trained for {payload['n_classes']} SKUs, the catalog has {expected_classes}"
-        )
-    model = build_model(payload["model_name"], payload["n_classes"])
-    model.load_state_dict(payload["state_dict"])
+        raise ValueError(f"{path}: not a readable checkpoint ({str(err).splitlines()[0]})") from err
+    if expected_classes is not None and n_classes != expected_classes:
+        raise ValueError(f"{path}: trained for {n_classes} SKUs, the catalog has {expected_classes}")
+    model = build_model(name, n_classes)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, RuntimeError) as err:
+        raise ValueError(f"{path}: its weights do not fit a {name} ({str(err).splitlines()[0]})") from err
     model.eval()
     return TrainedClassifier(
         model, payload["model_name"], payload["n_classes"], payload["temperature"], dict(payload["report"])
@@ -200,8 +202,12 @@ def classifier_for_catalog(
     renders, before and after temperature scaling."""
     path = cache_dir / f"vision-{cache_key(appearance, render_params, train)}.pt" if cache_dir else None
     if path is not None and path.is_file():
-        log.info("vision model from cache %s", path)
-        return load_checkpoint(path, appearance.shape[0])
+        try:
+            classifier = load_checkpoint(path, appearance.shape[0])
+            log.info("vision model from cache %s", path)
+            return classifier
+        except ValueError as err:  # a cache, not a source of truth: train anew and replace it
+            log.warning("ignoring the cached vision model: %s; training anew", err)
     generator = torch.Generator().manual_seed(train.seed)
     images, labels = render_split(appearance, train.train_per_class, render_params, generator)
     model = train_classifier(images, labels, appearance.shape[0], train, progress)
