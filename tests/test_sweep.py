@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from conftest import CONFIG_DIR, ROOT, run_sweep
+from conftest import CONFIG_DIR, ROOT, TINY, run_sweep
 from hydra import compose, initialize_config_dir
 
 RAY_SITE = Path(os.environ.get("CHECKOUT_LAB_RAY_SITE", ROOT / ".venv" / "ray-site"))
@@ -38,6 +41,73 @@ def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert len(failures) == 1 and failures[0]["error"] == "ConfigError"
     assert "sensor.loadcell.noise_g=-1" in failures[0]["overrides"]
     assert "1 job(s) of sweep" in result.stdout + result.stderr
+
+
+def test_one_or_two_joblib_workers_give_byte_identical_results(tmp_path):
+    for workers in (1, 2):
+        result = run_sweep(
+            tmp_path / f"w{workers}", "hydra/launcher=local", f"hydra.launcher.n_jobs={workers}", "seed=0,1"
+        )
+        assert result.returncode == 0, result.stderr
+    for job in ("0", "1"):
+        one, two = ((tmp_path / f"w{n}" / job / "metrics.json").read_bytes() for n in (1, 2))
+        assert one == two
+
+
+def test_a_sweep_killed_mid_job_leaves_no_half_written_result_and_the_rerun_completes_it(tmp_path):
+    command = [
+        sys.executable,
+        str(ROOT / "experiments" / "compare.py"),
+        "-m",
+        f"hydra.sweep.dir={tmp_path}",
+        *TINY,
+        "system=[weight_only]",
+        "seed=0,1,2",
+    ]
+    job = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    first = tmp_path / "0" / "metrics.json"
+    deadline = time.monotonic() + 300
+    while not first.exists() and time.monotonic() < deadline and job.poll() is None:
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)  # the next job is running by now
+    job.wait()
+    written = list(tmp_path.glob("*/metrics.json"))
+    assert first in written and len(written) < 3
+    for path in written:
+        json.loads(path.read_text())  # whole, or not there at all
+    stamp = first.stat().st_mtime_ns
+    rerun = sweep(tmp_path, "seed=0,1,2")
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(list(tmp_path.glob("*/metrics.json"))) == 3
+    assert first.stat().st_mtime_ns == stamp  # the finished job was not run again
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from toolkit.experiment import write_json_atomic
+target = Path(sys.argv[1])
+version = 0
+while True:
+    version += 1
+    write_json_atomic(target, {"version": version, "payload": list(range(200_000))})
+"""
+
+
+def test_a_writer_killed_at_any_moment_leaves_a_whole_file(tmp_path):
+    for attempt, delay in enumerate((0.013, 0.057, 0.101)):  # not multiples of one write's time
+        target = tmp_path / str(attempt) / "metrics.json"
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=ROOT)
+        deadline = time.monotonic() + 120
+        while not target.exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(delay)  # rewriting it over and over by now
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        record = json.loads(target.read_text())
+        assert record["version"] >= 1 and len(record["payload"]) == 200_000
 
 
 def test_the_ray_launcher_runs_a_two_job_sweep_on_a_local_ray(tmp_path):
