@@ -148,8 +148,14 @@ def test_an_image_folder_trains_to_high_accuracy_and_skips_corrupt_files(tmp_pat
     write_shapes(tmp_path)
     (tmp_path / "circle" / "broken.png").write_bytes(b"\x89PNG this is not an image")
     (tmp_path / "square" / "notes.txt").write_text("not an image either")
-    with pytest.warns(UserWarning, match="broken.png"):
+    whole = next((tmp_path / "stripes").iterdir())
+    Image.open(whole).convert("RGB").save(tmp_path / "stripes" / "cut.jpg", quality=95)
+    cut = (tmp_path / "stripes" / "cut.jpg").read_bytes()
+    (tmp_path / "stripes" / "cut.jpg").write_bytes(cut[: len(cut) // 2])  # a truncated download
+    with pytest.warns(UserWarning) as caught:
         images, labels, classes = load_image_folder(tmp_path)
+    skipped = " ".join(str(w.message) for w in caught)
+    assert "broken.png" in skipped and "notes.txt" in skipped and "cut.jpg" in skipped
     assert classes == ["circle", "square", "stripes"] and len(labels) == 120
     report = train_on_images(images, labels, 3, TrainParams("small_cnn", 150, 32, 5e-3, 1, 1, 0), 0.3)
     assert report["heldout_calibrated_accuracy"] > 0.9

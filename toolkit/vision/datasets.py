@@ -23,11 +23,16 @@ log = logging.getLogger(__name__)
 def _readable(path: str) -> bool:
     try:
         with Image.open(path) as image:
-            image.verify()
+            image.load()  # decode it all: verify() passes a truncated JPEG that fails on loading
         return True
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         warnings.warn(f"skipping unreadable image {path}: {err}", stacklevel=2)
         return False
+
+
+def _load_rgb(path: str) -> Image.Image:
+    with Image.open(path) as image:
+        return image.convert("RGB")
 
 
 def load_image_folder(root: Path, size: int = SIZE) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
@@ -49,7 +54,7 @@ def load_image_folder(root: Path, size: int = SIZE) -> tuple[torch.Tensor, torch
             str(root),
             transform=transform,
             is_valid_file=_readable,
-            loader=lambda p: Image.open(p).convert("RGB"),
+            loader=_load_rgb,
         )
     except FileNotFoundError as err:
         raise ValueError(f"{root}: a class folder has no readable image ({err})") from err
