@@ -181,3 +181,20 @@ def test_direct_presence_skips_tracking_and_still_attributes():
     record = run_comparison(compose_config([*TINY, "system=[weight_only]", "sensor.presence.mode=direct"]))
     assert not [key for key in record["scenario"] if key.startswith("track_")]
     assert 0.5 < record["systems"]["weight_only"]["attribution_accuracy"] <= 1.0
+
+
+def test_non_finite_detections_are_ignored_as_misses():
+    detections, scans, _ = _crossing(True, np.random.default_rng(0))
+    params = TrackerParams.from_config(TRACKER)
+    clean = track_shoppers(detections, scans, np.zeros(2), params)
+    glitch = CameraDetections(
+        frame=np.r_[detections.frame, [12, 20, 20]],
+        xy=np.r_[detections.xy, [[np.nan, 1.0], [np.inf, 0.0], [1.0, 1.0]]],
+        appearance=np.r_[detections.appearance, np.zeros((2, 8)), np.full((1, 8), np.nan)],
+        frame_hz=detections.frame_hz,
+    )
+    order = np.argsort(glitch.frame, kind="stable")
+    glitch = CameraDetections(
+        glitch.frame[order], glitch.xy[order], glitch.appearance[order], glitch.frame_hz
+    )
+    assert np.array_equal(track_shoppers(glitch, scans, np.zeros(2), params).sample_xy, clean.sample_xy)

@@ -25,6 +25,7 @@ This module reads observations only (detections, door scans, store geometry), ne
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ from toolkit.config import number
 from toolkit.sensors.observations import CameraDetections, EntryScans, Presence, ShelfEvents, visit_frames
 from toolkit.world import World
 
+log = logging.getLogger(__name__)
 _UNASSIGNABLE = 1.0e9
 STATE_WIDTH = 7  # x, y, v_x, v_y, p_xx, p_xv, p_vv
 
@@ -138,6 +140,15 @@ def track_shoppers(
     detections: CameraDetections, scans: EntryScans, entry_xy: np.ndarray, params: TrackerParams
 ) -> Tracks:
     """Track every visit from its entry scan to its exit; returns its estimate at every frame."""
+    usable = np.isfinite(detections.xy).all(axis=1) & np.isfinite(detections.appearance).all(axis=1)
+    if not usable.all():  # a detector glitch (NaN or inf) is a missed detection, not a position
+        log.warning("tracking: %d non-finite detections ignored", int((~usable).sum()))
+        detections = CameraDetections(
+            detections.frame[usable],
+            detections.xy[usable],
+            detections.appearance[usable],
+            detections.frame_hz,
+        )
     hz = detections.frame_hz
     dt = 1.0 / hz
     step = predict_step(dt, process_noise(dt, params.accel_noise_mps2))
