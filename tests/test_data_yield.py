@@ -6,8 +6,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import small_day
+from conftest import TINY, compose_config, small_day
 
+from toolkit.experiment import run_comparison
 from toolkit.metrics.data_yield import camera_capture, fusion_capture, true_event_counts, yield_metrics
 from toolkit.seeding import component_rng
 from toolkit.sensors.loadcell import LoadcellParams, measure_events
@@ -77,3 +78,19 @@ def test_a_design_that_sees_nothing_yields_nothing(day):
     metrics = yield_metrics({}, truth)
     assert metrics["events_captured_per_visit"] == 0.0
     assert all(v in (0.0, None) for k, v in metrics.items() if k.startswith("yield_"))
+
+
+def test_tracks_record_dwells_and_paths_and_lose_paths_when_identity_is_weak():
+    def yields(*extra):
+        record = run_comparison(compose_config([*TINY, "system=[weight_only]", *extra]))
+        return record["systems"]["weight_only"]
+
+    good = yields()
+    weak = yields(
+        "sensor.presence.appearance_noise=3",
+        "tracking.appearance_noise=3",
+        "sensor.presence.detection_noise_m=0.25",
+    )
+    assert good["yield_dwell_attributed"] > 0.95 and good["yield_path_attributed"] > 0.95
+    assert weak["yield_path_attributed"] < good["yield_path_attributed"] - 0.2
+    assert weak["yield_dwell_attributed"] <= good["yield_dwell_attributed"]

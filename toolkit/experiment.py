@@ -20,7 +20,14 @@ import numpy as np
 from toolkit.config import ConfigError, number, probability
 from toolkit.hypotheses import HypothesisSpace, build_hypothesis_space
 from toolkit.metrics.cost import PriceBook, annual_cost, break_even_visits
-from toolkit.metrics.data_yield import camera_capture, fusion_capture, shelf_tag_capture, yield_metrics
+from toolkit.metrics.data_yield import (
+    Capture,
+    camera_capture,
+    fusion_capture,
+    shelf_tag_capture,
+    track_capture,
+    yield_metrics,
+)
 from toolkit.metrics.detection import detection_metrics
 from toolkit.metrics.evaluate import basket_metrics, store_facts, system_metrics
 from toolkit.metrics.rfid import gate_metrics, shelf_metrics
@@ -53,28 +60,41 @@ def _section(cfg: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return cfg[key]
 
 
-def _camera_presence(
-    world: World,
-    truth: GroundTruth,
-    events: ShelfEvents,
-    source: np.ndarray,
-    params: PresenceParams,
-    walk_params: WalkParams | None,
-    tracker_params: TrackerParams | None,
-    seed: int,
-) -> tuple[Presence, np.ndarray | None, dict[str, float | None]]:
-    """Who the cameras put at each event's shelf: from tracks (the door camera's view of each visit
-    is returned for the entry scans) or, in direct mode, from the stops themselves."""
-    if walk_params is None or tracker_params is None:
-        rng = component_rng(seed, "sensor", "presence")
-        return observe_presence(world, truth, events, source, params, rng), None, {}
+@dataclass(frozen=True)
+class FloorCameras:
+    """What the ceiling cameras give every camera design: who stood at each event's shelf, the
+    door camera's look of each visit (tracking mode), tracking metrics, and the dwell and path
+    events they recorded."""
+
+    presence: Presence
+    door_view: np.ndarray | None
+    metrics: dict[str, float | None]
+    captures: dict[str, Capture]
+
+
+def _floor_cameras(
+    world: World, truth: GroundTruth, events: ShelfEvents, source: np.ndarray, plan: Plan
+) -> FloorCameras:
+    """Tracks from simulated detections (tracking mode), or in direct mode a noisy position of
+    each shopper at the shelf and stops seen with probability p_stop_seen."""
+    if plan.walk_params is None or plan.tracker_params is None:
+        rng = component_rng(plan.seed, "sensor", "presence")
+        presence = observe_presence(world, truth, events, source, plan.presence_params, rng)
+        stops_rng = component_rng(plan.seed, "sensor", "camera_stops")
+        stops_seen = observe_stops(truth, plan.presence_params, stops_rng)
+        return FloorCameras(presence, None, {}, camera_capture(stops_seen, truth))
     detections, door_view, walk = observe_walks(
-        world, truth, walk_params, component_rng(seed, "sensor", "floor_cameras")
+        world, truth, plan.walk_params, component_rng(plan.seed, "sensor", "floor_cameras")
     )
     scans = EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door_view)
-    tracks = track_shoppers(detections, scans, world.layout.entry_xy, tracker_params)
-    presence = presence_from_tracks(world, tracks, events, tracker_params.zone_depth_m)
-    return presence, door_view, tracking_metrics(tracks, walk)
+    zone = plan.tracker_params.zone_depth_m
+    tracks = track_shoppers(detections, scans, world.layout.entry_xy, plan.tracker_params)
+    return FloorCameras(
+        presence=presence_from_tracks(world, tracks, events, zone),
+        door_view=door_view,
+        metrics=tracking_metrics(tracks, walk),
+        captures=track_capture(tracks, walk, truth, world, zone),
+    )
 
 
 @dataclass(frozen=True)
@@ -166,16 +186,8 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         "pressure" in sensors,
         component_rng(seed, "sensor", "loadcell"),
     )
-    presence, door_view, tracking = _camera_presence(
-        world,
-        truth,
-        events,
-        source,
-        plan.presence_params,
-        plan.walk_params,
-        plan.tracker_params,
-        seed,
-    )
+    cameras = _floor_cameras(world, truth, events, source, plan)
+    presence = cameras.presence
     signals: dict[str, Any] = {"loadcell": readings}
     if plan.pressure_params is not None:
         signals["pressure"] = observe_pressure(
@@ -219,18 +231,17 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         events=events,
         signals=signals,
         presence=presence,
-        entry=EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door_view),
+        entry=EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, cameras.door_view),
         records=PurchaseRecords(counts=population.past_counts),
     )
     reviewer = HumanReviewer(*truth.event_truth(source), plan.review_error, component_rng(seed, "review"))
     detection = detection_metrics(events, readings, source, stream_truth) if stream_truth is not None else {}
-    stops_seen = observe_stops(truth, plan.presence_params, component_rng(seed, "sensor", "camera_stops"))
     results: dict[str, dict[str, float | None]] = {}
     for system in plan.systems:
         log.info("running system %s on %d events", system.name, events.n_events)
         system.prepare(world, seed)
         output = system.run(world, plan.space, observations, reviewer)
-        captures = camera_capture(stops_seen, truth) if "camera" in system.sensors else {}
+        captures = dict(cameras.captures) if "camera" in system.sensors else {}
         if isinstance(output, BasketOutput):
             results[system.name] = basket_metrics(output, truth, world)
             reviewed = 0
@@ -274,7 +285,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
             "n_empty_reaches": int((truth.inter_kind == EMPTY_REACH).sum()),
             "n_detected_events": int(events.n_events),
             "crowded_event_share": float(crowded.mean()) if crowded.size else 0.0,
-            **tracking,
+            **cameras.metrics,
             **detection,
             "items_per_basket": float(truth.basket.sum(axis=1).mean()) if truth.n_visits else 0.0,
         },

@@ -14,8 +14,11 @@ import numpy as np
 from toolkit.metrics.accuracy import lines_equal
 from toolkit.sensors.observations import ShelfTagEvents
 from toolkit.sensors.rfid_shelf import DEPART, REAPPEAR, ShelfTruth
+from toolkit.sensors.walks import WalkTruth
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, TAKE, GroundTruth
 from toolkit.systems import SystemOutput
+from toolkit.tracking import Tracks
+from toolkit.world import World
 
 EVENT_TYPES = ("take", "putback", "dwell", "path", "empty_reach")
 
@@ -84,6 +87,42 @@ def camera_capture(stops_seen: np.ndarray, truth: GroundTruth) -> dict[str, Capt
     has_stops = np.bincount(truth.stop_visit, minlength=truth.n_visits) > 0
     path = (missed == 0)[has_stops]
     return {"dwell": Capture(stops_seen, stops_seen), "path": Capture(path, path)}
+
+
+def track_capture(
+    tracks: Tracks, walk: WalkTruth, truth: GroundTruth, world: World, zone_depth_m: float
+) -> dict[str, Capture]:
+    """Dwell stops and paths as the shopper tracks recorded them. A stop is captured when the
+    visit's track stands in front of that shelf (the zone attribution uses) for at least half of
+    the stop, and attributed when the track is also on its shopper then; a path is captured and
+    attributed when the visit's track stays on its shopper (within 1 m) for 95 % of the visit."""
+    frames = tracks.sample_frame
+    first_row = np.searchsorted(tracks.sample_visit, np.arange(truth.n_visits))
+    first_frame = frames[np.minimum(first_row, max(frames.size - 1, 0))]
+    start = np.ceil(truth.stop_start_s * tracks.frame_hz).astype(np.int64)
+    end = np.floor(truth.stop_end_s * tracks.frame_hz).astype(np.int64)
+    per_stop = np.maximum(end - start + 1, 0)
+    stop = np.repeat(np.arange(truth.stop_visit.size), per_stop)
+    offset = np.arange(stop.size) - np.repeat(np.cumsum(per_stop) - per_stop, per_stop)
+    row = first_row[truth.stop_visit[stop]] + start[stop] + offset - first_frame[truth.stop_visit[stop]]
+    row = np.clip(row, 0, max(frames.size - 1, 0))
+    xy = tracks.sample_xy[row]
+    shelf = truth.stop_shelf[stop]
+    along = xy[:, 0] - (world.layout.shelf_xy[shelf, 0] - 0.5 * world.layout.shelf_length_m)
+    depth = world.layout.shelf_xy[shelf, 1] - xy[:, 1]
+    in_zone = (depth >= -0.1) & (depth <= zone_depth_m)
+    in_zone &= (along >= -zone_depth_m) & (along <= world.layout.shelf_length_m + zone_depth_m)
+    on_target = np.linalg.norm(xy - walk.sample_xy[row], axis=1) < 1.0
+    frames_per_stop = np.maximum(per_stop, 1)
+    seen = np.bincount(stop, weights=in_zone, minlength=per_stop.size) / frames_per_stop >= 0.5
+    kept = np.bincount(stop, weights=in_zone & on_target, minlength=per_stop.size) / frames_per_stop >= 0.5
+    error = np.linalg.norm(tracks.sample_xy - walk.sample_xy, axis=1)
+    share_on = np.bincount(walk.sample_visit, weights=error < 1.0, minlength=truth.n_visits) / np.maximum(
+        np.bincount(walk.sample_visit, minlength=truth.n_visits), 1
+    )
+    has_stops = np.bincount(truth.stop_visit, minlength=truth.n_visits) > 0
+    path = (share_on >= 0.95)[has_stops]
+    return {"dwell": Capture(seen, seen & kept), "path": Capture(path, path)}
 
 
 def true_event_counts(truth: GroundTruth) -> dict[str, int]:

@@ -114,7 +114,7 @@ def _waypoints(
     inter, stop = _interaction_stops(world, truth)
     when = truth.inter_time_s[inter]
     plate_x = left[truth.stop_shelf[stop]] + plano.plate_offset_m[truth.inter_plate[inter]]
-    plate_y = np.full(inter.size, 0.0) + front[truth.stop_shelf[stop]] - params.standoff_m
+    plate_y = front[truth.stop_shelf[stop]] - params.standoff_m
     same_stop_prev = np.r_[False, stop[1:] == stop[:-1]]
     gap_prev = np.where(same_stop_prev, np.diff(when, prepend=-np.inf), np.inf)
     gap_next = np.r_[gap_prev[1:], np.inf][: gap_prev.size]
