@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import small_day
+from conftest import TINY, compose_config, small_day
 
+from toolkit.experiment import run_comparison
 from toolkit.recognizers.rfid import RfidShelfDecoder
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import Presence, ShelfReaderSignal, ShelfTagEvents
@@ -96,3 +97,12 @@ def test_decoder_charges_departures_and_refunds_reappearances_before_exit():
     assert visit.tolist() == [0, 1, 1, 1, 1, -1]  # a reappearance belongs to its tag's departure
     carts = decoder.receipts(signal, visit, exit_s, n_skus=5)
     assert carts[:, 3].tolist() == [1, 1]
+
+
+def test_smart_shelves_attribute_through_the_shopper_tracks():
+    def attributed(*extra):
+        overrides = [*TINY, "system=[rfid_shelf]", "sensor=[loadcell,presence,rfid_shelf]", *extra]
+        return run_comparison(compose_config(overrides))["systems"]["rfid_shelf"]["yield_take_attributed"]
+
+    weak_reid = ("sensor.presence.appearance_noise=3", "tracking.appearance_noise=3")
+    assert attributed(*weak_reid, "sensor.presence.detection_noise_m=0.25") < attributed() - 0.03

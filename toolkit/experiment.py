@@ -11,7 +11,7 @@ import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,14 @@ from toolkit.seeding import component_rng
 from toolkit.sensors.camera import CameraParams, observe_crops
 from toolkit.sensors.loadcell import LoadcellParams
 from toolkit.sensors.loadcell_stream import detect_shelf_events
-from toolkit.sensors.observations import EntryScans, Observations, Presence, PurchaseRecords, ShelfEvents
+from toolkit.sensors.observations import (
+    EntryScans,
+    Observations,
+    Presence,
+    PurchaseRecords,
+    ShelfEvents,
+    ShelfReaderSignal,
+)
 from toolkit.sensors.presence import PresenceParams, observe_presence, observe_stops
 from toolkit.sensors.pressure import PressureParams, observe_pressure
 from toolkit.sensors.rfid_gate import GateParams, simulate_gate
@@ -45,7 +52,7 @@ from toolkit.sensors.rfid_shelf import ShelfReaderParams, simulate_shelf_readers
 from toolkit.sensors.walks import WalkParams, observe_walks
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, GroundTruth, ShopperParams, make_population, simulate_day
 from toolkit.systems import BasketOutput, build_systems
-from toolkit.tracking import TrackerParams, presence_from_tracks, track_shoppers
+from toolkit.tracking import TrackerParams, Tracks, presence_from_tracks, track_shoppers
 from toolkit.vision.render import RenderParams
 from toolkit.world import World, make_world
 
@@ -70,6 +77,17 @@ class FloorCameras:
     door_view: np.ndarray | None
     metrics: dict[str, float | None]
     captures: dict[str, Capture]
+    tracks: Tracks | None = None
+    zone_depth_m: float = 0.0
+
+    def shelf_reader_view(self, world: World, signal: ShelfReaderSignal) -> ShelfReaderSignal:
+        """Who the tracks put at each smart-shelf tag event's shelf when the tag was last read
+        (the direct model's view is kept in direct mode)."""
+        if self.tracks is None:
+            return signal
+        events = signal.events
+        when = ShelfEvents(time_s=events.last_read_s, shelf=events.shelf, plate=events.plate)
+        return replace(signal, presence=presence_from_tracks(world, self.tracks, when, self.zone_depth_m))
 
 
 def _floor_cameras(
@@ -94,6 +112,8 @@ def _floor_cameras(
         door_view=door_view,
         metrics=tracking_metrics(tracks, walk),
         captures=track_capture(tracks, walk, truth, world, zone),
+        tracks=tracks,
+        zone_depth_m=zone,
     )
 
 
@@ -220,13 +240,14 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         )
     shelf = None
     if plan.shelf_params is not None:
-        signals["rfid_shelf"], shelf = simulate_shelf_readers(
+        shelf_signal, shelf = simulate_shelf_readers(
             world,
             truth,
             plan.shelf_params,
             plan.presence_params,
             component_rng(seed, "sensor", "rfid_shelf"),
         )
+        signals["rfid_shelf"] = cameras.shelf_reader_view(world, shelf_signal)
     observations = Observations(
         events=events,
         signals=signals,
