@@ -371,6 +371,9 @@ def main() -> None:
     day = store_day([])
     rows.append(("default store-day, all systems, end to end", day["seconds"], "s"))
     rows.append(("  peak resident memory of that store-day", day["peak_mib"], "MiB"))
+    for name in cfg.system:
+        alone = store_day([f"system=[{name}]"])
+        rows.append((f"  the same store-day with {name} alone", alone["seconds"], "s"))
     if not args.no_scaling:
         rows += scaling_rows()
 
