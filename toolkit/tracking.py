@@ -209,36 +209,31 @@ def track_shoppers(
 
 
 def presence_from_tracks(world: World, tracks: Tracks, events: ShelfEvents, zone_depth_m: float) -> Presence:
-    """Who the tracks put in front of each event's shelf at the event's frame, and where along it.
-
-    A track is at the shelf when it is within `zone_depth_m` of the shelf's front and over its
-    length (padded by the same depth at the ends): walkers passing by count, as they would for a
-    camera system. Candidates (E, C) are padded with visit -1 and position NaN."""
-    layout = world.layout
-    n_events = events.n_events
+    """Who the tracks put in front of each event's shelf at the event's frame (`at_shelf`), and
+    where along it: walkers passing by count, as they would for a camera system. Candidates
+    (E, C) are padded with visit -1 and position NaN."""
     by_frame = np.argsort(tracks.sample_frame, kind="stable")
     frames = tracks.sample_frame[by_frame]
     query = np.rint(events.time_s * tracks.frame_hz).astype(np.int64)
     lo = np.searchsorted(frames, query, side="left")
     hi = np.searchsorted(frames, query, side="right")
-    width = int((hi - lo).max(initial=0))
-    if width == 0:
-        return Presence(np.full((n_events, 1), -1), np.full((n_events, 1), np.nan))
+    width = int((hi - lo).max(initial=0)) if by_frame.size else 0
     idx = lo[:, None] + np.arange(width)
     inside = idx < hi[:, None]
     sample = by_frame[np.minimum(idx, by_frame.size - 1)]
-    xy = tracks.sample_xy[sample]
-    left = layout.shelf_xy[events.shelf, 0] - 0.5 * layout.shelf_length_m
-    front = layout.shelf_xy[events.shelf, 1]
-    along = xy[..., 0] - left[:, None]
-    depth = front[:, None] - xy[..., 1]
-    inside &= (depth >= -0.1) & (depth <= zone_depth_m)
-    inside &= (along >= -zone_depth_m) & (along <= layout.shelf_length_m + zone_depth_m)
-    visit = np.where(inside, tracks.sample_visit[sample], -1)
-    along = np.where(inside, along, np.nan)
-    n_cols = max(int(inside.sum(axis=1).max()), 1)
-    compact = np.argsort(~inside, axis=1, kind="stable")[:, :n_cols]
-    return Presence(
-        candidate_visit=np.take_along_axis(visit, compact, 1),
-        candidate_pos_m=np.take_along_axis(along, compact, 1),
-    )
+    near, along = at_shelf(world, events.shelf[:, None], tracks.sample_xy[sample], zone_depth_m)
+    return Presence.packed(inside & near, tracks.sample_visit[sample], along)
+
+
+def at_shelf(
+    world: World, shelf: np.ndarray, xy: np.ndarray, zone_depth_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether floor positions xy (..., 2) stand in front of `shelf` (broadcast): within
+    `zone_depth_m` of its front and over its length, padded by the same depth at the ends; and
+    their position along the shelf from its left end (m)."""
+    layout = world.layout
+    along = xy[..., 0] - (layout.shelf_xy[shelf, 0] - 0.5 * layout.shelf_length_m)
+    depth = layout.shelf_xy[shelf, 1] - xy[..., 1]
+    near = (depth >= -0.1) & (depth <= zone_depth_m)
+    near &= (along >= -zone_depth_m) & (along <= layout.shelf_length_m + zone_depth_m)
+    return near, along

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from toolkit.metrics.accuracy import lines_equal
+from toolkit.metrics.tracking import LOST_M
 from toolkit.sensors.observations import ShelfTagEvents
 from toolkit.sensors.rfid_shelf import DEPART, REAPPEAR, ShelfTruth
 from toolkit.sensors.walks import WalkTruth
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, TAKE, GroundTruth
 from toolkit.systems import SystemOutput
-from toolkit.tracking import Tracks
+from toolkit.tracking import Tracks, at_shelf
 from toolkit.world import World
 
 EVENT_TYPES = ("take", "putback", "dwell", "path", "empty_reach")
@@ -107,17 +108,13 @@ def track_capture(
     row = first_row[truth.stop_visit[stop]] + start[stop] + offset - first_frame[truth.stop_visit[stop]]
     row = np.clip(row, 0, max(frames.size - 1, 0))
     xy = tracks.sample_xy[row]
-    shelf = truth.stop_shelf[stop]
-    along = xy[:, 0] - (world.layout.shelf_xy[shelf, 0] - 0.5 * world.layout.shelf_length_m)
-    depth = world.layout.shelf_xy[shelf, 1] - xy[:, 1]
-    in_zone = (depth >= -0.1) & (depth <= zone_depth_m)
-    in_zone &= (along >= -zone_depth_m) & (along <= world.layout.shelf_length_m + zone_depth_m)
-    on_target = np.linalg.norm(xy - walk.sample_xy[row], axis=1) < 1.0
+    in_zone, _ = at_shelf(world, truth.stop_shelf[stop], xy, zone_depth_m)
+    on_target = np.linalg.norm(xy - walk.sample_xy[row], axis=1) < LOST_M
     frames_per_stop = np.maximum(per_stop, 1)
     seen = np.bincount(stop, weights=in_zone, minlength=per_stop.size) / frames_per_stop >= 0.5
     kept = np.bincount(stop, weights=in_zone & on_target, minlength=per_stop.size) / frames_per_stop >= 0.5
     error = np.linalg.norm(tracks.sample_xy - walk.sample_xy, axis=1)
-    share_on = np.bincount(walk.sample_visit, weights=error < 1.0, minlength=truth.n_visits) / np.maximum(
+    share_on = np.bincount(walk.sample_visit, weights=error < LOST_M, minlength=truth.n_visits) / np.maximum(
         np.bincount(walk.sample_visit, minlength=truth.n_visits), 1
     )
     has_stops = np.bincount(truth.stop_visit, minlength=truth.n_visits) > 0

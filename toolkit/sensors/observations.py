@@ -101,6 +101,19 @@ class Presence:
     candidate_visit: np.ndarray
     candidate_pos_m: np.ndarray
 
+    @classmethod
+    def packed(cls, seen: np.ndarray, visit: np.ndarray, position_m: np.ndarray) -> Presence:
+        """The candidates where `seen` (E, W), packed to the left and cut to as many columns as
+        the busiest event needs (at least one), padding -1 / NaN."""
+        n_cols = max(int(seen.sum(axis=1).max(initial=0)), 1)
+        if seen.shape[1] == 0:
+            return cls(np.full((seen.shape[0], 1), -1), np.full((seen.shape[0], 1), np.nan))
+        compact = np.argsort(~seen, axis=1, kind="stable")[:, :n_cols]
+        return cls(
+            candidate_visit=np.take_along_axis(np.where(seen, visit, -1), compact, 1),
+            candidate_pos_m=np.take_along_axis(np.where(seen, position_m, np.nan), compact, 1),
+        )
+
 
 @dataclass(frozen=True)
 class ShelfReaderSignal:

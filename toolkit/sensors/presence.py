@@ -70,7 +70,6 @@ def presence_at(
 ) -> Presence:
     """Who the cameras see at `shelf` at time `when` (E,), where the visit `actor` (-1: nobody)
     reaches into `plate`; everyone else stands where they stopped."""
-    n_events = when.shape[0]
     key = truth.stop_shelf * _SHELF_STRIDE_S + truth.stop_start_s
     order = np.argsort(key, kind="stable")
     key = key[order]
@@ -79,8 +78,6 @@ def presence_at(
     hi = np.searchsorted(key, query, side="right")
     lo = np.searchsorted(key, query - longest, side="left")
     width = int((hi - lo).max(initial=0))
-    if width == 0 or n_events == 0:
-        return Presence(np.full((n_events, 1), -1), np.full((n_events, 1), np.nan))
     idx = lo[:, None] + np.arange(width)
     inside = idx < hi[:, None]
     stop = order[np.minimum(idx, order.size - 1)]
@@ -89,14 +86,7 @@ def presence_at(
     plate_pos = world.planogram.plate_offset_m[plate]
     position = np.where(visit == actor[:, None], plate_pos[:, None], truth.stop_stand_m[stop])
     position = position + params.position_noise_m * rng.standard_normal(position.shape)
-    position = np.where(inside, position, np.nan)
-    # keep only as many columns as the busiest event needs
-    n_cols = max(int(inside.sum(axis=1).max()), 1)
-    compact = np.argsort(~inside, axis=1, kind="stable")[:, :n_cols]
-    return Presence(
-        candidate_visit=np.take_along_axis(visit, compact, 1),
-        candidate_pos_m=np.take_along_axis(position, compact, 1),
-    )
+    return Presence.packed(inside, visit, position)
 
 
 def observe_stops(truth: GroundTruth, params: PresenceParams, rng: np.random.Generator) -> np.ndarray:
