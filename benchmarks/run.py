@@ -319,7 +319,7 @@ def scaling_rows() -> list[Row]:
             f"store.n_shelves={shelves}",
             f"store.floor_area_m2={17 * shelves}",
             f"system=[{','.join(SYSTEMS_WITHOUT_CNN)}]",
-            "sensor=[loadcell,presence,pressure]",
+            "sensor=[door,loadcell,presence,pressure]",
         ]
         day = store_day(overrides)
         rows.append((f"store-day, {n_skus} SKUs on {shelves} shelves, no CNN", day["seconds"], "s"))

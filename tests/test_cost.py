@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import compose_config
 
@@ -20,7 +21,11 @@ PRICES = {
     "pressure_mat": {"price_per_shelf_m": 10.0},
     "rfid": {
         "tag_price": 0.05,
-        "tagging_labour_per_item": 0.05,
+        "on_metal_tag_price": 0.40,
+        "tagging_at": "source",
+        "tagging_labour_at_source": 0.05,
+        "tagging_labour_in_store": 0.20,
+        "unsold_share": 0.2,
         "reader_price": 1000.0,
         "antenna_price": 100.0,
         "gate_antennas": 2,
@@ -29,6 +34,7 @@ PRICES = {
     },
     "review": {"seconds_per_event": 36.0, "wage_per_hour": 10.0},
     "receipt_errors": {"overcharge_handling_per_receipt": 2.0},
+    "door": {"lanes": 1, "price_per_lane": 500.0, "power_w_per_lane": 5.0},
 }
 
 # two items on two plates in a 20 m² store
@@ -38,6 +44,8 @@ STORE = StoreFacts(
     shelf_metres=1.0,
     visits_per_day=50.0,
     items_sold_per_day=80.0,
+    sold_by_material_per_day=np.array([60.0, 0.0, 20.0, 0.0]),  # plain, liquid, metal, foil
+    stocked_by_material=np.array([100.0, 0.0, 50.0, 0.0]),
     reviewed_events_per_day=10.0,
     undercharged_revenue_per_day=4.0,
     overcharged_receipts_per_day=1.0,
@@ -52,28 +60,52 @@ def prices():
 
 def test_camera_and_weight_design_by_hand(prices):
     cost = annual_cost(frozenset({"camera", "loadcell"}), STORE, prices)
-    # 10 cameras × (100 + 300) + 2 plates × 20 = 4040 capex; installed × 1.5 = 6060 over 2 years
-    assert cost["capex"] == pytest.approx(4040.0)
-    assert cost["cost_depreciation"] == pytest.approx(3030.0)
-    assert cost["cost_maintenance"] == pytest.approx(404.0)
-    # (10 × 50 W + 2 × 1 W) × 10 h × 100 d = 502 kWh at 0.2
-    assert cost["cost_power"] == pytest.approx(100.4)
+    # 10 cameras × (100 + 300) + 2 plates × 20 + 1 door lane × 500 = 4540 capex; installed × 1.5
+    # = 6810 over 2 years
+    assert cost["capex"] == pytest.approx(4540.0)
+    assert cost["cost_depreciation"] == pytest.approx(3405.0)
+    assert cost["cost_maintenance"] == pytest.approx(454.0)
+    # (10 × 50 W + 2 × 1 W + 5 W) × 10 h × 100 d = 507 kWh at 0.2
+    assert cost["cost_power"] == pytest.approx(101.4)
     # 10 events × 36 s × 10 $/h = 1 $ a day; 4 $ under-charged a day; 1 over-charged receipt × 2 $
     assert cost["cost_review"] == pytest.approx(100.0)
     assert cost["cost_undercharge"] == pytest.approx(400.0)
     assert cost["cost_overcharge"] == pytest.approx(200.0)
     assert cost["cost_tags"] == 0.0
-    total = 3030 + 404 + 100.4 + 100 + 400 + 200
+    total = 3405 + 454 + 101.4 + 100 + 400 + 200
     assert cost["cost_annual"] == pytest.approx(total)
+    # what it costs to run, and what its errors cost (review, under- and over-charge)
+    assert cost["cost_errors_annual"] == pytest.approx(700.0)
+    assert cost["cost_operations_annual"] == pytest.approx(total - 700.0)
+    assert cost["cost_errors_per_visit"] == pytest.approx(700.0 / 5000)
     assert cost["cost_per_visit"] == pytest.approx(total / 5000)
     assert cost["cost_per_correct_receipt"] == pytest.approx(total / 4500)
 
 
 def test_rfid_gate_design_by_hand(prices):
     cost = annual_cost(frozenset({"rfid_gate"}), STORE, prices)
-    assert cost["capex"] == pytest.approx(1200.0)  # reader + 2 antennas
-    assert cost["cost_tags"] == pytest.approx(80 * 0.10 * 100)  # every item sold carries a tag
-    assert cost["cost_fixed_annual"] == pytest.approx(1200 * 1.5 / 2 + 120 + 10 / 1000 * 10 * 100 * 0.2)
+    # reader + 2 antennas + the door; the 150 units on the shelves tagged before opening at 0.10
+    assert cost["capex_initial_stock_tags"] == pytest.approx(15.0)
+    assert cost["capex"] == pytest.approx(1200.0 + 500.0 + 15.0)
+    # every unit stocked carries a tag: 80 sold a day are 80 / (1 − 0.2) tagged
+    assert cost["cost_tags"] == pytest.approx(80 * 0.10 / 0.8 * 100)
+    capex = 1715.0
+    assert cost["cost_fixed_annual"] == pytest.approx(
+        capex * 1.5 / 2 + capex * 0.1 + 15 / 1000 * 10 * 100 * 0.2
+    )
+
+
+def test_on_metal_tags_and_tagging_in_store_cost_what_the_price_book_says(prices):
+    on_metal = np.array([False, False, True, False])
+    cost = annual_cost(frozenset({"rfid_gate"}), STORE, prices, on_metal)
+    # plain units at 0.05 + 0.05, metal ones at 0.40 + 0.05
+    assert cost["cost_tags"] == pytest.approx((60 * 0.10 + 20 * 0.45) / 0.8 * 100)
+    assert cost["capex_initial_stock_tags"] == pytest.approx(100 * 0.10 + 50 * 0.45)
+    in_store = PriceBook.from_config({**PRICES, "rfid": {**PRICES["rfid"], "tagging_at": "store"}})
+    retro = annual_cost(frozenset({"rfid_gate"}), STORE, in_store)
+    assert retro["cost_tags"] == pytest.approx(80 * 0.25 / 0.8 * 100)
+    with pytest.raises(ConfigError, match=r"costs\.rfid\.tagging_at"):
+        PriceBook.from_config({**PRICES, "rfid": {**PRICES["rfid"], "tagging_at": "factory"}})
 
 
 def test_rfid_shelf_needs_one_reader_per_four_antennas(prices):

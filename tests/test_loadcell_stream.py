@@ -68,7 +68,7 @@ def scenario(noise, seed):
         *TINY,
         "shoppers.visits_per_day=300",
         "system=[weight_only]",
-        "sensor=[loadcell,presence]",
+        "sensor=[door,loadcell,presence]",
         "sensor.presence.mode=direct",  # about detection, not tracking: the quick presence model
         f"sensor.loadcell.noise_g={noise}",
         f"seed={seed}",
@@ -95,7 +95,7 @@ def test_pressure_helps_where_skus_weigh_alike():
                             *TINY,
                             "shoppers.visits_per_day=300",
                             f"system=[{system}]",
-                            "sensor=[loadcell,presence,pressure]",
+                            "sensor=[door,loadcell,presence,pressure]",
                             "sensor.presence.mode=direct",
                             "catalog.weight_collision=1.0",
                             "catalog.lookalike_share=0.9",

@@ -18,7 +18,7 @@ def sweep(tmp_path_factory):
     result = run_sweep(
         out,
         "system=[weight_only,rfid_gate]",
-        "sensor=[loadcell,presence,rfid_gate]",
+        "sensor=[door,loadcell,presence,rfid_gate]",
         "shoppers.visits_per_day=100,200",
         "costs.rfid.tag_price=0.02,0.5",
     )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-from conftest import TINY, compose_config
+from conftest import TINY, compose_config, small_day
 
 from toolkit.config import ConfigError
 from toolkit.experiment import run_comparison
+from toolkit.metrics.accuracy import receipt_exact_match
+from toolkit.metrics.rfid import gate_metrics
 from toolkit.recognizers.rfid import RfidGateDecoder
-from toolkit.sensors.observations import TagReads
+from toolkit.sensors.observations import GateSignal, TagReads
 from toolkit.sensors.rfid import LinkBudget, LinkProfile, pick_slots, run_inventory
-from toolkit.sensors.rfid_gate import GateParams
-from toolkit.world import MATERIALS
+from toolkit.sensors.rfid_gate import GateParams, simulate_gate
+from toolkit.world import MATERIALS, make_world
 
 FAST = LinkProfile(tari_us=6.25, blf_khz=640.0, miller=1)
 
@@ -123,20 +127,70 @@ def test_eirp_above_the_regional_limit_is_refused(gate_cfg):
         LinkBudget.from_config({**budget, "region": "ETSY"}, "sensor.rfid_gate.link_budget")
 
 
-def test_decoder_drops_static_tags_and_assigns_shared_tags_to_the_loudest_pass():
-    # epc 7 is a display read in 3 passes; epc 1 is read in its own pass 0 (loud) and pass 1 (faint)
+def gate_signal(epc, sku, rssi, time, stock=None):
     reads = TagReads(
-        pass_visit=np.array([0, 0, 1, 1, 2, 0, 2]),
-        epc=np.array([1, 7, 1, 7, 7, 2, 3]),
-        sku=np.array([4, 9, 4, 9, 9, 4, 5]),
-        rssi_db=np.array([20.0, 8.0, 5.0, 8.0, 8.0, 3.0, 12.0]),
-        time_s=np.zeros(7),
+        epc=np.array(epc), sku=np.array(sku), rssi_db=np.array(rssi, float), time_s=np.array(time, float)
     )
-    receipts = RfidGateDecoder(static_passes=3).receipts(reads, n_visits=3, n_skus=10)
+    return GateSignal(reads=reads, stock_epc=np.array(sorted(set(epc)) if stock is None else stock))
+
+
+def test_decoder_assigns_reads_to_passes_by_the_exit_scans():
+    # passes 0, 1, 2 leave at 10, 20 and 30 s; a read 1 s before an exit scan belongs to that pass
+    decoder = RfidGateDecoder(read_window_s=1.5, exit_slack_s=1.0)
+    exits = np.array([10.0, 20.0, 30.0])
+    visit = decoder.assign(np.array([9.0, 19.5, 28.6, 15.0, 31.0]), exits)
+    assert visit.tolist() == [0, 1, 2, -1, -1]
+    # two passes 0.6 s apart: each read goes to the exit whose window centre is nearest
+    close = decoder.assign(np.array([8.8, 9.5]), np.array([10.0, 10.6]))
+    assert close.tolist() == [0, 1]
+
+
+def test_decoder_drops_static_and_unlisted_tags_and_charges_a_shared_tag_once():
+    # epc 7 is a display read in 3 passes; epc 1 is read in pass 0 (loud) and pass 1 (faint);
+    # epc 5 was carried in (not in the stock list)
+    exits = np.array([10.0, 20.0, 30.0])
+    signal = gate_signal(
+        epc=[1, 7, 1, 7, 7, 2, 3, 5],
+        sku=[4, 9, 4, 9, 9, 4, 5, 6],
+        rssi=[20.0, 8.0, 5.0, 8.0, 8.0, 3.0, 12.0, 15.0],
+        time=[9.0, 9.2, 19.0, 19.1, 29.0, 9.3, 29.2, 9.4],
+        stock=[1, 2, 3, 7],
+    )
+    receipts, charged = RfidGateDecoder(static_passes=3).receipts(signal, exits, n_skus=10)
     assert receipts[0, 4] == 2 and receipts[1].sum() == 0 and receipts[2, 5] == 1
-    assert receipts[:, 9].sum() == 0
-    floor = RfidGateDecoder(static_passes=3, min_rssi_db=4.0).receipts(reads, n_visits=3, n_skus=10)
+    assert receipts[:, 9].sum() == 0 and receipts[:, 6].sum() == 0
+    assert charged.tolist() == [0, -1, -1, -1, -1, 0, 2, -1]
+    floor = RfidGateDecoder(static_passes=3, min_rssi_db=4.0).receipts(signal, exits, n_skus=10)[0]
     assert floor[0, 4] == 1
+
+
+def gate_day(truth, exit_s, seed=0):
+    """The gate's reads and the decoder's receipts on a day whose passes leave at `exit_s`."""
+    cfg = compose_config(["catalog.n_skus=24", "store.n_shelves=4"])
+    world = make_world(cfg.catalog, cfg.store, 0)
+    moved = dataclasses.replace(truth, visit_exit_s=exit_s)
+    params = GateParams.from_config(cfg.sensor.rfid_gate)
+    signal, gate = simulate_gate(world, moved, params, 1.0, np.random.default_rng(seed))
+    receipts, charged = RfidGateDecoder(read_window_s=1.5, exit_slack_s=1.0).receipts(
+        signal, exit_s + 0.2, world.catalog.n_skus
+    )
+    metrics = gate_metrics(gate, world.catalog, truth.n_visits, charged)
+    return receipt_exact_match(receipts, truth.basket), metrics
+
+
+def test_overlapping_passes_share_one_inventory_and_cost_accuracy():
+    _, _, truth = small_day()
+    n = truth.n_visits
+    apart, together = [], []
+    for seed in range(3):
+        apart.append(gate_day(truth, 100.0 + 30.0 * np.arange(n), seed))
+        # pairs of shoppers 0.4 s apart: their tags share the field, slots and reader time
+        together.append(gate_day(truth, 100.0 + 30.0 * (np.arange(n) // 2) + 0.4 * (np.arange(n) % 2), seed))
+    for (exact_apart, m_apart), (exact_together, m_together) in zip(apart, together, strict=True):
+        assert m_apart["rfid_wrong_pass_share"] < 0.01
+        assert m_together["rfid_wrong_pass_share"] > m_apart["rfid_wrong_pass_share"] + 0.05
+        assert exact_together < exact_apart - 0.05
+        assert m_together["rfid_unit_read_rate"] <= m_apart["rfid_unit_read_rate"] + 0.01
 
 
 def test_grocery_baskets_lose_more_items_at_the_gate_than_apparel():

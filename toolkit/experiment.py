@@ -35,6 +35,7 @@ from toolkit.metrics.tracking import tracking_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
 from toolkit.sensors.camera import CameraParams, observe_crops
+from toolkit.sensors.door import DoorParams, DoorTruth, observe_doors
 from toolkit.sensors.loadcell import LoadcellParams
 from toolkit.sensors.loadcell_stream import detect_shelf_events
 from toolkit.sensors.observations import (
@@ -47,11 +48,11 @@ from toolkit.sensors.observations import (
 )
 from toolkit.sensors.presence import PresenceParams, observe_presence, observe_stops
 from toolkit.sensors.pressure import PressureParams, observe_pressure
-from toolkit.sensors.rfid_gate import GateParams, simulate_gate
-from toolkit.sensors.rfid_shelf import ShelfReaderParams, simulate_shelf_readers
+from toolkit.sensors.rfid_gate import GateParams, GateTruth, simulate_gate
+from toolkit.sensors.rfid_shelf import ShelfReaderParams, ShelfTruth, simulate_shelf_readers
 from toolkit.sensors.walks import WalkParams, observe_walks
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, GroundTruth, ShopperParams, make_population, simulate_day
-from toolkit.systems import BasketOutput, build_systems
+from toolkit.systems import BasketOutput, SystemOutput, build_systems
 from toolkit.tracking import TrackerParams, Tracks, presence_from_tracks, track_shoppers
 from toolkit.vision.render import RenderParams
 from toolkit.world import World, make_world
@@ -81,20 +82,21 @@ class FloorCameras:
     zone_depth_m: float = 0.0
 
     def shelf_reader_view(self, world: World, signal: ShelfReaderSignal) -> ShelfReaderSignal:
-        """Who the tracks put at each smart-shelf tag event's shelf when the tag was last read
-        (the direct model's view is kept in direct mode)."""
+        """Who the tracks put at each smart-shelf tag event's shelf when the reader's cycles say
+        the tag moved (the direct model's view is kept in direct mode)."""
         if self.tracks is None:
             return signal
         events = signal.events
-        when = ShelfEvents(time_s=events.last_read_s, shelf=events.shelf, plate=events.plate)
+        when = ShelfEvents(time_s=events.moved_s, shelf=events.shelf, plate=events.plate)
         return replace(signal, presence=presence_from_tracks(world, self.tracks, when, self.zone_depth_m))
 
 
 def _floor_cameras(
-    world: World, truth: GroundTruth, events: ShelfEvents, source: np.ndarray, plan: Plan
+    world: World, truth: GroundTruth, events: ShelfEvents, source: np.ndarray, scans: EntryScans, plan: Plan
 ) -> FloorCameras:
-    """Tracks from simulated detections (tracking mode), or in direct mode a noisy position of
-    each shopper at the shelf and stops seen with probability p_stop_seen."""
+    """Tracks from simulated detections, born at the entry scans and ended by the exit gate
+    (tracking mode), or in direct mode a noisy position of each shopper at the shelf and stops
+    seen with probability p_stop_seen."""
     if plan.walk_params is None or plan.tracker_params is None:
         rng = component_rng(plan.seed, "sensor", "presence")
         presence = observe_presence(world, truth, events, source, plan.presence_params, rng)
@@ -104,7 +106,7 @@ def _floor_cameras(
     detections, door_view, walk = observe_walks(
         world, truth, plan.walk_params, component_rng(plan.seed, "sensor", "floor_cameras")
     )
-    scans = EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door_view)
+    scans = replace(scans, visit_appearance=door_view)
     zone = plan.tracker_params.zone_depth_m
     tracks = track_shoppers(detections, scans, world.layout.entry_xy, plan.tracker_params)
     return FloorCameras(
@@ -123,6 +125,7 @@ class Plan:
 
     seed: int
     shopper_params: ShopperParams
+    door_params: DoorParams
     loadcell_cfg: Mapping[str, Any]
     presence_params: PresenceParams
     walk_params: WalkParams | None
@@ -153,6 +156,7 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
     plan = dict(
         seed=seed,
         shopper_params=ShopperParams.from_config(_section(cfg, "shoppers")),
+        door_params=DoorParams.from_config(_section(sensors, "door")),
         loadcell_cfg=loadcell_cfg,
         presence_params=presence_params,
         walk_params=WalkParams.from_config(presence_cfg) if tracked else None,
@@ -189,12 +193,25 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
     return Plan(**plan, world=world, space=space)
 
 
-def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """Validate the whole config first, then simulate and score; returns the metrics.json record."""
-    plan = plan_comparison(cfg)
-    world, seed = plan.world, plan.seed
-    sensors = _section(cfg, "sensor")
+@dataclass(frozen=True)
+class SensedDay:
+    """One store-day as simulated and as sensed. Designs see `observations` and the reviewer only;
+    the rest is the judge's: the truth, event-to-interaction links and sensor-side truths."""
 
+    truth: GroundTruth
+    observations: Observations
+    reviewer: HumanReviewer
+    source: np.ndarray
+    cameras: FloorCameras
+    stream_truth: Any
+    door: DoorTruth
+    gate: GateTruth | None
+    shelf: ShelfTruth | None
+
+
+def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
+    """Simulate the day's shoppers and every configured sensor's view of them."""
+    world, seed = plan.world, plan.seed
     population = make_population(
         plan.shopper_params, world.catalog.n_skus, component_rng(seed, "shoppers", "population")
     )
@@ -203,10 +220,11 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         world,
         truth,
         plan.loadcell_cfg,
-        "pressure" in sensors,
+        plan.pressure_params,
         component_rng(seed, "sensor", "loadcell"),
     )
-    cameras = _floor_cameras(world, truth, events, source, plan)
+    scans, door = observe_doors(truth, plan.door_params, component_rng(seed, "sensor", "door"))
+    cameras = _floor_cameras(world, truth, events, source, scans, plan)
     presence = cameras.presence
     signals: dict[str, Any] = {"loadcell": readings}
     if plan.pressure_params is not None:
@@ -252,21 +270,42 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         events=events,
         signals=signals,
         presence=presence,
-        entry=EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, cameras.door_view),
+        entry=replace(scans, visit_appearance=cameras.door_view),
         records=PurchaseRecords(counts=population.past_counts),
     )
     reviewer = HumanReviewer(*truth.event_truth(source), plan.review_error, component_rng(seed, "review"))
-    detection = detection_metrics(events, readings, source, stream_truth) if stream_truth is not None else {}
+    return SensedDay(truth, observations, reviewer, source, cameras, stream_truth, door, gate, shelf)
+
+
+def run_systems(plan: Plan, day: SensedDay) -> dict[str, SystemOutput | BasketOutput]:
+    """Every design on the day's observations (and the reviewer): nothing of the truth."""
+    outputs: dict[str, SystemOutput | BasketOutput] = {}
+    for system in plan.systems:
+        log.info("running system %s on %d events", system.name, day.observations.events.n_events)
+        system.prepare(plan.world, plan.seed)
+        outputs[system.name] = system.run(plan.world, plan.space, day.observations, day.reviewer)
+    return outputs
+
+
+def score_day(
+    plan: Plan, day: SensedDay, outputs: Mapping[str, SystemOutput | BasketOutput], overrides: Sequence[str]
+) -> dict[str, Any]:
+    """Judge every design's output against the truth; the metrics.json record."""
+    world, truth, cameras, gate, shelf = plan.world, day.truth, day.cameras, day.gate, day.shelf
+    events, signals, source = day.observations.events, day.observations.signals, day.source
+    detection = (
+        detection_metrics(events, signals["loadcell"], source, day.stream_truth)
+        if day.stream_truth is not None
+        else {}
+    )
     results: dict[str, dict[str, float | None]] = {}
     for system in plan.systems:
-        log.info("running system %s on %d events", system.name, events.n_events)
-        system.prepare(world, seed)
-        output = system.run(world, plan.space, observations, reviewer)
+        output = outputs[system.name]
         captures = dict(cameras.captures) if "camera" in system.sensors else {}
         if isinstance(output, BasketOutput):
             results[system.name] = basket_metrics(output, truth, world)
             reviewed = 0
-            if shelf is not None and output.event_visit is not None:
+            if shelf is not None and "rfid_shelf" in system.signals and output.event_visit is not None:
                 captures.update(
                     shelf_tag_capture(signals["rfid_shelf"].events, output.event_visit, shelf, truth)
                 )
@@ -278,9 +317,13 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         if "loadcell" in system.signals:
             results[system.name].update(detection)
         facts = store_facts(output.receipts, reviewed, truth, world)
-        results[system.name].update(annual_cost(system.sensors, facts, plan.prices))
+        results[system.name].update(
+            annual_cost(system.sensors, facts, plan.prices, _on_metal(plan, system.sensors))
+        )
         if gate is not None and "rfid_gate" in system.signals:
-            results[system.name].update(gate_metrics(gate, world.catalog, truth.n_visits))
+            charged = output.event_visit if isinstance(output, BasketOutput) else None
+            if charged is not None:
+                results[system.name].update(gate_metrics(gate, world.catalog, truth.n_visits, charged))
         if shelf is not None and "rfid_shelf" in system.signals:
             results[system.name].update(shelf_metrics(shelf))
 
@@ -290,10 +333,11 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
                 metrics["break_even_visits_vs_rfid_gate"] = break_even_visits(
                     metrics, results["rfid_gate"], plan.prices.days_per_year
                 )
+    presence = day.observations.presence
     crowded = (presence.candidate_visit >= 0).sum(axis=1) > 1
     return {
         "schema": SCHEMA_VERSION,
-        "seed": seed,
+        "seed": plan.seed,
         "overrides": list(overrides),
         "scenario": {
             "n_skus": world.catalog.n_skus,
@@ -312,6 +356,23 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
         },
         "systems": results,
     }
+
+
+def _on_metal(plan: Plan, sensors: frozenset[str]) -> np.ndarray | None:
+    """The materials a tagged design tags with on-metal tags (what its tags cost)."""
+    if "rfid_gate" in sensors and plan.gate_params is not None:
+        return plan.gate_params.tagging.on_metal
+    if "rfid_shelf" in sensors and plan.shelf_params is not None:
+        return plan.shelf_params.tagging.on_metal
+    return None
+
+
+def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Validate the whole config first, then simulate, sense, decide and score; returns the
+    metrics.json record."""
+    plan = plan_comparison(cfg)
+    day = sense_day(plan, _section(cfg, "sensor"))
+    return score_day(plan, day, run_systems(plan, day), overrides)
 
 
 def _jsonable(value: Any, key: str = "") -> Any:

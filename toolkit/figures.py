@@ -18,7 +18,6 @@ import matplotlib.pyplot as plt
 
 KNOWN_SYSTEMS = (
     "vision_fusion",
-    "vision_only",
     "vision_weight",
     "weight_only",
     "weight_history",

@@ -146,12 +146,17 @@ def decide(log_post: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarr
 
 
 def attribution_log_probs(presence: Presence, plate_pos_m: np.ndarray, sigma_m: float) -> np.ndarray:
-    """log p(v | e) ∝ −(x_plate − x̂_v)² / 2σ² over the shoppers seen at the shelf (E, C).
+    """log p(v | e) ∝ −d_v² / 2σ² over the shoppers seen at the shelf (E, C), d_v the distance
+    from the shopper to the reach point (the plate, at the shelf's front): along the shelf and,
+    where the tracks give it, back from the front (the one reaching stands at the shelf, others
+    wait behind).
 
     Padding is -inf; a row where nobody was seen is uniform (its visits are all -1).
     """
     seen = presence.candidate_visit >= 0
     distance2 = (presence.candidate_pos_m - plate_pos_m[:, None]) ** 2
+    if presence.candidate_depth_m is not None:
+        distance2 = distance2 + np.maximum(presence.candidate_depth_m, 0.0) ** 2
     logits = np.where(seen, -0.5 * distance2 / sigma_m**2, -np.inf)
     logits[~seen.any(axis=1)] = 0.0
     return logits - logsumexp(logits, axis=1, keepdims=True)

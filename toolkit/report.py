@@ -28,6 +28,8 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("aurc", "AURC", "{:.3f}"),
     ("cost_annual", "annual $", "{:,.0f}"),
     ("cost_per_visit", "$/visit", "{:.3f}"),
+    ("cost_operations_per_visit", "run $/visit", "{:.3f}"),
+    ("cost_errors_per_visit", "errors $/visit", "{:.3f}"),
     ("cost_per_correct_receipt", "$/correct receipt", "{:.3f}"),
     ("events_captured_per_visit", "events/visit", "{:.2f}"),
 )
@@ -86,8 +88,13 @@ def _rfid_line(name: str, metrics: Mapping[str, Any]) -> str:
         f"{name}: unit read rate {metrics['rfid_unit_read_rate']:.1%} ({', '.join(rates)}); "
         f"untagged {metrics['rfid_untagged_share']:.1%}; "
         f"{throughput:.0f} tags/s while reading; "
-        f"{metrics['rfid_stray_reads_per_pass']:.2f} stray reads per pass"
+        f"{metrics['rfid_stray_reads_per_pass']:.2f} stray reads per pass; "
+        f"{_share(metrics.get('rfid_wrong_pass_share'))} of basket-tag reads charged to another pass"
     )
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
 
 
 def _parse_value(text: str) -> Any:

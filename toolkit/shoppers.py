@@ -49,6 +49,7 @@ class ShopperParams:
     mixed_max_units: int
     browse_stops_mean: float
     walking_speed_mps: float
+    p_leave_together: float
     stop_dwell_s: float
     pick_seconds: float
     hold_seconds: float
@@ -86,6 +87,7 @@ class ShopperParams:
             mixed_max_units=number(cfg, "mixed_max_units", p, low=1, integer=True),
             browse_stops_mean=number(cfg, "browse_stops_mean", p, low=0.0),
             walking_speed_mps=number(cfg, "walking_speed_mps", p, low=0.0, low_open=True),
+            p_leave_together=probability(cfg, "p_leave_together", p),
             stop_dwell_s=number(cfg, "stop_dwell_s", p, low=0.0),
             pick_seconds=number(cfg, "pick_seconds", p, low=0.0, low_open=True),
             hold_seconds=number(cfg, "hold_seconds", p, low=0.0, low_open=True),
@@ -284,6 +286,18 @@ def _apply_stock(
     return taken
 
 
+def _leave_together(exit_s: np.ndarray, p_together: float, rng: np.random.Generator) -> np.ndarray:
+    """A share of shoppers wait at the door for the next one out and leave right behind them
+    (companions, a queue at the gate): their exit passes overlap."""
+    order = np.argsort(exit_s, kind="stable")
+    waits = (rng.random(order.size) < p_together) & (np.arange(order.size) < order.size - 1)
+    gap = rng.uniform(0.3, 1.5, order.size)
+    out = exit_s.copy()
+    nxt = order[np.minimum(np.arange(order.size) + 1, max(order.size - 1, 0))]
+    out[order[waits]] = exit_s[nxt[waits]] + gap[waits]
+    return out
+
+
 def simulate_day(world: World, params: ShopperParams, population: Population, seed: int) -> GroundTruth:
     """Simulate one store-day of visits: arrivals, route, stops, picks, put-backs, stock-outs."""
     rng = component_rng(seed, "shoppers", "day")
@@ -344,6 +358,9 @@ def simulate_day(world: World, params: ShopperParams, population: Population, se
     visit_exit = arrival.copy()
     to_exit = np.abs(xy[last] - layout.exit_xy).sum(axis=1) / params.walking_speed_mps
     visit_exit[stop_visit[last]] = stop_end[last] + to_exit
+    visit_exit = _leave_together(
+        visit_exit, params.p_leave_together, component_rng(seed, "shoppers", "groups")
+    )
 
     stand = rng.uniform(0.0, layout.shelf_length_m, n_stops)
     lead = pick_rank == 0

@@ -35,7 +35,14 @@ from filterpy.common import Q_discrete_white_noise
 from scipy.optimize import linear_sum_assignment
 
 from toolkit.config import number
-from toolkit.sensors.observations import CameraDetections, EntryScans, Presence, ShelfEvents, visit_frames
+from toolkit.sensors.observations import (
+    CameraDetections,
+    EntryScans,
+    Presence,
+    ShelfEvents,
+    samples_at,
+    visit_frames,
+)
 from toolkit.world import World
 
 log = logging.getLogger(__name__)
@@ -76,6 +83,11 @@ class Tracks:
     sample_frame: np.ndarray
     sample_xy: np.ndarray
     frame_hz: float
+
+    def position_at(self, visit: np.ndarray, frame: np.ndarray) -> np.ndarray:
+        """The track's estimate (N, 2) of each `visit` at `frame`; NaN where that visit had no
+        track at that frame (before its entry scan, after the exit gate closed it)."""
+        return samples_at(self.sample_visit, self.sample_frame, self.sample_xy, visit, frame)
 
 
 def process_noise(dt: float, accel_noise_mps2: float) -> tuple[float, float, float]:
@@ -221,19 +233,19 @@ def presence_from_tracks(world: World, tracks: Tracks, events: ShelfEvents, zone
     idx = lo[:, None] + np.arange(width)
     inside = idx < hi[:, None]
     sample = by_frame[np.minimum(idx, by_frame.size - 1)]
-    near, along = at_shelf(world, events.shelf[:, None], tracks.sample_xy[sample], zone_depth_m)
-    return Presence.packed(inside & near, tracks.sample_visit[sample], along)
+    near, along, depth = at_shelf(world, events.shelf[:, None], tracks.sample_xy[sample], zone_depth_m)
+    return Presence.packed(inside & near, tracks.sample_visit[sample], along, depth)
 
 
 def at_shelf(
     world: World, shelf: np.ndarray, xy: np.ndarray, zone_depth_m: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whether floor positions xy (..., 2) stand in front of `shelf` (broadcast): within
-    `zone_depth_m` of its front and over its length, padded by the same depth at the ends; and
-    their position along the shelf from its left end (m)."""
+    `zone_depth_m` of its front and over its length, padded by the same depth at the ends; their
+    position along the shelf from its left end, and their distance back from its front (m)."""
     layout = world.layout
     along = xy[..., 0] - (layout.shelf_xy[shelf, 0] - 0.5 * layout.shelf_length_m)
     depth = layout.shelf_xy[shelf, 1] - xy[..., 1]
     near = (depth >= -0.1) & (depth <= zone_depth_m)
     near &= (along >= -zone_depth_m) & (along <= layout.shelf_length_m + zone_depth_m)
-    return near, along
+    return near, along, depth

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.config import ConfigError, number
+from toolkit.config import ConfigError, choice, number
+from toolkit.world import MATERIALS
 
 PHYSICAL_SENSORS = ("camera", "loadcell", "pressure", "rfid_gate", "rfid_shelf")
 
@@ -35,7 +36,9 @@ class PriceBook:
     plate_power_w: float
     pressure_mat_per_m: float
     tag_price: float
+    on_metal_tag_price: float
     tagging_labour_per_item: float
+    unsold_share: float
     reader_price: float
     antenna_price: float
     gate_antennas: int
@@ -44,14 +47,23 @@ class PriceBook:
     review_seconds: float
     review_wage_per_hour: float
     overcharge_handling: float
+    door_lanes: int
+    door_price_per_lane: float
+    door_power_w: float
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> PriceBook:
         p = "costs"
-        for section in ("camera", "loadcell", "pressure_mat", "rfid", "review", "receipt_errors"):
+        for section in ("camera", "loadcell", "pressure_mat", "rfid", "review", "receipt_errors", "door"):
             if section not in cfg:
                 raise ConfigError(f"{p}.{section}: missing")
-        cam, cell, rfid, review = cfg["camera"], cfg["loadcell"], cfg["rfid"], cfg["review"]
+        cam, cell, rfid, review, door = (
+            cfg["camera"],
+            cfg["loadcell"],
+            cfg["rfid"],
+            cfg["review"],
+            cfg["door"],
+        )
         return cls(
             days_per_year=number(cfg, "operating_days_per_year", p, low=1.0, high=366.0),
             hours_per_day=number(cfg, "operating_hours_per_day", p, low=0.0, high=24.0),
@@ -67,7 +79,9 @@ class PriceBook:
             plate_power_w=number(cell, "power_w", f"{p}.loadcell", low=0.0),
             pressure_mat_per_m=number(cfg["pressure_mat"], "price_per_shelf_m", f"{p}.pressure_mat", low=0.0),
             tag_price=number(rfid, "tag_price", f"{p}.rfid", low=0.0),
-            tagging_labour_per_item=number(rfid, "tagging_labour_per_item", f"{p}.rfid", low=0.0),
+            on_metal_tag_price=number(rfid, "on_metal_tag_price", f"{p}.rfid", low=0.0),
+            tagging_labour_per_item=_tagging_labour(rfid, f"{p}.rfid"),
+            unsold_share=number(rfid, "unsold_share", f"{p}.rfid", low=0.0, high=0.9),
             reader_price=number(rfid, "reader_price", f"{p}.rfid", low=0.0),
             antenna_price=number(rfid, "antenna_price", f"{p}.rfid", low=0.0),
             gate_antennas=number(rfid, "gate_antennas", f"{p}.rfid", low=1, integer=True),
@@ -80,11 +94,25 @@ class PriceBook:
             overcharge_handling=number(
                 cfg["receipt_errors"], "overcharge_handling_per_receipt", f"{p}.receipt_errors", low=0.0
             ),
+            door_lanes=number(door, "lanes", f"{p}.door", low=1, integer=True),
+            door_price_per_lane=number(door, "price_per_lane", f"{p}.door", low=0.0),
+            door_power_w=number(door, "power_w_per_lane", f"{p}.door", low=0.0),
         )
 
     @property
     def review_cost_per_event(self) -> float:
         return self.review_seconds / 3600.0 * self.review_wage_per_hour
+
+
+def _tagging_labour(cfg: Mapping[str, Any], path: str) -> float:
+    """Labour per tagged item where it is tagged: at source (the supplier) or in the store."""
+    where = choice(str(cfg.get("tagging_at", "")), ("source", "store"), f"{path}.tagging_at")
+    return number(cfg, f"tagging_labour_{'at_source' if where == 'source' else 'in_store'}", path, low=0.0)
+
+
+def tag_cost_per_unit(prices: PriceBook, on_metal: np.ndarray) -> np.ndarray:
+    """Tag and labour per unit, per material (indexed like MATERIALS): on-metal tags where chosen."""
+    return np.where(on_metal, prices.on_metal_tag_price, prices.tag_price) + prices.tagging_labour_per_item
 
 
 @dataclass(frozen=True)
@@ -96,18 +124,26 @@ class StoreFacts:
     shelf_metres: float
     visits_per_day: float
     items_sold_per_day: float
+    sold_by_material_per_day: np.ndarray  # (len(MATERIALS),) units
+    stocked_by_material: np.ndarray  # (len(MATERIALS),) units on the shelves at opening
     reviewed_events_per_day: float
     undercharged_revenue_per_day: float
     overcharged_receipts_per_day: float
     correct_receipts_per_day: float
 
 
-def hardware(sensors: frozenset[str], store: StoreFacts, prices: PriceBook) -> dict[str, tuple[float, float]]:
-    """Capex (USD) and electrical power (W) per hardware line item of a design."""
+def hardware(
+    sensors: frozenset[str], store: StoreFacts, prices: PriceBook, on_metal: np.ndarray | None = None
+) -> dict[str, tuple[float, float]]:
+    """Capex (USD) and electrical power (W) per hardware line item of a design. Every design
+    opens a visit at an entry scan and closes it at the exit gate: the doors are on every bill."""
     unknown = sensors - set(PHYSICAL_SENSORS)
     if unknown:
         raise ValueError(f"no price for sensors {sorted(unknown)}; priced: {PHYSICAL_SENSORS}")
-    items: dict[str, tuple[float, float]] = {}
+    lanes = float(prices.door_lanes)
+    items: dict[str, tuple[float, float]] = {
+        "doors": (lanes * prices.door_price_per_lane, lanes * prices.door_power_w)
+    }
     if "camera" in sensors:
         n = float(np.ceil(prices.camera_density_per_m2 * store.floor_area_m2))
         items["cameras"] = (n * prices.camera_price, 0.0)
@@ -119,6 +155,10 @@ def hardware(sensors: frozenset[str], store: StoreFacts, prices: PriceBook) -> d
     if "rfid_gate" in sensors:
         antennas = prices.gate_antennas * prices.antenna_price
         items["rfid_gate"] = (prices.reader_price + antennas, prices.reader_power_w)
+    if sensors & {"rfid_gate", "rfid_shelf"}:
+        # the stock on the shelves on the first day is tagged before the store opens
+        per_unit = tag_cost_per_unit(prices, _on_metal(on_metal))
+        items["initial_stock_tags"] = (float(store.stocked_by_material @ per_unit), 0.0)
     if "rfid_shelf" in sensors:
         readers = float(np.ceil(store.n_plates / prices.shelf_antennas_per_reader))
         items["rfid_shelf_antennas"] = (store.n_plates * prices.antenna_price, 0.0)
@@ -126,9 +166,16 @@ def hardware(sensors: frozenset[str], store: StoreFacts, prices: PriceBook) -> d
     return items
 
 
-def annual_cost(sensors: frozenset[str], store: StoreFacts, prices: PriceBook) -> dict[str, float]:
-    """Every cost figure of a design for one year, flat keys for metrics.json."""
-    items = hardware(sensors, store, prices)
+def _on_metal(on_metal: np.ndarray | None) -> np.ndarray:
+    return np.zeros(len(MATERIALS), bool) if on_metal is None else on_metal
+
+
+def annual_cost(
+    sensors: frozenset[str], store: StoreFacts, prices: PriceBook, on_metal: np.ndarray | None = None
+) -> dict[str, float]:
+    """Every cost figure of a design for one year, flat keys for metrics.json. `on_metal` (per
+    material) is the tagged designs' choice of on-metal tags."""
+    items = hardware(sensors, store, prices, on_metal)
     capex = sum(c for c, _ in items.values())
     installed = capex * (1.0 + prices.installation_share)
     watts = sum(w for _, w in items.values())
@@ -139,8 +186,10 @@ def annual_cost(sensors: frozenset[str], store: StoreFacts, prices: PriceBook) -
         "power": watts / 1000.0 * prices.hours_per_day * days * prices.electricity_per_kwh,
     }
     tagged = bool(sensors & {"rfid_gate", "rfid_shelf"})
+    # every unit stocked carries a tag: those sold, and those tagged but never sold (waste, shrink)
+    per_unit = tag_cost_per_unit(prices, _on_metal(on_metal))
     variable = {
-        "tags": store.items_sold_per_day * (prices.tag_price + prices.tagging_labour_per_item) * days
+        "tags": float(store.sold_by_material_per_day @ per_unit) / (1.0 - prices.unsold_share) * days
         if tagged
         else 0.0,
         "review": store.reviewed_events_per_day * prices.review_cost_per_event * days,
@@ -150,12 +199,18 @@ def annual_cost(sensors: frozenset[str], store: StoreFacts, prices: PriceBook) -
     total = sum(fixed.values()) + sum(variable.values())
     visits = store.visits_per_day * days
     correct = store.correct_receipts_per_day * days
+    # what the design costs to run, and what its mistakes cost: which part drives a verdict
+    errors = variable["undercharge"] + variable["overcharge"] + variable["review"]
     out = {f"capex_{name}": cost for name, (cost, _) in items.items()}
     out.update({f"cost_{name}": value for name, value in {**fixed, **variable}.items()})
     out.update(
         {
             "capex": capex,
             "cost_annual": total,
+            "cost_operations_annual": total - errors,
+            "cost_errors_annual": errors,
+            "cost_operations_per_visit": (total - errors) / visits if visits else None,
+            "cost_errors_per_visit": errors / visits if visits else None,
             "cost_fixed_annual": sum(fixed.values()),
             "cost_variable_per_visit": sum(variable.values()) / visits if visits else 0.0,
             "cost_per_visit": total / visits if visits else float("inf"),

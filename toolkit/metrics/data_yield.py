@@ -13,7 +13,7 @@ import numpy as np
 
 from toolkit.metrics.accuracy import lines_equal
 from toolkit.metrics.tracking import LOST_M
-from toolkit.sensors.observations import ShelfTagEvents
+from toolkit.sensors.observations import ShelfTagEvents, samples_at
 from toolkit.sensors.rfid_shelf import DEPART, REAPPEAR, ShelfTruth
 from toolkit.sensors.walks import WalkTruth
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, TAKE, GroundTruth
@@ -97,23 +97,21 @@ def track_capture(
     visit's track stands in front of that shelf (the zone attribution uses) for at least half of
     the stop, and attributed when the track is also on its shopper then; a path is captured and
     attributed when the visit's track stays on its shopper (within 1 m) for 95 % of the visit."""
-    frames = tracks.sample_frame
-    first_row = np.searchsorted(tracks.sample_visit, np.arange(truth.n_visits))
-    first_frame = frames[np.minimum(first_row, max(frames.size - 1, 0))]
     start = np.ceil(truth.stop_start_s * tracks.frame_hz).astype(np.int64)
     end = np.floor(truth.stop_end_s * tracks.frame_hz).astype(np.int64)
     per_stop = np.maximum(end - start + 1, 0)
     stop = np.repeat(np.arange(truth.stop_visit.size), per_stop)
     offset = np.arange(stop.size) - np.repeat(np.cumsum(per_stop) - per_stop, per_stop)
-    row = first_row[truth.stop_visit[stop]] + start[stop] + offset - first_frame[truth.stop_visit[stop]]
-    row = np.clip(row, 0, max(frames.size - 1, 0))
-    xy = tracks.sample_xy[row]
-    in_zone, _ = at_shelf(world, truth.stop_shelf[stop], xy, zone_depth_m)
-    on_target = np.linalg.norm(xy - walk.sample_xy[row], axis=1) < LOST_M
+    visit, frame = truth.stop_visit[stop], start[stop] + offset
+    xy = tracks.position_at(visit, frame)
+    in_zone = at_shelf(world, truth.stop_shelf[stop], xy, zone_depth_m)[0]
+    true_xy = samples_at(walk.sample_visit, walk.sample_frame, walk.sample_xy, visit, frame)
+    on_target = np.linalg.norm(xy - true_xy, axis=1) < LOST_M
     frames_per_stop = np.maximum(per_stop, 1)
     seen = np.bincount(stop, weights=in_zone, minlength=per_stop.size) / frames_per_stop >= 0.5
     kept = np.bincount(stop, weights=in_zone & on_target, minlength=per_stop.size) / frames_per_stop >= 0.5
-    error = np.linalg.norm(tracks.sample_xy - walk.sample_xy, axis=1)
+    estimate = tracks.position_at(walk.sample_visit, walk.sample_frame)
+    error = np.linalg.norm(estimate - walk.sample_xy, axis=1)
     share_on = np.bincount(walk.sample_visit, weights=error < LOST_M, minlength=truth.n_visits) / np.maximum(
         np.bincount(walk.sample_visit, minlength=truth.n_visits), 1
     )

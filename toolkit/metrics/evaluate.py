@@ -16,7 +16,7 @@ from toolkit.metrics.accuracy import (
 from toolkit.metrics.cost import StoreFacts
 from toolkit.shoppers import EMPTY_REACH, GroundTruth
 from toolkit.systems import BasketOutput, SystemOutput
-from toolkit.world import World
+from toolkit.world import MATERIALS, World
 
 EVENT_METRICS = (
     "event_accuracy",
@@ -106,6 +106,14 @@ def store_facts(receipts: np.ndarray, reviewed_events: int, truth: GroundTruth, 
         shelf_metres=world.planogram.n_plates * world.planogram.plate_width_m,
         visits_per_day=float(truth.n_visits),
         items_sold_per_day=float(truth.basket.sum()),
+        sold_by_material_per_day=np.bincount(
+            world.catalog.material, weights=truth.basket.sum(axis=0), minlength=len(MATERIALS)
+        ),
+        stocked_by_material=np.bincount(
+            world.catalog.material[world.planogram.slot_sku],
+            weights=world.planogram.slot_stock,
+            minlength=len(MATERIALS),
+        ),
         reviewed_events_per_day=float(reviewed_events),
         undercharged_revenue_per_day=float((np.maximum(-diff, 0) * price).sum()),
         overcharged_receipts_per_day=float((diff > 0).any(axis=1).sum()),

@@ -5,8 +5,15 @@ For a hypothesis with lines L (one or two SKUs) and a view x that shows one of t
     log L(x | h) = log( (1/|L|) Σ_{y∈L} p(y | x) ) + log N          # p from the temperature-scaled CNN
 
 (p(y | x) / (1/N) is the likelihood ratio against a uniform class prior, under which the CNN was
-trained.) Views are independent evidence and add up; a hypothesis that moves nothing, a missing
-view, or a view of an empty hand contributes nothing. Counts and direction are left to the weight.
+trained.) A hand-object detector says in each usable view whether the hand holds a product; a
+hypothesis that moves something expects it to (missed with probability m), "nothing moved"
+expects an empty hand (taken for a product with probability f):
+
+    log L(holding | moves) = log(1 − m),   log L(empty | moves) = log m
+    log L(holding | null)  = log f,        log L(empty | null)  = log(1 − f)
+
+and the CNN term counts only in views that hold a product. Views are independent evidence and
+add up; a missing view contributes nothing. Counts and direction are left to the weight.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import numpy as np
 import torch
 from scipy.special import logsumexp
 
+from toolkit.config import ConfigError
 from toolkit.recognizers.base import BaseRecognizer, EventBatch, Evidence
 from toolkit.sensors.observations import CameraCrops
 from toolkit.vision.render import RenderParams
@@ -35,7 +43,15 @@ class VisionRecognizer(BaseRecognizer):
         train: Mapping[str, Any],
         cache_dir: str | None = None,
         progress: bool = True,
+        p_holding_missed: float = 0.05,
+        p_holding_false: float = 0.05,
     ) -> None:
+        for key, value in (("p_holding_missed", p_holding_missed), ("p_holding_false", p_holding_false)):
+            if not 0.0 < value < 1.0:
+                raise ConfigError(f"recognizer.vision.{key}: must be in (0, 1), got {value}")
+        self.log_hand = np.log(
+            [[p_holding_missed, 1.0 - p_holding_missed], [1.0 - p_holding_false, p_holding_false]]
+        )
         self.render_params = RenderParams.from_config(render)
         self.train_params = TrainParams.from_config(train)
         self.cache_dir = Path(cache_dir) if cache_dir else None
@@ -66,6 +82,10 @@ class VisionRecognizer(BaseRecognizer):
         per_line = np.where(lines[:, None], per_line, -np.inf)
         with np.errstate(divide="ignore"):
             view = logsumexp(per_line, axis=-1) - np.log(np.maximum(n_lines, 1))[:, None] + np.log(n_classes)
-        view = np.where((n_lines > 0)[:, None] & crops.visible[:, :, None], view, 0.0)
+        moves = n_lines > 0
+        view = np.where(moves[:, None] & crops.holding[:, :, None], view, 0.0)
+        # hand evidence: row 0 = a hypothesis that moves something, row 1 = nothing moved
+        hand = self.log_hand[np.where(moves, 0, 1)[:, None, :], crops.holding.astype(int)[:, :, None]]
+        view = view + np.where(crops.visible[:, :, None], hand, 0.0)
         loglik = view.sum(axis=1)
         return Evidence(loglik=np.where(hyps.valid, loglik, -np.inf), source="vision")

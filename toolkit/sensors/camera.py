@@ -1,7 +1,10 @@
 """Ceiling cameras over the shelves: crops of the product in the shopper's hand at each event.
 
 Each event is seen from `views_per_event` cameras. A view of a mixed grab shows one of the two
-products; a false event (nothing moved) shows an empty hand, which is no product evidence. The
+products; a false event (nothing moved) shows an empty hand. A hand-object detector says in each
+usable view whether the hand holds a product, wrong with probability `p_holding_missed` (a
+product it does not see) or `p_holding_false` (an empty hand it takes for a product: the crop
+then shows whatever product is behind the hand, one drawn at random). The
 crowd at the shelf at that moment raises the chance that another shopper blocks the view; the
 rest of the nuisances (pose, blur, hand, resolution, noise) come from the vision render settings.
 """
@@ -29,6 +32,8 @@ class CameraParams:
     views_per_event: int
     occlusion_per_other_shopper: float
     p_view_missing: float
+    p_holding_missed: float
+    p_holding_false: float
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> CameraParams:
@@ -37,6 +42,8 @@ class CameraParams:
             views_per_event=number(cfg, "views_per_event", p, low=1, integer=True),
             occlusion_per_other_shopper=probability(cfg, "occlusion_per_other_shopper", p),
             p_view_missing=probability(cfg, "p_view_missing", p),
+            p_holding_missed=probability(cfg, "p_holding_missed", p),
+            p_holding_false=probability(cfg, "p_holding_false", p),
         )
 
 
@@ -56,12 +63,15 @@ def observe_crops(
     n_lines = (sku >= 0).sum(axis=1)
     view = np.arange(views)[None, :]
     line = np.where(n_lines[:, None] > 0, view % np.maximum(n_lines[:, None], 1), 0)
-    shown = np.take_along_axis(sku, line, axis=1)  # the product each view shows (-1: none)
-    visible = (shown >= 0) & (rng.random((n, views)) >= params.p_view_missing)
+    shown = np.take_along_axis(sku, line, axis=1)  # the product in the hand in each view (-1: none)
+    visible = rng.random((n, views)) >= params.p_view_missing
+    draw = rng.random((n, views))
+    holding = np.where(shown >= 0, draw >= params.p_holding_missed, draw < params.p_holding_false)
+    shown = np.where(shown >= 0, shown, rng.integers(world.catalog.n_skus, size=(n, views)))
     others = np.maximum((presence.candidate_visit >= 0).sum(axis=1) - 1, 0)
     blocked = np.clip(render_params.p_other_shopper + params.occlusion_per_other_shopper * others, 0.0, 0.95)
     table = torch.as_tensor(world.catalog.appearance, dtype=torch.float32)
-    flat_sku = torch.as_tensor(np.maximum(shown, 0).ravel())
+    flat_sku = torch.as_tensor(shown.ravel())
     flat_blocked = torch.as_tensor(np.repeat(blocked, views), dtype=torch.float32)
     generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
     images = np.zeros((n * views, 3, 32, 32), dtype=np.uint8)
@@ -69,4 +79,4 @@ def observe_crops(
         part = slice(start, start + _CHUNK)
         crops = render(table[flat_sku[part]], render_params, generator, flat_blocked[part])
         images[part] = (crops * 255.0).round().to(torch.uint8).numpy()
-    return CameraCrops(images=images.reshape(n, views, 3, 32, 32), visible=visible)
+    return CameraCrops(images=images.reshape(n, views, 3, 32, 32), visible=visible, holding=visible & holding)

@@ -27,6 +27,7 @@ from toolkit.config import ConfigError, choice, number, probability
 from toolkit.sensors.kalman import LevelTrack, cusum, kalman_level_filter
 from toolkit.sensors.loadcell import LoadcellParams, measure_events, true_weight_change
 from toolkit.sensors.observations import TRIGGER_LOADCELL, TRIGGER_PRESSURE, LoadcellReadings, ShelfEvents
+from toolkit.sensors.pressure import PressureParams
 from toolkit.shoppers import EMPTY_REACH, GroundTruth
 from toolkit.world import World
 
@@ -120,13 +121,14 @@ def simulate_streams_and_detect(
     truth: GroundTruth,
     params: StreamParams,
     rng: np.random.Generator,
-    backup_trigger: bool = False,
+    mat: PressureParams | None = None,
 ) -> tuple[ShelfEvents, LoadcellReadings, np.ndarray, StreamTruth]:
     """Synthesise the plates' streams around activity, detect events in them, and link each
     detected event to the interaction it most likely came from (-1: a false event).
 
-    With `backup_trigger` (a pressure mat under the plate), activity on a dead plate still makes
-    an event, with no weight reading: the other recognizers decide it."""
+    With a pressure `mat` under the plates, activity on a dead plate still makes an event when the
+    mat's own signal triggers (`mat_trigger_events`), with no weight reading: the other
+    recognizers decide it."""
     sensor = params.sensor
     n_plates = world.planogram.n_plates
     moves = np.flatnonzero(truth.inter_kind != EMPTY_REACH)
@@ -148,6 +150,8 @@ def simulate_streams_and_detect(
         np.r_[move_time, dist_time] - pad,
         np.r_[move_time, dist_time + dist_len] + after,
     )
+    # the ADC samples on its own clock: windows start on that grid, not at a true event time
+    w_start = np.floor(w_start * sensor.sample_hz) / sensor.sample_hz
     # step impulses: (window, time, amount)
     imp_window = np.r_[
         _window_of(w_plate, w_start, move_plate, move_time),
@@ -191,13 +195,14 @@ def simulate_streams_and_detect(
         delta[keep],
         var[keep],
     )
-    if backup_trigger:
+    if mat is not None:
         on_dead = dead[move_plate]
-        plate = np.r_[plate, move_plate[on_dead]]
-        start = np.r_[start, move_time[on_dead]]
-        end = np.r_[end, move_time[on_dead] + params.settle_s]
-        delta = np.r_[delta, np.full(on_dead.sum(), np.nan)]
-        var = np.r_[var, np.full(on_dead.sum(), np.nan)]
+        mat_plate, mat_time = mat_trigger_events(move_plate[on_dead], move_time[on_dead], mat, rng)
+        plate = np.r_[plate, mat_plate]
+        start = np.r_[start, mat_time]
+        end = np.r_[end, mat_time + params.settle_s]
+        delta = np.r_[delta, np.full(mat_plate.size, np.nan)]
+        var = np.r_[var, np.full(mat_plate.size, np.nan)]
     time_order = np.argsort(start, kind="stable")
     plate, start, end, delta, var = (a[time_order] for a in (plate, start, end, delta, var))
     source = _match(plate, start, move_plate, move_time, moves, params.match_tolerance_s)
@@ -209,6 +214,23 @@ def simulate_streams_and_detect(
         move_plate, move_time, moves, end, dead, world.layout.n_shelves * open_s / 3600
     )
     return shelf_events, LoadcellReadings(delta_g=delta, variance_g2=var), source, stream_truth
+
+
+def mat_trigger_events(
+    plate: np.ndarray, time_s: np.ndarray, mat: PressureParams, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Events the pressure mat's own signal raises under dead plates: the mat is scanned at
+    `trigger_hz`, sees a load change in the first scan after it (one more when the change falls
+    late in the scan: debounce), misses it with probability `p_missing`, and cannot tell apart
+    changes on one plate less than `trigger_merge_s` apart (they make one event)."""
+    seen = rng.random(plate.size) >= mat.p_missing
+    plate, time_s = plate[seen], time_s[seen]
+    scan = np.ceil(time_s * mat.trigger_hz) + (rng.random(time_s.size) < 0.5)
+    when = scan / mat.trigger_hz
+    order = np.lexsort((when, plate))
+    plate, when = plate[order], when[order]
+    fresh = np.r_[True, (plate[1:] != plate[:-1]) | (np.diff(when) > mat.trigger_merge_s)]
+    return plate[fresh[: plate.size]], when[fresh[: plate.size]]
 
 
 def _window_of(w_plate: np.ndarray, w_start: np.ndarray, plate: np.ndarray, time: np.ndarray) -> np.ndarray:
@@ -367,12 +389,17 @@ def _match(
 
 
 def detect_shelf_events(
-    world: World, truth: GroundTruth, cfg: Mapping[str, Any], backup_trigger: bool, rng: np.random.Generator
+    world: World,
+    truth: GroundTruth,
+    cfg: Mapping[str, Any],
+    mat: PressureParams | None,
+    rng: np.random.Generator,
 ) -> tuple[ShelfEvents, LoadcellReadings, np.ndarray, StreamTruth | None]:
-    """Shelf events by the configured load-cell model: `stream` (sample streams and the detector)
-    or `per_event` (the quick model: one noisy reading per weight-changing interaction)."""
+    """Shelf events by the configured load-cell model: `stream` (sample streams and the detector;
+    a pressure `mat` triggers events on dead plates) or `per_event` (the quick model: one noisy
+    reading per weight-changing interaction)."""
     mode = choice(str(cfg.get("mode", "stream")), ("stream", "per_event"), "sensor.loadcell.mode")
     if mode == "per_event":
         events, readings, source = measure_events(world, truth, LoadcellParams.from_config(cfg), rng)
         return events, readings, source, None
-    return simulate_streams_and_detect(world, truth, StreamParams.from_config(cfg), rng, backup_trigger)
+    return simulate_streams_and_detect(world, truth, StreamParams.from_config(cfg), rng, mat)

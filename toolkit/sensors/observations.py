@@ -59,19 +59,21 @@ class PressureReadings:
 
 @dataclass(frozen=True)
 class CameraCrops:
-    """Per event, the crops its cameras took of the product in the hand: images (E, V, 3, S, S)
-    uint8 and which views saw a product at all (E, V)."""
+    """Per event, the crops its cameras took of the hand at the plate: images (E, V, 3, S, S)
+    uint8, which views were usable (E, V), and in which the hand-object detector saw a product
+    in the hand (E, V; never in an unusable view)."""
 
     images: np.ndarray
     visible: np.ndarray
+    holding: np.ndarray
 
 
 @dataclass(frozen=True)
 class TagReads:
-    """EPCs an RFID reader singulated (R): during which visit's gate pass, the SKU the tag encodes,
-    the signal strength (dB above the tag's threshold) and the time of the read."""
+    """EPCs one RFID reader singulated (R), in time order: the EPC, the SKU it encodes, the signal
+    strength (dB above the tag's threshold) and the reader's clock at the read. Nothing says whose
+    tag it was."""
 
-    pass_visit: np.ndarray
     epc: np.ndarray
     sku: np.ndarray
     rssi_db: np.ndarray
@@ -79,10 +81,21 @@ class TagReads:
 
 
 @dataclass(frozen=True)
+class GateSignal:
+    """The exit gate's reads and the store's item-level stock list: the EPCs it tagged and has
+    not (as far as its records know) sold."""
+
+    reads: TagReads
+    stock_epc: np.ndarray
+
+
+@dataclass(frozen=True)
 class ShelfTagEvents:
     """What smart-shelf readers report (K): a tag declared gone from a plate (kind 0, after a run
     of missed inventory cycles) or a tag read on a plate again (kind 1), with the SKU it encodes.
-    time_s is when the reader says so; last_read_s when the tag was last read where it was."""
+    time_s is when the reader says so. The reader's cycles bound when the tag moved: after
+    last_read_s (its last read where it was) and by moved_by_s (the next cycle, which missed it;
+    for a reappearance both are the read that found it)."""
 
     kind: np.ndarray
     epc: np.ndarray
@@ -91,27 +104,43 @@ class ShelfTagEvents:
     shelf: np.ndarray
     time_s: np.ndarray
     last_read_s: np.ndarray
+    moved_by_s: np.ndarray
+
+    @property
+    def moved_s(self) -> np.ndarray:
+        """The reader's best time for the move: the middle of the cycle that lost the tag."""
+        return 0.5 * (self.last_read_s + self.moved_by_s)
 
 
 @dataclass(frozen=True)
 class Presence:
-    """Shoppers seen standing at the event's shelf (E, C): visit id (-1 pad) and position along the
-    shelf (m, NaN pad) as the ceiling cameras estimate it."""
+    """Shoppers seen standing at the event's shelf (E, C): visit id (-1 pad), position along the
+    shelf (m, NaN pad) and, where tracks give it, distance back from the shelf's front (m, NaN
+    pad; None when the camera model gives no depth) as the ceiling cameras estimate them."""
 
     candidate_visit: np.ndarray
     candidate_pos_m: np.ndarray
+    candidate_depth_m: np.ndarray | None = None
 
     @classmethod
-    def packed(cls, seen: np.ndarray, visit: np.ndarray, position_m: np.ndarray) -> Presence:
+    def packed(
+        cls, seen: np.ndarray, visit: np.ndarray, position_m: np.ndarray, depth_m: np.ndarray | None = None
+    ) -> Presence:
         """The candidates where `seen` (E, W), packed to the left and cut to as many columns as
         the busiest event needs (at least one), padding -1 / NaN."""
         n_cols = max(int(seen.sum(axis=1).max(initial=0)), 1)
         if seen.shape[1] == 0:
-            return cls(np.full((seen.shape[0], 1), -1), np.full((seen.shape[0], 1), np.nan))
+            empty = np.full((seen.shape[0], 1), np.nan)
+            return cls(np.full((seen.shape[0], 1), -1), empty, None if depth_m is None else empty.copy())
         compact = np.argsort(~seen, axis=1, kind="stable")[:, :n_cols]
+
+        def pack(values: np.ndarray, pad: float) -> np.ndarray:
+            return np.take_along_axis(np.where(seen, values, pad), compact, 1)
+
         return cls(
-            candidate_visit=np.take_along_axis(np.where(seen, visit, -1), compact, 1),
-            candidate_pos_m=np.take_along_axis(np.where(seen, position_m, np.nan), compact, 1),
+            candidate_visit=pack(visit, -1),
+            candidate_pos_m=pack(position_m, np.nan),
+            candidate_depth_m=None if depth_m is None else pack(depth_m, np.nan),
         )
 
 
@@ -140,6 +169,25 @@ def visit_frames(arrival_s: np.ndarray, exit_s: np.ndarray, frame_hz: float) -> 
     first = np.ceil(arrival_s * frame_hz).astype(np.int64)
     last = np.maximum(np.floor(exit_s * frame_hz).astype(np.int64), first)
     return first, last
+
+
+def samples_at(
+    sample_visit: np.ndarray,
+    sample_frame: np.ndarray,
+    sample_xy: np.ndarray,
+    visit: np.ndarray,
+    frame: np.ndarray,
+) -> np.ndarray:
+    """From per-visit runs of consecutive frames (visit-major), the position (N, 2) of each `visit`
+    at `frame`; NaN where that visit has no sample at that frame."""
+    if sample_frame.size == 0:
+        return np.full((visit.size, 2), np.nan)
+    first_row = np.searchsorted(sample_visit, visit, side="left")
+    last_row = np.searchsorted(sample_visit, visit, side="right") - 1
+    row = first_row + frame - sample_frame[np.minimum(first_row, sample_frame.size - 1)]
+    inside = (row >= first_row) & (row <= last_row)
+    xy = sample_xy[np.clip(row, 0, sample_frame.size - 1)]
+    return np.where(inside[:, None], xy, np.nan)
 
 
 @dataclass(frozen=True)
@@ -175,3 +223,62 @@ class Observations:
     presence: Presence | None = None
     entry: EntryScans | None = None
     records: PurchaseRecords | None = None
+
+
+PROVENANCE: dict[str, tuple[str, str]] = {
+    "ShelfEvents.time_s": (
+        "toolkit.sensors.loadcell_stream",
+        "onset of a detector alarm on a plate's stream",
+    ),
+    "ShelfEvents.shelf": ("toolkit.sensors.loadcell_stream", "the shelf of the plate that alarmed"),
+    "ShelfEvents.plate": ("toolkit.sensors.loadcell_stream", "the plate whose stream alarmed"),
+    "ShelfEvents.trigger": ("toolkit.sensors.loadcell_stream", "which sensor alarmed: load cell or mat"),
+    "LoadcellReadings.delta_g": ("toolkit.sensors.loadcell_stream", "filtered level after minus before"),
+    "LoadcellReadings.variance_g2": ("toolkit.sensors.loadcell_stream", "the level filter's variance"),
+    "PressureReadings.position_m": ("toolkit.sensors.pressure", "centre of the mat's pressure change"),
+    "PressureReadings.variance_m2": ("toolkit.sensors.pressure", "the mat's position spread"),
+    "CameraCrops.images": ("toolkit.sensors.camera", "rendered crops of the hand at the plate"),
+    "CameraCrops.visible": ("toolkit.sensors.camera", "views that were not lost"),
+    "CameraCrops.holding": ("toolkit.sensors.camera", "the hand-object detector: a product in hand"),
+    "TagReads.epc": ("toolkit.sensors.rfid_gate", "the EPC the reader singulated"),
+    "TagReads.sku": ("toolkit.sensors.rfid_gate", "the SKU that EPC encodes"),
+    "TagReads.rssi_db": ("toolkit.sensors.rfid_gate", "signal strength of the read"),
+    "TagReads.time_s": ("toolkit.sensors.rfid_gate", "the reader's clock at the read"),
+    "GateSignal.reads": ("toolkit.sensors.rfid_gate", "the gate reader's reads"),
+    "GateSignal.stock_epc": ("toolkit.sensors.rfid_gate", "the store's EPC stock list (its own records)"),
+    "ShelfTagEvents.kind": ("toolkit.sensors.rfid_shelf", "departure (missed cycles) or reappearance"),
+    "ShelfTagEvents.epc": ("toolkit.sensors.rfid_shelf", "the EPC of the tag"),
+    "ShelfTagEvents.sku": ("toolkit.sensors.rfid_shelf", "the SKU that EPC encodes"),
+    "ShelfTagEvents.plate": ("toolkit.sensors.rfid_shelf", "the antenna (plate) that read it"),
+    "ShelfTagEvents.shelf": ("toolkit.sensors.rfid_shelf", "the shelf of that antenna"),
+    "ShelfTagEvents.time_s": ("toolkit.sensors.rfid_shelf", "the cycle at which the reader says so"),
+    "ShelfTagEvents.last_read_s": ("toolkit.sensors.rfid_shelf", "the last cycle the tag was read in"),
+    "ShelfTagEvents.moved_by_s": ("toolkit.sensors.rfid_shelf", "the next cycle, which missed it"),
+    "Presence.candidate_visit": ("toolkit.tracking", "tracks (born at an entry scan) at the shelf"),
+    "Presence.candidate_pos_m": ("toolkit.tracking", "their estimated position along the shelf"),
+    "Presence.candidate_depth_m": ("toolkit.tracking", "their estimated distance from the shelf's front"),
+    "ShelfReaderSignal.events": ("toolkit.sensors.rfid_shelf", "the shelf readers' tag events"),
+    "ShelfReaderSignal.presence": ("toolkit.tracking", "tracks at the shelf at each tag event"),
+    "CameraDetections.frame": ("toolkit.sensors.walks", "camera frame of a person detection"),
+    "CameraDetections.xy": ("toolkit.sensors.walks", "detected floor position"),
+    "CameraDetections.appearance": ("toolkit.sensors.walks", "re-identification embedding"),
+    "CameraDetections.frame_hz": ("toolkit.sensors.walks", "the cameras' frame rate"),
+    "EntryScans.visit_shopper": ("toolkit.sensors.door", "the account of the QR code scanned at entry"),
+    "EntryScans.visit_exit_s": ("toolkit.sensors.door", "the exit scan's clock (a timeout if missed)"),
+    "EntryScans.visit_arrival_s": ("toolkit.sensors.door", "the entry scan's clock"),
+    "EntryScans.visit_appearance": ("toolkit.sensors.walks", "the door camera's embedding at the scan"),
+    "PurchaseRecords.counts": ("toolkit.sensors.door", "the store's own past receipts per account"),
+}
+"""Every field a design can receive, with the sensor model that fills it and what that model
+measures; tests/test_truth_leaks.py checks that nothing else reaches a design."""
+
+IDENTITY_FIELDS: frozenset[str] = frozenset(
+    {
+        "EntryScans.visit_shopper",
+        "EntryScans.visit_exit_s",
+        "EntryScans.visit_arrival_s",
+        "EntryScans.visit_appearance",
+        "Presence.candidate_visit",
+    }
+)
+"""The only fields that may name a visit: the door's scans and tracks born at them."""

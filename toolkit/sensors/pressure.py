@@ -25,6 +25,8 @@ class PressureParams:
     cell_pitch_m: float
     noise_m: float
     p_missing: float
+    trigger_hz: float
+    trigger_merge_s: float
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> PressureParams:
@@ -33,6 +35,8 @@ class PressureParams:
             cell_pitch_m=number(cfg, "cell_pitch_m", p, low=0.0, low_open=True),
             noise_m=number(cfg, "noise_m", p, low=0.0),
             p_missing=probability(cfg, "p_missing", p),
+            trigger_hz=number(cfg, "trigger_hz", p, low=0.0, low_open=True),
+            trigger_merge_s=number(cfg, "trigger_merge_s", p, low=0.0),
         )
 
     def variance_m2(self, slot_width_m: float) -> float:

@@ -13,8 +13,8 @@ Inventory (EPC Gen2 Annex D): at each Query a powered, unread tag picks a slot c
 [0, 2^Q); per slot, no reply is an empty slot (Qfp −= C), one reply is read (ACK, EPC), several
 collide (Qfp += C); when round(Qfp) changes the reader sends QueryAdjust and tags pick again.
 Slot durations follow from the link profile (Tari, BLF, FM0/Miller), so how many tags a gate can
-read while a shopper walks through its zone comes out of the model. All passes of the day run in
-lockstep: the loop is over slots, vectorised over every gate pass at once.
+read while a shopper walks through its zone comes out of the model. All reader sessions of the day
+run in lockstep: the loop is over slots, vectorised over every session at once.
 """
 
 from __future__ import annotations
@@ -161,14 +161,17 @@ class LinkBudget:
         cos_theta: np.ndarray,
         body_shadowed: np.ndarray,
         tags_nearby: np.ndarray,
+        material_loss_db: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Mean power above the tag's sensitivity (dB), before fading."""
+        """Mean power above the tag's sensitivity (dB), before fading. `material_loss_db` (per
+        material) replaces the budget's own where the store's choice of tag changes it."""
+        losses = self.material_loss_db if material_loss_db is None else material_loss_db
         return (
             self.eirp_dbm
             - self.free_space_loss_db(distance_m)
             - self.polarisation_loss_db
             - self.orientation_loss_db(cos_theta)
-            - self.material_loss_db[material]
+            - losses[material]
             - np.where(body_shadowed, self.body_loss_db, 0.0)
             - self.stack_loss_db_per_doubling * np.log2(np.maximum(tags_nearby, 1))
             - self.tag_sensitivity_dbm
@@ -204,9 +207,12 @@ def run_inventory(
     q_initial: int,
     q_step: float,
     rng: np.random.Generator,
+    window_s: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> InventoryResult:
-    """Gen2 inventory of every pass at once. `pass_of_tag` (T,) groups tag entries into passes
-    0..P-1; `zone_time_s` (P,) is how long each pass stays in the read zone."""
+    """Gen2 inventory of every reader session at once. `pass_of_tag` (T,) groups tag entries into
+    sessions 0..P-1; `zone_time_s` (P,) is how long each session runs. `window_s` (enter, leave),
+    times since the session's start, is when each tag is in the field (the whole session if
+    None); a tag answers the antenna dwells whose middle falls in its window."""
     n_tags, n_pass = pass_of_tag.size, zone_time_s.size
     read = np.zeros(n_tags, dtype=bool)
     read_time = np.full(n_tags, np.nan)
@@ -221,7 +227,11 @@ def run_inventory(
         end = np.minimum(start + dwell_s, zone_time_s)
         # the channel of this antenna dwell: who powers up
         fade = fading_sigma_db * rng.standard_normal(n_tags)
-        live = np.flatnonzero(~read & (margin_db + fade >= 0.0) & (end[pass_of_tag] > start))
+        present = end[pass_of_tag] > start
+        if window_s is not None:
+            middle = start + 0.5 * dwell_s
+            present &= (window_s[0] <= middle) & (middle < window_s[1])
+        live = np.flatnonzero(~read & (margin_db + fade >= 0.0) & present)
         if live.size == 0:
             continue
         clock = np.full(n_pass, start)

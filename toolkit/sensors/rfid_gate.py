@@ -1,10 +1,14 @@
-"""The RFID exit gate: every visit walks its basket through the gate's read zone.
+"""The RFID exit gate: one reader inventories whatever tags are in its read zone.
 
-Each pass inventories three kinds of tags: those in the shopper's own basket (after tagging
-compliance: some items carry no tag, two tags, or a tag encoding the wrong SKU), tags on display
-shelves next to the gate (stray reads), and tags in the basket of anyone passing at the same
-moment (stray reads from a neighbour). The link budget and the Gen2 inventory (rfid.py) decide
-which of them are read, and with what signal strength.
+Each visit walks through the zone on its way out, carrying its basket (after tagging
+compliance: some items carry no tag, two tags, or a tag encoding the wrong SKU) and now and then
+tagged items it brought in (bought earlier, read again on the way out). Its tags are in the field
+from when it enters the zone until the exit gate registers it; tags on displays next to the gate
+are in the field whenever the reader runs. Passes that overlap in time share one Gen2
+inventory: their tags answer the same Queries and collide in the same slots. Each shopper walks
+at their own place across the lane, so a neighbour's tags are as far away as their geometry
+puts them. The reader reports EPC, RSSI and time of each read, and nothing about whose they are:
+assigning reads to passes is the decoder's job, from the read times and the exit gate's scans.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from toolkit.config import ConfigError, number, probability
-from toolkit.sensors.observations import TagReads
+from toolkit.sensors.observations import GateSignal, TagReads
 from toolkit.sensors.rfid import InventoryResult, LinkBudget, LinkProfile, run_inventory
-from toolkit.sensors.tagging import TaggingParams, tag_units
+from toolkit.sensors.tagging import TaggingParams, material_loss_db, tag_units
 from toolkit.shoppers import GroundTruth
 from toolkit.world import World
 
-OWN, DISPLAY, NEIGHBOUR = 0, 1, 2
+OWN, DISPLAY, CARRIED = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,9 @@ class GateParams:
     p_body_shadowed: float
     display_tags: int
     display_distance_m: float
-    neighbour_offset_m: float
+    lane_spread_m: float
+    carried_in_per_visit: float
+    p_carried_in_listed: float
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> GateParams:
@@ -60,20 +66,25 @@ class GateParams:
             p_body_shadowed=probability(cfg, "p_body_shadowed", p),
             display_tags=number(cfg, "display_tags", p, low=0, integer=True),
             display_distance_m=number(cfg, "display_distance_m", p, low=0.0, low_open=True),
-            neighbour_offset_m=number(cfg, "neighbour_offset_m", p, low=0.0),
+            lane_spread_m=number(cfg, "lane_spread_m", p, low=0.0),
+            carried_in_per_visit=number(cfg, "carried_in_per_visit", p, low=0.0),
+            p_carried_in_listed=probability(cfg, "p_carried_in_listed", p),
         )
 
 
 @dataclass(frozen=True)
 class GateTruth:
-    """Truth-side record of the gate (for metrics only): per basket unit, its SKU, tagging
-    and whether one of its tags was read in its own pass; per pass, reader time and slots."""
+    """Truth side of the gate (for metrics only): per basket unit, its SKU, tagging and whether
+    one of its tags was read; per tag in the field, whose it was (visit, -1 for display tags) and
+    its kind; per read, which of those tags it was; the inventory's time and slot counts."""
 
     unit_sku: np.ndarray
     unit_tags: np.ndarray
     unit_read: np.ndarray
     inventory: InventoryResult
     entry_kind: np.ndarray
+    entry_visit: np.ndarray
+    read_entry: np.ndarray
 
 
 def _units(basket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,30 +93,25 @@ def _units(basket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(visit, n), np.repeat(sku, n)
 
 
-def _overlapping_passes(exit_s: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, j), i ≠ j, of passes less than `window_s` apart."""
-    order = np.argsort(exit_s, kind="stable")
-    t = exit_s[order]
-    lo = np.searchsorted(t, t - window_s, side="right")
-    hi = np.searchsorted(t, t + window_s, side="left")
-    n = hi - lo
-    i = np.repeat(np.arange(t.size), n)
-    j = np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
-    keep = i != j
-    return order[i[keep]], order[j[keep]]
-
-
-def _expand_groups(group_start: np.ndarray, group_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each group g, the indices start[g] .. start[g] + size[g] − 1, and g for each of them."""
-    owner = np.repeat(np.arange(group_size.size), group_size)
-    offset = np.arange(group_size.sum()) - np.repeat(np.cumsum(group_size) - group_size, group_size)
-    return np.repeat(group_start, group_size) + offset, owner
+def reader_sessions(enter_s: np.ndarray, leave_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group passes whose time in the zone overlaps into reader sessions (the reader runs while
+    anyone is in its field): each pass's session, and each session's start and end."""
+    order = np.argsort(enter_s, kind="stable")
+    reach = np.maximum.accumulate(leave_s[order])
+    new = np.r_[True, enter_s[order][1:] > reach[:-1]] if order.size else np.zeros(0, bool)
+    session_sorted = np.cumsum(new) - 1
+    session = np.empty(order.size, dtype=np.int64)
+    session[order] = session_sorted
+    heads = np.flatnonzero(new)
+    start = enter_s[order][heads]
+    end = np.maximum.reduceat(leave_s[order], heads) if heads.size else leave_s[:0]
+    return session, start, end
 
 
 def simulate_gate(
     world: World, truth: GroundTruth, params: GateParams, walking_speed_mps: float, rng: np.random.Generator
-) -> tuple[TagReads, GateTruth]:
-    """Tag reads of every visit's pass through the exit gate."""
+) -> tuple[GateSignal, GateTruth]:
+    """What the gate's reader reads during the day, and the store's list of EPCs in stock."""
     cat = world.catalog
     n_visits = truth.n_visits
     unit_visit, unit_sku = _units(truth.basket)
@@ -113,75 +119,83 @@ def simulate_gate(
 
     # tagging compliance: untagged, double-tagged, mis-encoded
     unit_tags, tag_unit, tag_sku = tag_units(unit_sku, params.tagging, cat.n_skus, rng)
-    tag_visit = unit_visit[tag_unit]
     n_tags = tag_unit.size
-    basket_tags = np.bincount(tag_visit, minlength=n_visits)
-
-    # geometry of each basket tag as carried through the gate
-    half = params.gate_width_m / 2.0
-    across = half + params.basket_spread_m * rng.standard_normal(n_tags)
-    own_distance = np.clip(np.minimum(across, params.gate_width_m - across), 0.1, half)
-    shadowed = (rng.random(n_units) < params.p_body_shadowed)[tag_unit]
-
-    # display tags near the gate: seen by every pass
+    # tagged items carried in: bought earlier, mostly marked sold in the store's EPC list
+    n_carried = rng.poisson(params.carried_in_per_visit, n_visits)
+    carried_visit = np.repeat(np.arange(n_visits), n_carried)
+    carried_sku = rng.integers(cat.n_skus, size=carried_visit.size)
+    carried_listed = rng.random(carried_visit.size) < params.p_carried_in_listed
     display_sku = rng.integers(cat.n_skus, size=params.display_tags)
-    display_epc = n_tags + np.arange(params.display_tags)
 
-    # neighbours: baskets of other passes within the same zone time
+    # passes: in the zone from entering it until the exit gate; overlapping passes share a session
     zone_time = params.zone_depth_m / walking_speed_mps
-    pass_i, pass_j = _overlapping_passes(truth.visit_exit_s, zone_time)
-    tags_by_visit = np.argsort(tag_visit, kind="stable")
-    first_tag = np.r_[0, np.cumsum(basket_tags)[:-1]]
-    neighbour_pos, pair = _expand_groups(first_tag[pass_j], basket_tags[pass_j])
-    neighbour_tag = tags_by_visit[neighbour_pos]
+    leave = truth.visit_exit_s
+    enter = leave - zone_time
+    session, s_start, s_end = reader_sessions(enter, leave)
+    n_sessions = s_start.size
 
-    display_pass = np.repeat(np.arange(n_visits), params.display_tags)
-    display_index = np.tile(np.arange(params.display_tags), n_visits)
-    entry_pass = np.r_[tag_visit, display_pass, pass_i[pair]]
-    entry_epc = np.r_[np.arange(n_tags), display_epc[display_index], neighbour_tag]
-    entry_sku = np.r_[tag_sku, display_sku[display_index], tag_sku[neighbour_tag]]
-    entry_kind = np.r_[
-        np.full(n_tags, OWN), np.full(display_pass.size, DISPLAY), np.full(pair.size, NEIGHBOUR)
+    # every tag in the field, session by session: own, carried-in, display (in every session)
+    bag_visit = np.r_[unit_visit[tag_unit], carried_visit]
+    bag_sku = np.r_[tag_sku, carried_sku]
+    bag_material = cat.material[np.r_[unit_sku[tag_unit], carried_sku]]
+    bag_kind = np.r_[np.full(n_tags, OWN), np.full(carried_visit.size, CARRIED)]
+    bag_shadowed = np.r_[
+        (rng.random(n_units) < params.p_body_shadowed)[tag_unit],
+        rng.random(carried_visit.size) < params.p_body_shadowed,
     ]
-    material = np.r_[
-        cat.material[unit_sku[tag_unit]],
-        cat.material[display_sku[display_index]],
-        cat.material[unit_sku[tag_unit[neighbour_tag]]],
-    ]
-    distance = np.r_[
-        own_distance,
-        np.full(display_pass.size, params.display_distance_m),
-        own_distance[neighbour_tag] + params.neighbour_offset_m,
-    ]
-    body = np.r_[shadowed, np.zeros(display_pass.size, bool), shadowed[neighbour_tag]]
-    nearby = np.r_[
-        basket_tags[tag_visit],
-        np.full(display_pass.size, params.display_tags),
-        basket_tags[tag_visit[neighbour_tag]],
-    ]
-    cos_theta = rng.uniform(-1.0, 1.0, entry_pass.size)
-    margin = params.budget.margin_db(distance, material, cos_theta, body, nearby)
+    bag_tags = np.bincount(bag_visit, minlength=n_visits)
+    # where each shopper walks across the lane, and each item around them
+    half = params.gate_width_m / 2.0
+    lane = half + params.lane_spread_m * rng.standard_normal(n_visits)
+    across = lane[bag_visit] + params.basket_spread_m * rng.standard_normal(bag_visit.size)
+    bag_distance = np.clip(np.minimum(across, params.gate_width_m - across), 0.1, half)
+
+    display_session = np.repeat(np.arange(n_sessions), params.display_tags)
+    display_index = np.tile(np.arange(params.display_tags), n_sessions)
+    entry_session = np.r_[session[bag_visit], display_session]
+    entry_visit = np.r_[bag_visit, np.full(display_session.size, -1)]
+    entry_epc = np.r_[np.arange(bag_visit.size), bag_visit.size + display_index]
+    entry_sku = np.r_[bag_sku, display_sku[display_index]]
+    entry_kind = np.r_[bag_kind, np.full(display_session.size, DISPLAY)]
+    material = np.r_[bag_material, cat.material[display_sku[display_index]]]
+    distance = np.r_[bag_distance, np.full(display_session.size, params.display_distance_m)]
+    body = np.r_[bag_shadowed, np.zeros(display_session.size, bool)]
+    nearby = np.r_[bag_tags[bag_visit], np.full(display_session.size, params.display_tags)]
+    window_enter = np.r_[enter[bag_visit] - s_start[session[bag_visit]], np.zeros(display_session.size)]
+    window_leave = np.r_[leave[bag_visit] - s_start[session[bag_visit]], (s_end - s_start)[display_session]]
+    cos_theta = rng.uniform(-1.0, 1.0, entry_session.size)
+    losses = material_loss_db(params.tagging, params.budget.material_loss_db)
+    margin = params.budget.margin_db(distance, material, cos_theta, body, nearby, losses)
 
     inventory = run_inventory(
-        entry_pass,
+        entry_session,
         margin,
-        np.full(n_visits, zone_time),
+        s_end - s_start,
         params.link,
         params.budget.fading_sigma_db,
         params.antenna_dwell_s,
         params.q_initial,
         params.q_step,
         rng,
+        window_s=(window_enter, window_leave),
     )
     got = np.flatnonzero(inventory.read)
-    order = got[np.lexsort((inventory.read_time_s[got], entry_pass[got]))]
+    read_time = s_start[entry_session[got]] + inventory.read_time_s[got]
+    order = got[np.argsort(read_time, kind="stable")]
     reads = TagReads(
-        pass_visit=entry_pass[order],
         epc=entry_epc[order],
         sku=entry_sku[order],
         rssi_db=inventory.read_margin_db[order],
-        time_s=truth.visit_exit_s[entry_pass[order]] - zone_time + inventory.read_time_s[order],
+        time_s=s_start[entry_session[order]] + inventory.read_time_s[order],
     )
+    # the store's EPC list: everything it tagged for stock, and carried-in items it failed to mark sold
+    in_stock = np.r_[
+        np.arange(n_tags),
+        n_tags + np.flatnonzero(carried_listed),
+        bag_visit.size + np.arange(params.display_tags),
+    ]
     own_read = inventory.read[:n_tags]
     unit_read = np.bincount(tag_unit[own_read], minlength=n_units) > 0
-    return reads, GateTruth(unit_sku, unit_tags, unit_read, inventory, entry_kind)
+    return GateSignal(reads=reads, stock_epc=in_stock), GateTruth(
+        unit_sku, unit_tags, unit_read, inventory, entry_kind, entry_visit, order
+    )

@@ -29,7 +29,7 @@ from toolkit.config import ConfigError, number
 from toolkit.sensors.observations import ShelfReaderSignal, ShelfTagEvents
 from toolkit.sensors.presence import PresenceParams, presence_at
 from toolkit.sensors.rfid import LinkBudget
-from toolkit.sensors.tagging import TaggingParams, tag_units
+from toolkit.sensors.tagging import TaggingParams, material_loss_db, tag_units
 from toolkit.shoppers import PUTBACK, TAKE, GroundTruth
 from toolkit.world import World
 
@@ -86,7 +86,12 @@ def _read_probability(
 ) -> np.ndarray:
     """Per-cycle read probability of `n` tags lying on plates, each at a random orientation."""
     margin = params.budget.margin_db(
-        np.full(n, params.antenna_distance_m), material, rng.uniform(-1.0, 1.0, n), np.zeros(n, bool), nearby
+        np.full(n, params.antenna_distance_m),
+        material,
+        rng.uniform(-1.0, 1.0, n),
+        np.zeros(n, bool),
+        nearby,
+        material_loss_db(params.tagging, params.budget.material_loss_db),
     )
     sigma = max(params.budget.fading_sigma_db, 1e-9)
     return ndtr(margin / sigma)
@@ -96,6 +101,11 @@ def _cycles_until_read(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Inventory cycles until a tag of per-cycle read probability p is read (inf if never)."""
     safe = np.clip(p, 1e-12, 1.0)
     return np.where(p > 1e-12, rng.geometric(safe), np.inf)
+
+
+def _cycle_before(t: np.ndarray, phase: np.ndarray, cycle_s: float) -> np.ndarray:
+    """The last inventory cycle of an antenna (cycles at phase + k·cycle_s) at or before t."""
+    return np.floor((t - phase) / cycle_s) * cycle_s + phase
 
 
 def _absence_cycles(params: ShelfReaderParams, p: np.ndarray) -> np.ndarray:
@@ -155,10 +165,19 @@ def simulate_shelf_readers(
     material = cat.material[t_sku[tag_unit]]
     p_home = _read_probability(params, material, plate_stock[t_plate[tag_unit]], tag_unit.size, rng)
     p_back = _read_probability(params, material, plate_stock[back_plate[tag_unit]], tag_unit.size, rng)
-    known = rng.random(tag_unit.size) < 1.0 - (1.0 - p_home) ** window_cycles
-    reappear = back_time[tag_unit] + params.cycle_s * _cycles_until_read(p_back, rng)
-    declared = t_time[tag_unit] + params.cycle_s * _absence_cycles(params, p_home)
-    quick_return = reappear < declared  # back and read before anyone noticed it was gone
+    # each antenna inventories on its own clock; the reader knows only the cycles a tag answered:
+    # counting back from the take, the tag's last read, and whether it lies in the presence window
+    phase = rng.uniform(0.0, params.cycle_s, plano.n_plates)
+    cycle = params.cycle_s
+    home_phase, back_phase = phase[t_plate[tag_unit]], phase[back_plate[tag_unit]]
+    read_back = _cycles_until_read(p_home, rng)
+    known = read_back <= window_cycles
+    last_seen = _cycle_before(t_time[tag_unit], home_phase, cycle) - cycle * (
+        np.minimum(read_back, window_cycles) - 1.0
+    )
+    reappear = _cycle_before(back_time[tag_unit], back_phase, cycle) + cycle * _cycles_until_read(p_back, rng)
+    declared = last_seen + cycle * _absence_cycles(params, p_home)
+    quick_return = reappear <= declared  # read again by the cycle that would have declared it gone
     departs = known & ~quick_return
     comes_back = np.isfinite(reappear) & ~quick_return
 
@@ -176,9 +195,13 @@ def simulate_shelf_readers(
     rate = p_shelf * (1.0 - p_shelf) ** s_absence / params.cycle_s
     n_phantom = rng.poisson(rate * open_s)
     ph_tag = np.repeat(np.arange(s_plate.size), n_phantom)
-    ph_last_read = truth.visit_arrival_s.min(initial=0.0) + rng.uniform(0.0, open_s, ph_tag.size)
-    ph_declared = ph_last_read + params.cycle_s * s_absence[ph_tag]
-    ph_back = ph_declared + params.cycle_s * _cycles_until_read(p_shelf[ph_tag], rng)
+    ph_last_read = _cycle_before(
+        truth.visit_arrival_s.min(initial=0.0) + rng.uniform(0.0, open_s, ph_tag.size),
+        phase[s_plate[ph_tag]],
+        cycle,
+    )
+    ph_declared = ph_last_read + cycle * s_absence[ph_tag]
+    ph_back = ph_declared + cycle * _cycles_until_read(p_shelf[ph_tag], rng)
 
     n_taken_tags = tag_unit.size
     dep = np.flatnonzero(departs)
@@ -193,24 +216,34 @@ def simulate_shelf_readers(
     sku = np.r_[tag_sku[dep], tag_sku[back], s_tag_sku[ph_tag], s_tag_sku[ph_tag]]
     plate = np.r_[t_plate[tag_unit[dep]], back_plate[tag_unit[back]], s_plate[ph_tag], s_plate[ph_tag]]
     time = np.r_[declared[dep], reappear[back], ph_declared, ph_back]
-    last_read = np.r_[t_time[tag_unit[dep]], reappear[back], ph_last_read, ph_back]
+    last_read = np.r_[last_seen[dep], reappear[back], ph_last_read, ph_back]
+    # departures: the tag went between its last read and the next cycle, which it missed;
+    # reappearances: between the cycle before and the read
+    moved_by = np.r_[last_seen[dep] + cycle, reappear[back], ph_last_read + cycle, ph_back]
     actor = np.r_[t_visit[tag_unit[dep]], t_visit[tag_unit[back]], np.full(2 * ph_tag.size, -1)]
     source = np.r_[t_inter[tag_unit[dep]], back_inter[tag_unit[back]], np.full(2 * ph_tag.size, -1)]
     # reads after the store closes are not part of the day
     closing = float(truth.visit_exit_s.max(initial=0.0)) + params.absence_s
     order = np.flatnonzero(time <= closing)
     order = order[np.argsort(time[order], kind="stable")]
-    kind, epc, sku, plate, time, actor, last_read, source = (
-        a[order] for a in (kind, epc, sku, plate, time, actor, last_read, source)
+    kind, epc, sku, plate, time, actor, last_read, moved_by, source = (
+        a[order] for a in (kind, epc, sku, plate, time, actor, last_read, moved_by, source)
     )
 
     departures = kind == DEPART
     shelf = plano.plate_shelf[plate]
-    cameras = presence_at(
-        world, truth, shelf, plate, last_read, np.where(departures, actor, -1), presence, rng
-    )
     events = ShelfTagEvents(
-        kind=kind, epc=epc, sku=sku, plate=plate, shelf=shelf, time_s=time, last_read_s=last_read
+        kind=kind,
+        epc=epc,
+        sku=sku,
+        plate=plate,
+        shelf=shelf,
+        time_s=time,
+        last_read_s=last_read,
+        moved_by_s=moved_by,
+    )
+    cameras = presence_at(
+        world, truth, shelf, plate, events.moved_s, np.where(departures, actor, -1), presence, rng
     )
     unit_departed = np.bincount(tag_unit[dep], minlength=t_visit.size) > 0
     shelf_truth = ShelfTruth(

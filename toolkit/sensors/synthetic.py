@@ -61,8 +61,8 @@ def _camera(world: World, hyps: EventHypotheses, rng: np.random.Generator, p_mis
     table = torch.as_tensor(world.catalog.appearance, dtype=torch.float32)
     crops = render(table[torch.as_tensor(np.maximum(sku, 0))], params, generator)
     images = (crops * 255).round().to(torch.uint8).numpy()[:, None]
-    visible = ((sku >= 0) & (rng.random(pick.size) >= p_missing))[:, None]
-    return CameraCrops(images=images, visible=visible)
+    visible = (rng.random(pick.size) >= p_missing)[:, None]
+    return CameraCrops(images=images, visible=visible, holding=visible & (sku >= 0)[:, None])
 
 
 SYNTHETIC_READINGS: dict[str, Callable[[World, EventHypotheses, np.random.Generator, float], Any]] = {

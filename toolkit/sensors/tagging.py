@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.config import ConfigError, probability
+from toolkit.config import ConfigError, number, probability
+from toolkit.world import MATERIALS
 
 
 @dataclass(frozen=True)
@@ -18,17 +19,31 @@ class TaggingParams:
     p_untagged: float
     p_double_tagged: float
     p_misencoded: float
+    on_metal: np.ndarray  # (len(MATERIALS),) bool: packaging tagged with on-metal tags
+    on_metal_loss_db: float
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], path: str) -> TaggingParams:
+        chosen = list(cfg.get("on_metal") or [])
+        unknown = set(chosen) - set(MATERIALS)
+        if unknown:
+            raise ConfigError(f"{path}.on_metal: unknown material {sorted(unknown)}; allowed: {MATERIALS}")
         params = cls(
             p_untagged=probability(cfg, "p_untagged", path),
             p_double_tagged=probability(cfg, "p_double_tagged", path),
             p_misencoded=probability(cfg, "p_misencoded", path),
+            on_metal=np.array([m in chosen for m in MATERIALS]),
+            on_metal_loss_db=number(cfg, "on_metal_loss_db", path, low=0.0),
         )
         if params.p_untagged + params.p_double_tagged > 1.0:
             raise ConfigError(f"{path}: p_untagged + p_double_tagged must not exceed 1")
         return params
+
+
+def material_loss_db(params: TaggingParams, budget_loss_db: np.ndarray) -> np.ndarray:
+    """Detuning loss per material (indexed like MATERIALS) with the store's choice of tag: a plain
+    inlay suffers the packaging's loss, an on-metal tag (spacer, tuned for the surface) only its own."""
+    return np.where(params.on_metal, params.on_metal_loss_db, budget_loss_db)
 
 
 def tag_units(

@@ -1,0 +1,61 @@
+"""The store's doors: the QR scan at the entry turnstile and the exit gate's detection.
+
+Every design needs both: the entry scan opens a visit (its account and when it came in) and the
+exit gate closes it. Both are sensors, not the truth: each timestamp carries the scanner's or the
+gate's latency jitter (`scan_jitter_s`), and the exit gate misses a share of exits
+(`p_exit_missed`: tailgating through an open gate, a glitch). A visit whose exit nobody saw is
+closed `missed_exit_timeout_s` after its entry scan, as an app session times out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toolkit.config import number, probability
+from toolkit.sensors.observations import EntryScans
+from toolkit.shoppers import GroundTruth
+
+
+@dataclass(frozen=True)
+class DoorParams:
+    scan_jitter_s: float
+    p_exit_missed: float
+    missed_exit_timeout_s: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> DoorParams:
+        p = "sensor.door"
+        return cls(
+            scan_jitter_s=number(cfg, "scan_jitter_s", p, low=0.0),
+            p_exit_missed=probability(cfg, "p_exit_missed", p),
+            missed_exit_timeout_s=number(cfg, "missed_exit_timeout_s", p, low=0.0, low_open=True),
+        )
+
+
+@dataclass(frozen=True)
+class DoorTruth:
+    """Judge side: which exits the gate missed."""
+
+    exit_missed: np.ndarray
+
+
+def observe_doors(
+    truth: GroundTruth, params: DoorParams, rng: np.random.Generator, door_view: np.ndarray | None = None
+) -> tuple[EntryScans, DoorTruth]:
+    """Entry and exit scans of every visit; `door_view` is the door camera's look at the scan."""
+    n = truth.n_visits
+    arrival = truth.visit_arrival_s + params.scan_jitter_s * np.abs(rng.standard_normal(n))
+    exit_seen = truth.visit_exit_s + params.scan_jitter_s * np.abs(rng.standard_normal(n))
+    missed = rng.random(n) < params.p_exit_missed
+    exit_s = np.where(missed, arrival + params.missed_exit_timeout_s, np.maximum(exit_seen, arrival))
+    scans = EntryScans(
+        visit_shopper=truth.visit_shopper.copy(),
+        visit_exit_s=exit_s,
+        visit_arrival_s=arrival,
+        visit_appearance=door_view,
+    )
+    return scans, DoorTruth(exit_missed=missed)
