@@ -144,6 +144,10 @@ class NoReviewer:
     def review(self, events, sku, count, visit):
         return sku, count, visit
 
+    def extras(self, events):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+
 
 def compose_with(overrides: list[str]):
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
@@ -270,7 +274,9 @@ def fusion_rows(cfg, world, truth, source, space, obs, label: str = "", loop_eve
             rows.append((f"  {system.name}, one event per call", one_by_one, "events/s"))
             rows.append(("  ratio batched / one event per call", batched / one_by_one, "x"))
     if not label:
-        seconds, _ = timed(lambda: system_metrics(output, truth, source, world))
+        inter_event = np.full(truth.inter_kind.size, -1)
+        inter_event[source[source >= 0]] = np.flatnonzero(source >= 0)
+        seconds, _ = timed(lambda: system_metrics(output, truth, source, inter_event, world))
         rows.append(("metrics of one system", n / seconds, "events/s"))
     return rows
 

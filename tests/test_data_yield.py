@@ -44,9 +44,16 @@ def perfect_output(truth, source) -> SystemOutput:
     )
 
 
+def one_event_each(truth, source):
+    """Each detected interaction in an event of its own (the per-event load-cell model)."""
+    inter_event = np.full(truth.inter_kind.size, -1)
+    inter_event[source[source >= 0]] = np.flatnonzero(source >= 0)
+    return inter_event
+
+
 def test_a_perfect_recogniser_captures_every_detected_event(day):
     truth, source = day
-    captures = fusion_capture(perfect_output(truth, source), truth, source)
+    captures = fusion_capture(perfect_output(truth, source), truth, source, one_event_each(truth, source))
     detected_takes = np.isin(np.flatnonzero(truth.inter_kind == TAKE), source)
     assert np.array_equal(captures["take"].captured, detected_takes)
     assert np.array_equal(captures["take"].attributed, detected_takes)
@@ -58,9 +65,9 @@ def test_wrong_sku_gets_no_credit_and_wrong_visit_no_attribution(day):
     wrong_sku = dataclasses.replace(
         perfect, final_sku=np.where(perfect.final_sku >= 0, perfect.final_sku + 1, -1)
     )
-    assert not fusion_capture(wrong_sku, truth, source)["take"].captured.any()
+    assert not fusion_capture(wrong_sku, truth, source, one_event_each(truth, source))["take"].captured.any()
     wrong_visit = dataclasses.replace(perfect, final_visit=perfect.final_visit + 1)
-    captures = fusion_capture(wrong_visit, truth, source)
+    captures = fusion_capture(wrong_visit, truth, source, one_event_each(truth, source))
     assert captures["take"].captured.any() and not captures["take"].attributed.any()
 
 

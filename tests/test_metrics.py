@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
+from conftest import small_day
 
 from toolkit.metrics.accuracy import (
     aurc,
@@ -14,6 +17,8 @@ from toolkit.metrics.accuracy import (
     revenue_errors,
     risk_coverage,
 )
+from toolkit.review import HumanReviewer
+from toolkit.shoppers import TAKE
 
 TRUE = np.array([[1, 0, 2], [0, 1, 0], [0, 0, 0]])
 PRED = np.array([[1, 0, 1], [0, 1, 1], [0, 0, 0]])
@@ -77,3 +82,36 @@ def test_risk_coverage_and_aurc_by_hand():
     assert aurc(confidence, correct) == pytest.approx((0 + 0.5 + 1 / 3 + 0.5) / 4)
     # a confidence that ranks errors last gives a lower AURC
     assert aurc(np.array([0.9, 0.6, 0.8, 0.7]), correct) < aurc(confidence, correct)
+
+
+def test_a_merged_event_stands_for_every_interaction_in_it_and_review_returns_them_all():
+    _, _, truth = small_day()
+    takes = np.flatnonzero((truth.inter_kind == TAKE) & (truth.inter_sku[:, 1] < 0))
+    visits, counts = np.unique(truth.inter_visit[takes], return_counts=True)
+    busy = visits[counts >= 2][0]
+    a, b = takes[truth.inter_visit[takes] == busy][:2]
+    c, d = takes[truth.inter_visit[takes] != busy][:2]
+    # event 0: two grabs of one shopper and one of another merged; event 1: a grab alone
+    source = np.array([a, d])
+    inter_event = np.full(truth.inter_kind.size, -1)
+    inter_event[[a, b, c]] = 0
+    inter_event[d] = 1
+    sku, count, visit = truth.event_truth(source, inter_event)
+    net = Counter()
+    for i in (a, b):
+        net[int(truth.inter_sku[i, 0])] += int(truth.inter_count[i, 0])
+    assert {int(s): int(n) for s, n in zip(sku[0], count[0], strict=True) if s >= 0} == dict(net)
+    assert visit.tolist() == [busy, truth.inter_visit[d]]
+    assert sku[1, 0] == truth.inter_sku[d, 0] and count[1, 0] == truth.inter_count[d, 0]
+    reviewer = HumanReviewer(
+        sku, count, visit, 0.0, np.random.default_rng(0), truth.event_extras(source, inter_event)
+    )
+    extra_visit, extra_sku, extra_count = reviewer.extras(np.array([0]))
+    assert extra_visit.tolist() == [truth.inter_visit[c]]
+    assert extra_sku.tolist() == [truth.inter_sku[c, 0]] and extra_count.tolist() == [truth.inter_count[c, 0]]
+    assert reviewer.extras(np.array([1]))[0].size == 0
+    # a reviewer who rubber-stamps the machine's proposal reports nothing more
+    slipping = HumanReviewer(
+        sku, count, visit, 1.0, np.random.default_rng(0), truth.event_extras(source, inter_event)
+    )
+    assert slipping.extras(np.array([0]))[0].size == 0

@@ -202,6 +202,7 @@ class SensedDay:
     observations: Observations
     reviewer: HumanReviewer
     source: np.ndarray
+    inter_event: np.ndarray
     cameras: FloorCameras
     stream_truth: Any
     door: DoorTruth
@@ -216,7 +217,7 @@ def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
         plan.shopper_params, world.catalog.n_skus, component_rng(seed, "shoppers", "population")
     )
     truth = simulate_day(world, plan.shopper_params, population, seed)
-    events, readings, source, stream_truth = detect_shelf_events(
+    events, readings, source, inter_event, stream_truth = detect_shelf_events(
         world,
         truth,
         plan.loadcell_cfg,
@@ -235,6 +236,7 @@ def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
             source,
             plan.pressure_params,
             component_rng(seed, "sensor", "pressure"),
+            inter_event,
         )
     if plan.camera_params is not None:
         signals["camera"] = observe_crops(
@@ -246,6 +248,7 @@ def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
             plan.render_params,
             plan.camera_params,
             component_rng(seed, "sensor", "camera"),
+            inter_event,
         )
     gate = None
     if plan.gate_params is not None:
@@ -273,8 +276,15 @@ def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
         entry=replace(scans, visit_appearance=cameras.door_view),
         records=PurchaseRecords(counts=population.past_counts),
     )
-    reviewer = HumanReviewer(*truth.event_truth(source), plan.review_error, component_rng(seed, "review"))
-    return SensedDay(truth, observations, reviewer, source, cameras, stream_truth, door, gate, shelf)
+    reviewer = HumanReviewer(
+        *truth.event_truth(source, inter_event),
+        plan.review_error,
+        component_rng(seed, "review"),
+        extras=truth.event_extras(source, inter_event),
+    )
+    return SensedDay(
+        truth, observations, reviewer, source, inter_event, cameras, stream_truth, door, gate, shelf
+    )
 
 
 def run_systems(plan: Plan, day: SensedDay) -> dict[str, SystemOutput | BasketOutput]:
@@ -310,9 +320,9 @@ def score_day(
                     shelf_tag_capture(signals["rfid_shelf"].events, output.event_visit, shelf, truth)
                 )
         else:
-            results[system.name] = system_metrics(output, truth, source, world)
+            results[system.name] = system_metrics(output, truth, source, day.inter_event, world)
             reviewed = int(output.reviewed.sum())
-            captures.update(fusion_capture(output, truth, source))
+            captures.update(fusion_capture(output, truth, source, day.inter_event))
         results[system.name].update(yield_metrics(captures, truth))
         if "loadcell" in system.signals:
             results[system.name].update(detection)

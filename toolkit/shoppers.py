@@ -141,9 +141,14 @@ class GroundTruth:
     def n_visits(self) -> int:
         return int(self.visit_shopper.shape[0])
 
-    def event_truth(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """True lines (E, 2), counts (E, 2) and visit (E,) of detected events linked to interactions
-        by `source`; a false event (-1) moved nothing: null lines and no visit."""
+    def event_truth(
+        self, source: np.ndarray, inter_event: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """True lines (E, 2), counts (E, 2) and visit (E,) of detected events. `source` links each
+        event to its main interaction (-1: a false event, which moved nothing: null lines and no
+        visit). With `inter_event` (I,), the event each interaction was merged into (-1: none), an
+        event stands for all of them: its lines are the net of its main visit's interactions (the
+        two largest; `event_extras` has the rest and other shoppers' parts)."""
         real = source >= 0
         if self.inter_visit.size == 0:  # a day where nobody touched a product: only false events
             return (
@@ -152,9 +157,63 @@ class GroundTruth:
                 np.full(source.size, -1),
             )
         safe = np.where(real, source, 0)
-        sku = np.where(real[:, None], self.inter_sku[safe], -1)
-        count = np.where(real[:, None], self.inter_count[safe], 0)
-        return sku, count, np.where(real, self.inter_visit[safe], -1)
+        visit = np.where(real, self.inter_visit[safe], -1)
+        if inter_event is None:
+            sku = np.where(real[:, None], self.inter_sku[safe], -1)
+            count = np.where(real[:, None], self.inter_count[safe], 0)
+            return sku, count, visit
+        event, sku, count, _, rank = self._event_lines(visit, inter_event)
+        main = rank < 2
+        lines = np.full((source.size, 2), -1)
+        counts = np.zeros((source.size, 2), np.int64)
+        lines[event[main], rank[main]] = sku[main]
+        counts[event[main], rank[main]] = count[main]
+        return (*canonical_lines(lines, counts), visit)
+
+    def event_extras(
+        self, source: np.ndarray, inter_event: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What merged events moved beyond their main lines: (event, visit, sku, count) rows for
+        other shoppers' interactions inside an event, and a main visit's third and later SKUs."""
+        visit = (
+            np.where(source >= 0, self.inter_visit[np.maximum(source, 0)], -1)
+            if self.inter_visit.size
+            else source
+        )
+        event, sku, count, owner, rank = self._event_lines(visit, inter_event, every_visit=True)
+        extra = (owner != visit[event]) | (rank >= 2)
+        return event[extra], owner[extra], sku[extra], count[extra]
+
+    def _event_lines(
+        self, event_visit: np.ndarray, inter_event: np.ndarray, every_visit: bool = False
+    ) -> tuple[np.ndarray, ...]:
+        """Net (event, sku, count, visit) rows of the interactions merged into each event (only the
+        event's main visit unless `every_visit`), ranked within (event, visit) by |count|."""
+        member = np.flatnonzero(inter_event >= 0)
+        if not every_visit:
+            member = member[self.inter_visit[member] == event_visit[inter_event[member]]]
+        event = np.repeat(inter_event[member], 2)
+        owner = np.repeat(self.inter_visit[member], 2)
+        sku, count = self.inter_sku[member].ravel(), self.inter_count[member].ravel()
+        line = sku >= 0
+        event, owner, sku, count = event[line], owner[line], sku[line], count[line]
+        n_skus = self.basket.shape[1]
+        key = (event * (self.n_visits + 1) + owner) * n_skus + sku
+        unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        net = np.bincount(inverse, weights=count, minlength=unique.size).astype(np.int64)
+        event, owner, sku = event[first], owner[first], sku[first]
+        moved = net != 0
+        event, owner, sku, net = event[moved], owner[moved], sku[moved], net[moved]
+        order = np.lexsort((sku, -np.abs(net), owner, event))
+        event, owner, sku, net = event[order], owner[order], sku[order], net[order]
+        group = (
+            np.r_[True, (event[1:] != event[:-1]) | (owner[1:] != owner[:-1])]
+            if event.size
+            else event.astype(bool)
+        )
+        start = np.flatnonzero(group)
+        rank = np.arange(event.size) - np.repeat(start, np.diff(np.r_[start, event.size]))
+        return event, sku, net, owner, rank
 
 
 def make_population(params: ShopperParams, n_skus: int, rng: np.random.Generator) -> Population:

@@ -46,6 +46,8 @@ class Reviewer(Protocol):
         proposed_visit: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
+    def extras(self, events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
 
 @dataclass(frozen=True)
 class DecisionSettings:
@@ -196,15 +198,21 @@ class CheckoutSystem:
         reviewed = visible & (doubtful | fallback | (attribution_conf < self.decision.attribution_threshold))
         final_sku, final_count, final_visit = map_sku.copy(), map_count.copy(), visit.copy()
         sent = np.flatnonzero(reviewed)
+        extra_visit = extra_sku = extra_count = np.zeros(0, dtype=np.int64)
         if sent.size:
             r_sku, r_count, r_visit = reviewer.review(sent, map_sku[sent], map_count[sent], visit[sent])
             final_sku[sent], final_count[sent], final_visit[sent] = r_sku, r_count, r_visit
+            extra_visit, extra_sku, extra_count = reviewer.extras(sent)
         final_sku, final_count = canonical_lines(final_sku, final_count)
         n_visits = (
             obs.entry.visit_shopper.shape[0]
             if obs.entry is not None
             else int(final_visit.max(initial=-1)) + 1
         )
+        # what review found beyond each event's main lines goes on the carts too
+        lines_sku = np.r_[final_sku, np.c_[extra_sku, np.full(extra_sku.size, -1)]]
+        lines_count = np.r_[final_count, np.c_[extra_count, np.zeros(extra_count.size, np.int64)]]
+        lines_visit = np.r_[final_visit, extra_visit]
         return SystemOutput(
             visible=visible,
             map_sku=map_sku,
@@ -217,7 +225,7 @@ class CheckoutSystem:
             final_sku=final_sku,
             final_count=final_count,
             final_visit=final_visit,
-            receipts=build_receipts(final_sku, final_count, final_visit, n_visits, world.catalog.n_skus),
+            receipts=build_receipts(lines_sku, lines_count, lines_visit, n_visits, world.catalog.n_skus),
         )
 
 

@@ -39,16 +39,20 @@ def _interaction_capture(
     return Capture(captured=correct[mine], attributed=attributed[mine])
 
 
-def fusion_capture(output: SystemOutput, truth: GroundTruth, event_source: np.ndarray) -> dict[str, Capture]:
-    """Takes and put-backs from the final decision of each detected shelf event."""
-    n = truth.inter_kind.size
-    true_sku, true_count, true_visit = truth.event_truth(event_source)
+def fusion_capture(
+    output: SystemOutput, truth: GroundTruth, event_source: np.ndarray, inter_event: np.ndarray
+) -> dict[str, Capture]:
+    """Takes and put-backs from the final decision of each detected shelf event: an interaction is
+    captured when the event it was merged into is decided right (and attributed when also to its
+    shopper)."""
+    true_sku, true_count, true_visit = truth.event_truth(event_source, inter_event)
     real = event_source >= 0
     right = lines_equal(output.final_sku, output.final_count, true_sku, true_count) & real
     who = output.final_visit == true_visit
-    correct, attributed = np.zeros(n, bool), np.zeros(n, bool)
-    correct[event_source[right]] = True
-    attributed[event_source[right & who]] = True
+    member = inter_event >= 0
+    event = np.maximum(inter_event, 0)
+    correct = member & (truth.inter_visit == true_visit[event]) & right[event]
+    attributed = correct & who[event]
     return {
         "take": _interaction_capture(truth, TAKE, correct, attributed),
         "putback": _interaction_capture(truth, PUTBACK, correct, attributed),

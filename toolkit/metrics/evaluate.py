@@ -57,10 +57,13 @@ def system_metrics(
     output: SystemOutput,
     truth: GroundTruth,
     event_source: np.ndarray,
+    inter_event: np.ndarray,
     world: World,
 ) -> dict[str, float]:
-    """Every accuracy metric of DESIGN.md for one system; `event_source` links events to interactions."""
-    true_sku, true_count, true_visit = truth.event_truth(event_source)
+    """Every accuracy metric for one system; `event_source` links events to their main interaction,
+    `inter_event` every interaction to the event it was merged into (an event stands for all of
+    them: it is scored against their sum)."""
+    true_sku, true_count, true_visit = truth.event_truth(event_source, inter_event)
     machine_right = lines_equal(output.map_sku, output.map_count, true_sku, true_count)
     seen = output.visible
     final_right = lines_equal(output.final_sku, output.final_count, true_sku, true_count)
@@ -68,7 +71,7 @@ def system_metrics(
     who_right = (output.final_visit == true_visit) | ((true_visit < 0) & final_right)
     n_events = int(event_source.size)
     n_moves = int((truth.inter_kind != EMPTY_REACH).sum())
-    n_found = int(np.unique(event_source[event_source >= 0]).size)
+    n_found = int(((inter_event >= 0) & (truth.inter_kind != EMPTY_REACH)).sum())
 
     def share(mask: np.ndarray) -> float:
         return float(mask.mean()) if mask.size else 0.0

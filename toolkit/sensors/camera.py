@@ -56,10 +56,11 @@ def observe_crops(
     render_params: RenderParams,
     params: CameraParams,
     rng: np.random.Generator,
+    inter_event: np.ndarray | None = None,
 ) -> CameraCrops:
     """Crops (E, V, 3, 32, 32) uint8 of every detected event, rendered in batches."""
     n, views = events.n_events, params.views_per_event
-    sku, _, _ = truth.event_truth(source)
+    sku, _, _ = truth.event_truth(source, inter_event)
     n_lines = (sku >= 0).sum(axis=1)
     view = np.arange(views)[None, :]
     line = np.where(n_lines[:, None] > 0, view % np.maximum(n_lines[:, None], 1), 0)

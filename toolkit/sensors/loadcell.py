@@ -86,8 +86,10 @@ def measure_events(
     measured = np.where(rng.random(moves.size) < params.p_dropout, np.nan, measured)
     source = moves[detected]
     plate = truth.inter_plate[source]
+    # the event is read off the ADC's own sample clock once the plate has settled
+    settled = truth.inter_time_s[source] + params.event_duration_s
     events = ShelfEvents(
-        time_s=truth.inter_time_s[source] + params.event_duration_s,
+        time_s=np.ceil(settled * params.sample_hz) / params.sample_hz,
         shelf=world.planogram.plate_shelf[plate],
         plate=plate,
     )

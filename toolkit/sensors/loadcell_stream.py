@@ -89,6 +89,7 @@ class StreamTruth:
     move_time_s: np.ndarray
     move_interaction: np.ndarray
     event_end_s: np.ndarray
+    inter_event: np.ndarray
     dead_plates: np.ndarray
     shelf_hours: float
 
@@ -206,12 +207,15 @@ def simulate_streams_and_detect(
     time_order = np.argsort(start, kind="stable")
     plate, start, end, delta, var = (a[time_order] for a in (plate, start, end, delta, var))
     source = _match(plate, start, move_plate, move_time, moves, params.match_tolerance_s)
+    inter_event = merged_into(
+        plate, start, end, source, move_plate, move_time, moves, truth.inter_kind.size, params
+    )
     trigger = np.where(np.isnan(delta), TRIGGER_PRESSURE, TRIGGER_LOADCELL)
     shelf_events = ShelfEvents(
         time_s=start, shelf=world.planogram.plate_shelf[plate], plate=plate, trigger=trigger
     )
     stream_truth = StreamTruth(
-        move_plate, move_time, moves, end, dead, world.layout.n_shelves * open_s / 3600
+        move_plate, move_time, moves, end, inter_event, dead, world.layout.n_shelves * open_s / 3600
     )
     return shelf_events, LoadcellReadings(delta_g=delta, variance_g2=var), source, stream_truth
 
@@ -365,6 +369,37 @@ def _transients(
     return out
 
 
+def merged_into(
+    plate: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    source: np.ndarray,
+    move_plate: np.ndarray,
+    move_time: np.ndarray,
+    moves: np.ndarray,
+    n_interactions: int,
+    params: StreamParams,
+) -> np.ndarray:
+    """The detected event each interaction is part of (-1: none): the latest event on its plate
+    that began by the interaction (within tolerance) and had not ended before it. Two grabs from
+    one plate a second apart make one event, and that event stands for both."""
+    tol = params.match_tolerance_s
+    order = np.lexsort((start, plate))
+    key = plate[order] * _PLATE_STRIDE_S + start[order]
+    at = np.searchsorted(key, move_plate * _PLATE_STRIDE_S + move_time + tol, side="right") - 1
+    candidate = order[np.maximum(at, 0)] if order.size else np.zeros(move_plate.size, dtype=np.int64)
+    inside = (
+        (at >= 0) & (plate[candidate] == move_plate) & (move_time <= end[candidate] + tol)
+        if order.size
+        else at < 0
+    )
+    inter_event = np.full(n_interactions, -1)
+    inter_event[moves[inside]] = candidate[inside]
+    detected = np.flatnonzero(source >= 0)
+    inter_event[source[detected]] = detected  # an event's main interaction is always its own
+    return inter_event
+
+
 def _match(
     plate: np.ndarray,
     time: np.ndarray,
@@ -394,12 +429,18 @@ def detect_shelf_events(
     cfg: Mapping[str, Any],
     mat: PressureParams | None,
     rng: np.random.Generator,
-) -> tuple[ShelfEvents, LoadcellReadings, np.ndarray, StreamTruth | None]:
+) -> tuple[ShelfEvents, LoadcellReadings, np.ndarray, np.ndarray, StreamTruth | None]:
     """Shelf events by the configured load-cell model: `stream` (sample streams and the detector;
     a pressure `mat` triggers events on dead plates) or `per_event` (the quick model: one noisy
-    reading per weight-changing interaction)."""
+    reading per weight-changing interaction). Judge side: each event's main interaction, and the
+    event each interaction was merged into."""
     mode = choice(str(cfg.get("mode", "stream")), ("stream", "per_event"), "sensor.loadcell.mode")
     if mode == "per_event":
         events, readings, source = measure_events(world, truth, LoadcellParams.from_config(cfg), rng)
-        return events, readings, source, None
-    return simulate_streams_and_detect(world, truth, StreamParams.from_config(cfg), rng, mat)
+        inter_event = np.full(truth.inter_kind.size, -1)
+        inter_event[source] = np.arange(source.size)
+        return events, readings, source, inter_event, None
+    events, readings, source, stream = simulate_streams_and_detect(
+        world, truth, StreamParams.from_config(cfg), rng, mat
+    )
+    return events, readings, source, stream.inter_event, stream

@@ -51,12 +51,13 @@ def observe_pressure(
     source: np.ndarray,
     params: PressureParams,
     rng: np.random.Generator,
+    inter_event: np.ndarray | None = None,
 ) -> PressureReadings:
     """Where each detected event changed the load along its shelf (source -1: a false event)."""
     plano, cat = world.planogram, world.catalog
     n = events.n_events
     real = source >= 0
-    sku, count = truth.event_truth(source)[:2]
+    sku, count = truth.event_truth(source, inter_event)[:2]
     lines = sku >= 0
     safe = np.where(lines, sku, 0)
     home = plano.slot_offset_m[plano.sku_slot[safe]]
