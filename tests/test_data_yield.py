@@ -98,6 +98,8 @@ def test_tracks_record_dwells_and_paths_and_lose_paths_when_identity_is_weak():
         "tracking.appearance_noise=3",
         "sensor.presence.detection_noise_m=0.25",
     )
-    assert good["yield_dwell_attributed"] > 0.95 and good["yield_path_attributed"] > 0.95
+    assert good["yield_dwell_attributed"] > 0.9 and good["yield_path_attributed"] > 0.95
+    # the cameras flag reaches into empty slots (a hand at a slot, no weight change)
+    assert good["yield_empty_reach_attributed"] > 0.5
     assert weak["yield_path_attributed"] < good["yield_path_attributed"] - 0.2
     assert weak["yield_dwell_attributed"] <= good["yield_dwell_attributed"]

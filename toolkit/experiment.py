@@ -17,12 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.behaviour import BehaviourParams, detect_dwells, find_empty_reaches
 from toolkit.config import ConfigError, number, probability
 from toolkit.hypotheses import HypothesisSpace, build_hypothesis_space
 from toolkit.metrics.cost import PriceBook, annual_cost, break_even_visits
 from toolkit.metrics.data_yield import (
     Capture,
     camera_capture,
+    dwell_false_share,
+    empty_reach_capture,
     fusion_capture,
     shelf_tag_capture,
     track_capture,
@@ -34,7 +37,7 @@ from toolkit.metrics.rfid import gate_metrics, shelf_metrics
 from toolkit.metrics.tracking import tracking_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
-from toolkit.sensors.camera import CameraParams, observe_crops
+from toolkit.sensors.camera import CameraParams, observe_crops, observe_reaches
 from toolkit.sensors.door import DoorParams, DoorTruth, observe_doors
 from toolkit.sensors.loadcell import LoadcellParams
 from toolkit.sensors.loadcell_stream import detect_shelf_events
@@ -60,6 +63,7 @@ from toolkit.world import World, make_world
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+REACH_TOLERANCE_S = 2.0  # judge: a flagged empty reach this close to a true one on its plate is it
 
 
 def _section(cfg: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -109,11 +113,12 @@ def _floor_cameras(
     scans = replace(scans, visit_appearance=door_view)
     zone = plan.tracker_params.zone_depth_m
     tracks = track_shoppers(detections, scans, world.layout.entry_xy, plan.tracker_params)
+    dwells = detect_dwells(world, tracks, zone, plan.behaviour.min_dwell_s)
     return FloorCameras(
         presence=presence_from_tracks(world, tracks, events, zone),
         door_view=door_view,
-        metrics=tracking_metrics(tracks, walk),
-        captures=track_capture(tracks, walk, truth, world, zone),
+        metrics={**tracking_metrics(tracks, walk), "dwell_false_share": dwell_false_share(dwells, truth)},
+        captures=track_capture(tracks, walk, truth, dwells),
         tracks=tracks,
         zone_depth_m=zone,
     )
@@ -130,6 +135,7 @@ class Plan:
     presence_params: PresenceParams
     walk_params: WalkParams | None
     tracker_params: TrackerParams | None
+    behaviour: BehaviourParams
     pressure_params: PressureParams | None
     camera_params: CameraParams | None
     render_params: RenderParams | None
@@ -161,6 +167,7 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
         presence_params=presence_params,
         walk_params=WalkParams.from_config(presence_cfg) if tracked else None,
         tracker_params=TrackerParams.from_config(_section(cfg, "tracking")) if tracked else None,
+        behaviour=BehaviourParams.from_config(_section(cfg, "behaviour")),
         pressure_params=PressureParams.from_config(sensors["pressure"]) if "pressure" in sensors else None,
         camera_params=camera_params,
         render_params=RenderParams.from_config(_section(cfg, "vision")["render"]) if camera_params else None,
@@ -250,6 +257,20 @@ def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
             component_rng(seed, "sensor", "camera"),
             inter_event,
         )
+    reaches = None
+    if plan.camera_params is not None and cameras.tracks is not None:
+        # the camera designs' record of reaches into empty slots: a hand at a slot, no weight change
+        reaches = observe_reaches(world, truth, plan.camera_params, component_rng(seed, "sensor", "reaches"))
+        empty = find_empty_reaches(
+            world, cameras.tracks, reaches, events, plan.behaviour, cameras.zone_depth_m
+        )
+        cameras = replace(
+            cameras,
+            captures={
+                **cameras.captures,
+                "empty_reach": empty_reach_capture(empty, truth, REACH_TOLERANCE_S),
+            },
+        )
     gate = None
     if plan.gate_params is not None:
         signals["rfid_gate"], gate = simulate_gate(
@@ -275,6 +296,7 @@ def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
         presence=presence,
         entry=replace(scans, visit_appearance=cameras.door_view),
         records=PurchaseRecords(counts=population.past_counts),
+        reaches=reaches,
     )
     reviewer = HumanReviewer(
         *truth.event_truth(source, inter_event),
@@ -312,6 +334,8 @@ def score_day(
     for system in plan.systems:
         output = outputs[system.name]
         captures = dict(cameras.captures) if "camera" in system.sensors else {}
+        if "loadcell" not in system.signals:  # an empty reach is a reach without a weight change
+            captures.pop("empty_reach", None)
         if isinstance(output, BasketOutput):
             results[system.name] = basket_metrics(output, truth, world)
             reviewed = 0

@@ -40,7 +40,6 @@ from toolkit.sensors.observations import (
     EntryScans,
     Presence,
     ShelfEvents,
-    samples_at,
     visit_frames,
 )
 from toolkit.world import World
@@ -87,7 +86,14 @@ class Tracks:
     def position_at(self, visit: np.ndarray, frame: np.ndarray) -> np.ndarray:
         """The track's estimate (N, 2) of each `visit` at `frame`; NaN where that visit had no
         track at that frame (before its entry scan, after the exit gate closed it)."""
-        return samples_at(self.sample_visit, self.sample_frame, self.sample_xy, visit, frame)
+        if self.sample_frame.size == 0:
+            return np.full((visit.size, 2), np.nan)
+        first_row = np.searchsorted(self.sample_visit, visit, side="left")
+        last_row = np.searchsorted(self.sample_visit, visit, side="right") - 1
+        row = first_row + frame - self.sample_frame[np.minimum(first_row, self.sample_frame.size - 1)]
+        inside = (row >= first_row) & (row <= last_row)
+        xy = self.sample_xy[np.clip(row, 0, self.sample_frame.size - 1)]
+        return np.where(inside[:, None], xy, np.nan)
 
 
 def process_noise(dt: float, accel_noise_mps2: float) -> tuple[float, float, float]:

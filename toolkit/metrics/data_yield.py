@@ -11,17 +11,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from toolkit.behaviour import Dwells, EmptyReaches
 from toolkit.metrics.accuracy import lines_equal
 from toolkit.metrics.tracking import LOST_M
-from toolkit.sensors.observations import ShelfTagEvents, samples_at
+from toolkit.sensors.observations import ShelfTagEvents
 from toolkit.sensors.rfid_shelf import DEPART, REAPPEAR, ShelfTruth
 from toolkit.sensors.walks import WalkTruth
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, TAKE, GroundTruth
 from toolkit.systems import SystemOutput
-from toolkit.tracking import Tracks, at_shelf
-from toolkit.world import World
+from toolkit.tracking import Tracks
 
 EVENT_TYPES = ("take", "putback", "dwell", "path", "empty_reach")
+_KEY_STRIDE_S = 1.0e6  # longer than a day: (key, time) packs into one sortable float
 
 
 @dataclass(frozen=True)
@@ -94,26 +95,22 @@ def camera_capture(stops_seen: np.ndarray, truth: GroundTruth) -> dict[str, Capt
     return {"dwell": Capture(stops_seen, stops_seen), "path": Capture(path, path)}
 
 
-def track_capture(
-    tracks: Tracks, walk: WalkTruth, truth: GroundTruth, world: World, zone_depth_m: float
-) -> dict[str, Capture]:
-    """Dwell stops and paths as the shopper tracks recorded them. A stop is captured when the
-    visit's track stands in front of that shelf (the zone attribution uses) for at least half of
-    the stop, and attributed when the track is also on its shopper then; a path is captured and
-    attributed when the visit's track stays on its shopper (within 1 m) for 95 % of the visit."""
-    start = np.ceil(truth.stop_start_s * tracks.frame_hz).astype(np.int64)
-    end = np.floor(truth.stop_end_s * tracks.frame_hz).astype(np.int64)
-    per_stop = np.maximum(end - start + 1, 0)
-    stop = np.repeat(np.arange(truth.stop_visit.size), per_stop)
-    offset = np.arange(stop.size) - np.repeat(np.cumsum(per_stop) - per_stop, per_stop)
-    visit, frame = truth.stop_visit[stop], start[stop] + offset
-    xy = tracks.position_at(visit, frame)
-    in_zone = at_shelf(world, truth.stop_shelf[stop], xy, zone_depth_m)[0]
-    true_xy = samples_at(walk.sample_visit, walk.sample_frame, walk.sample_xy, visit, frame)
-    on_target = np.linalg.norm(xy - true_xy, axis=1) < LOST_M
-    frames_per_stop = np.maximum(per_stop, 1)
-    seen = np.bincount(stop, weights=in_zone, minlength=per_stop.size) / frames_per_stop >= 0.5
-    kept = np.bincount(stop, weights=in_zone & on_target, minlength=per_stop.size) / frames_per_stop >= 0.5
+def track_capture(tracks: Tracks, walk: WalkTruth, truth: GroundTruth, dwells: Dwells) -> dict[str, Capture]:
+    """Dwell stops and paths as the camera designs recorded them. A true stop is captured when the
+    stop detector's dwells at that shelf cover at least half of it, and attributed when the dwells
+    of its own visit do; a path is captured and attributed when the visit's track stays on its
+    shopper (within 1 m) for 95 % of the visit."""
+    duration = np.maximum(truth.stop_end_s - truth.stop_start_s, 1e-9)
+    n_shelves = int(max(truth.stop_shelf.max(initial=-1), dwells.shelf.max(initial=-1))) + 1
+    anyone = _covered(truth.stop_shelf, truth.stop_start_s, truth.stop_end_s, dwells.shelf, dwells)
+    own = _covered(
+        truth.stop_visit * n_shelves + truth.stop_shelf,
+        truth.stop_start_s,
+        truth.stop_end_s,
+        dwells.visit * n_shelves + dwells.shelf,
+        dwells,
+    )
+    seen, kept = anyone / duration >= 0.5, own / duration >= 0.5
     estimate = tracks.position_at(walk.sample_visit, walk.sample_frame)
     error = np.linalg.norm(estimate - walk.sample_xy, axis=1)
     share_on = np.bincount(walk.sample_visit, weights=error < LOST_M, minlength=truth.n_visits) / np.maximum(
@@ -122,6 +119,61 @@ def track_capture(
     has_stops = np.bincount(truth.stop_visit, minlength=truth.n_visits) > 0
     path = (share_on >= 0.95)[has_stops]
     return {"dwell": Capture(seen, seen & kept), "path": Capture(path, path)}
+
+
+def _covered(
+    stop_key: np.ndarray, start: np.ndarray, end: np.ndarray, dwell_key: np.ndarray, dwells: Dwells
+) -> np.ndarray:
+    """Seconds of each interval [start, end) covered by the dwells of the same key."""
+    order = np.lexsort((dwells.start_s, dwell_key))
+    key = dwell_key[order] * _KEY_STRIDE_S + dwells.start_s[order]
+    longest = float((dwells.end_s - dwells.start_s).max(initial=0.0))
+    lo = np.searchsorted(key, stop_key * _KEY_STRIDE_S + start - longest, side="left")
+    hi = np.searchsorted(key, stop_key * _KEY_STRIDE_S + end, side="left")
+    n = hi - lo
+    pair_stop = np.repeat(np.arange(stop_key.size), n)
+    pair_dwell = order[np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)]
+    same = dwell_key[pair_dwell] == stop_key[pair_stop]
+    overlap = np.minimum(end[pair_stop], dwells.end_s[pair_dwell]) - np.maximum(
+        start[pair_stop], dwells.start_s[pair_dwell]
+    )
+    return np.bincount(
+        pair_stop, weights=np.where(same, np.maximum(overlap, 0.0), 0.0), minlength=stop_key.size
+    )
+
+
+def dwell_false_share(dwells: Dwells, truth: GroundTruth) -> float | None:
+    """Share of the detector's dwells that are no true stop of their visit at their shelf (at most
+    half of the dwell inside one): walkers lingering along a shelf, or a track on someone else."""
+    if dwells.visit.size == 0:
+        return None
+    n_shelves = int(max(truth.stop_shelf.max(initial=-1), dwells.shelf.max(initial=-1))) + 1
+    stops = Dwells(truth.stop_visit, truth.stop_shelf, truth.stop_start_s, truth.stop_end_s)
+    inside = _covered(
+        dwells.visit * n_shelves + dwells.shelf,
+        dwells.start_s,
+        dwells.end_s,
+        stops.visit * n_shelves + stops.shelf,
+        stops,
+    )
+    return float((inside / np.maximum(dwells.end_s - dwells.start_s, 1e-9) < 0.5).mean())
+
+
+def empty_reach_capture(reaches: EmptyReaches, truth: GroundTruth, tolerance_s: float) -> Capture:
+    """Reaches into empty slots: captured when an empty reach was flagged on its plate within
+    `tolerance_s`, attributed when the nearest such reach was also put down to its visit."""
+    mine = np.flatnonzero(truth.inter_kind == EMPTY_REACH)
+    if reaches.time_s.size == 0:
+        return Capture(np.zeros(mine.size, bool), np.zeros(mine.size, bool))
+    key = reaches.plate * _KEY_STRIDE_S + reaches.time_s
+    order = np.argsort(key, kind="stable")
+    query = truth.inter_plate[mine] * _KEY_STRIDE_S + truth.inter_time_s[mine]
+    right = np.minimum(np.searchsorted(key[order], query), order.size - 1)
+    left = np.maximum(right - 1, 0)
+    nearest = np.where(np.abs(key[order][left] - query) <= np.abs(key[order][right] - query), left, right)
+    found = order[nearest]
+    captured = np.abs(key[found] - query) <= tolerance_s
+    return Capture(captured, captured & (reaches.visit[found] == truth.inter_visit[mine]))
 
 
 def true_event_counts(truth: GroundTruth) -> dict[str, int]:

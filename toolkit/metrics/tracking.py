@@ -12,19 +12,27 @@ LOST_M = 1.0  # farther than this, the track is on someone else or nobody
 
 
 def tracking_metrics(tracks: Tracks, walk: WalkTruth) -> dict[str, float | None]:
-    """Share of shopper-frames whose track is on its shopper, the median position error, and the
-    share of visits whose track never strayed (one stray sends later takes to a wrong cart), over
-    every frame the shopper was in the store."""
+    """Share of shopper-frames whose track is on its shopper (a frame with no track yet, between
+    entering and the entry scan's timestamp, counts as off), the median position error, the share
+    of visits whose track never strayed while it existed (one stray sends later takes to a wrong
+    cart), and the share of shopper-frames with no track at all."""
     if walk.sample_visit.size == 0:
-        return {"track_on_target": None, "track_median_error_m": None, "track_visits_never_lost": None}
-    # a frame where the visit had no track (before its scan, after its exit closed it) is lost
+        return {
+            "track_on_target": None,
+            "track_median_error_m": None,
+            "track_visits_never_lost": None,
+            "track_frames_untracked": None,
+        }
     estimate = tracks.position_at(walk.sample_visit, walk.sample_frame)
     error = np.linalg.norm(estimate - walk.sample_xy, axis=1)
-    error = np.where(np.isnan(error), np.inf, error)
-    lost = np.bincount(walk.sample_visit[error > LOST_M], minlength=int(walk.sample_visit.max()) + 1)
+    tracked = np.isfinite(error)
+    lost = np.bincount(
+        walk.sample_visit[tracked & (error > LOST_M)], minlength=int(walk.sample_visit.max()) + 1
+    )
     present = np.bincount(walk.sample_visit) > 0
     return {
-        "track_on_target": float((error < ON_TARGET_M).mean()),
-        "track_median_error_m": float(np.median(error)),
+        "track_on_target": float((tracked & (error < ON_TARGET_M)).mean()),
+        "track_median_error_m": float(np.median(np.where(tracked, error, np.inf))),
         "track_visits_never_lost": float((lost[present] == 0).mean()),
+        "track_frames_untracked": float((~tracked).mean()),
     }

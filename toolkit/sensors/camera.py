@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from toolkit.config import number, probability
-from toolkit.sensors.observations import CameraCrops, Presence, ShelfEvents
+from toolkit.sensors.observations import CameraCrops, Presence, ShelfEvents, ShelfReaches
 from toolkit.shoppers import GroundTruth
 from toolkit.vision.render import RenderParams, render
 from toolkit.world import World
@@ -34,6 +34,9 @@ class CameraParams:
     p_view_missing: float
     p_holding_missed: float
     p_holding_false: float
+    p_reach_seen: float
+    reach_time_noise_s: float
+    false_reaches_per_shelf_hour: float
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> CameraParams:
@@ -44,6 +47,9 @@ class CameraParams:
             p_view_missing=probability(cfg, "p_view_missing", p),
             p_holding_missed=probability(cfg, "p_holding_missed", p),
             p_holding_false=probability(cfg, "p_holding_false", p),
+            p_reach_seen=probability(cfg, "p_reach_seen", p),
+            reach_time_noise_s=number(cfg, "reach_time_noise_s", p, low=0.0),
+            false_reaches_per_shelf_hour=number(cfg, "false_reaches_per_shelf_hour", p, low=0.0),
         )
 
 
@@ -81,3 +87,23 @@ def observe_crops(
         crops = render(table[flat_sku[part]], render_params, generator, flat_blocked[part])
         images[part] = (crops * 255.0).round().to(torch.uint8).numpy()
     return CameraCrops(images=images.reshape(n, views, 3, 32, 32), visible=visible, holding=visible & holding)
+
+
+def observe_reaches(
+    world: World, truth: GroundTruth, params: CameraParams, rng: np.random.Generator
+) -> ShelfReaches:
+    """Every hand that reaches into a slot (a take, a put-back, a reach into an empty slot) is seen
+    with probability `p_reach_seen`, at its time give or take `reach_time_noise_s`; hands near a
+    shelf that reach for nothing add false reaches at `false_reaches_per_shelf_hour`."""
+    seen = rng.random(truth.inter_kind.size) < params.p_reach_seen
+    plate = truth.inter_plate[seen]
+    time = truth.inter_time_s[seen] + params.reach_time_noise_s * rng.standard_normal(plate.size)
+    opening = float(truth.visit_arrival_s.min(initial=0.0))
+    open_s = float(truth.visit_exit_s.max(initial=0.0)) - opening
+    n_false = rng.poisson(params.false_reaches_per_shelf_hour * world.layout.n_shelves * open_s / 3600.0)
+    plate = np.r_[plate, rng.integers(world.planogram.n_plates, size=n_false)]
+    time = np.r_[time, opening + rng.uniform(0.0, open_s, n_false)]
+    order = np.argsort(time, kind="stable")
+    return ShelfReaches(
+        time_s=time[order], shelf=world.planogram.plate_shelf[plate[order]], plate=plate[order]
+    )

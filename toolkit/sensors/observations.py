@@ -171,25 +171,6 @@ def visit_frames(arrival_s: np.ndarray, exit_s: np.ndarray, frame_hz: float) -> 
     return first, last
 
 
-def samples_at(
-    sample_visit: np.ndarray,
-    sample_frame: np.ndarray,
-    sample_xy: np.ndarray,
-    visit: np.ndarray,
-    frame: np.ndarray,
-) -> np.ndarray:
-    """From per-visit runs of consecutive frames (visit-major), the position (N, 2) of each `visit`
-    at `frame`; NaN where that visit has no sample at that frame."""
-    if sample_frame.size == 0:
-        return np.full((visit.size, 2), np.nan)
-    first_row = np.searchsorted(sample_visit, visit, side="left")
-    last_row = np.searchsorted(sample_visit, visit, side="right") - 1
-    row = first_row + frame - sample_frame[np.minimum(first_row, sample_frame.size - 1)]
-    inside = (row >= first_row) & (row <= last_row)
-    xy = sample_xy[np.clip(row, 0, sample_frame.size - 1)]
-    return np.where(inside[:, None], xy, np.nan)
-
-
 @dataclass(frozen=True)
 class EntryScans:
     """QR scans at the door: the shopper id of each visit (V), when the exit gate saw it leave, and
@@ -200,6 +181,16 @@ class EntryScans:
     visit_exit_s: np.ndarray
     visit_arrival_s: np.ndarray | None = None
     visit_appearance: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class ShelfReaches:
+    """Hands the shelf cameras saw reach into a slot (R), in time order: when, shelf and plate.
+    Whether the hand came back with a product is not said: that is the shelf sensors' part."""
+
+    time_s: np.ndarray
+    shelf: np.ndarray
+    plate: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -223,6 +214,7 @@ class Observations:
     presence: Presence | None = None
     entry: EntryScans | None = None
     records: PurchaseRecords | None = None
+    reaches: ShelfReaches | None = None
 
 
 PROVENANCE: dict[str, tuple[str, str]] = {
@@ -267,6 +259,9 @@ PROVENANCE: dict[str, tuple[str, str]] = {
     "EntryScans.visit_exit_s": ("toolkit.sensors.door", "the exit scan's clock (a timeout if missed)"),
     "EntryScans.visit_arrival_s": ("toolkit.sensors.door", "the entry scan's clock"),
     "EntryScans.visit_appearance": ("toolkit.sensors.walks", "the door camera's embedding at the scan"),
+    "ShelfReaches.time_s": ("toolkit.sensors.camera", "when a camera saw a hand reach into a slot"),
+    "ShelfReaches.shelf": ("toolkit.sensors.camera", "the shelf it reached into"),
+    "ShelfReaches.plate": ("toolkit.sensors.camera", "the plate of that slot"),
     "PurchaseRecords.counts": ("toolkit.sensors.door", "the store's own past receipts per account"),
 }
 """Every field a design can receive, with the sensor model that fills it and what that model

@@ -1,0 +1,98 @@
+"""What the camera designs record beyond receipts, from their own signals: dwells found by a stop
+detector on the shopper tracks, and reaches into empty slots (a hand at a slot and no weight change).
+
+Both read observations only (tracks, camera reaches, shelf events), never the truth; the judge
+scores them against the true stops and reaches in toolkit/metrics/data_yield.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toolkit.config import number
+from toolkit.fusion import attribute
+from toolkit.sensors.observations import ShelfEvents, ShelfReaches
+from toolkit.tracking import Tracks, at_shelf, presence_from_tracks
+from toolkit.world import World
+
+_CHUNK = 200_000  # track samples per zone test (memory: samples × shelves)
+_PLATE_STRIDE_S = 1.0e6  # longer than a day: (plate, time) packs into one sortable float
+
+
+@dataclass(frozen=True)
+class BehaviourParams:
+    min_dwell_s: float
+    empty_reach_window_s: float
+    attribution_sigma_m: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> BehaviourParams:
+        p = "behaviour"
+        return cls(
+            min_dwell_s=number(cfg, "min_dwell_s", p, low=0.0, low_open=True),
+            empty_reach_window_s=number(cfg, "empty_reach_window_s", p, low=0.0, low_open=True),
+            attribution_sigma_m=number(cfg, "attribution_sigma_m", p, low=0.0, low_open=True),
+        )
+
+
+@dataclass(frozen=True)
+class Dwells:
+    """Stops the detector found (D): the visit whose track stood there, the shelf, start and end (s)."""
+
+    visit: np.ndarray
+    shelf: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+
+
+@dataclass(frozen=True)
+class EmptyReaches:
+    """Reaches into a slot with no weight change (R): time, plate and the visit they are put down to."""
+
+    time_s: np.ndarray
+    plate: np.ndarray
+    visit: np.ndarray
+
+
+def detect_dwells(world: World, tracks: Tracks, zone_depth_m: float, min_dwell_s: float) -> Dwells:
+    """Runs of a track's frames in front of one shelf lasting at least `min_dwell_s`."""
+    n_shelves = world.layout.n_shelves
+    label = np.full(tracks.sample_visit.size, -1)
+    for lo in range(0, label.size, _CHUNK):
+        xy = tracks.sample_xy[lo : lo + _CHUNK, None, :]
+        near, _, depth = at_shelf(world, np.arange(n_shelves)[None, :], xy, zone_depth_m)
+        closest = np.argmin(np.where(near, depth, np.inf), axis=1)
+        label[lo : lo + _CHUNK] = np.where(near.any(axis=1), closest, -1)
+    visit, frame = tracks.sample_visit, tracks.sample_frame
+    new_run = np.r_[True, (visit[1:] != visit[:-1]) | (label[1:] != label[:-1])] if label.size else label > 0
+    heads = np.flatnonzero(new_run)
+    tails = np.r_[heads[1:], label.size] - 1
+    start_s, end_s = frame[heads] / tracks.frame_hz, (frame[tails] + 1) / tracks.frame_hz
+    keep = (label[heads] >= 0) & (end_s - start_s >= min_dwell_s)
+    return Dwells(visit[heads][keep], label[heads][keep], start_s[keep], end_s[keep])
+
+
+def find_empty_reaches(
+    world: World,
+    tracks: Tracks,
+    reaches: ShelfReaches,
+    events: ShelfEvents,
+    params: BehaviourParams,
+    zone: float,
+) -> EmptyReaches:
+    """Camera reaches with no shelf event on their plate within the window: the hand came back
+    empty. Each is put down to the shopper the tracks place nearest the plate."""
+    key = np.sort(events.plate * _PLATE_STRIDE_S + events.time_s)
+    query = reaches.plate * _PLATE_STRIDE_S + reaches.time_s
+    w = params.empty_reach_window_s
+    lo = np.searchsorted(key, query - w, side="left")
+    hi = np.searchsorted(key, query + w, side="right")
+    empty = hi == lo
+    when = ShelfEvents(time_s=reaches.time_s[empty], shelf=reaches.shelf[empty], plate=reaches.plate[empty])
+    presence = presence_from_tracks(world, tracks, when, zone)
+    visit, _ = attribute(presence, world.planogram.plate_offset_m[when.plate], params.attribution_sigma_m)
+    return EmptyReaches(time_s=when.time_s, plate=when.plate, visit=visit)
