@@ -8,10 +8,11 @@ from conftest import CONFIG_DIR, compose_config
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from toolkit.hypotheses import build_hypothesis_space
+from toolkit.hypotheses import EventHypotheses, build_hypothesis_space
 from toolkit.recognizers import RecognizerCheckError, check_recognizer
-from toolkit.recognizers.base import synthetic_batch
+from toolkit.recognizers.base import EventBatch, synthetic_batch
 from toolkit.recognizers.weight import WeightRecognizer
+from toolkit.sensors.observations import CameraCrops, LoadcellReadings, ShelfEvents
 from toolkit.world import make_world
 
 RECOGNIZER_CONFIGS = sorted(p.stem for p in (CONFIG_DIR / "recognizer").glob("*.yaml"))
@@ -94,3 +95,62 @@ def test_weight_likelihood_is_the_gaussian_multiset_formula(world):
     mean, var = recognizer.expected_change(sku, count)
     assert mean[0, 0] == pytest.approx(-(2 * cat.weight_mean_g[0] + cat.weight_mean_g[1]))
     assert var[0, 0] == pytest.approx(2 * cat.weight_std_g[0] ** 2 + cat.weight_std_g[1] ** 2)
+
+
+def _batch(sku, count, signals):
+    """One event on plate 0 with the given hypotheses (H, 2) and readings."""
+    sku, count = np.asarray(sku)[None], np.asarray(count)[None]
+    hyps = EventHypotheses(
+        sku=sku, count=count, valid=np.ones(sku.shape[:2], bool), kind=np.zeros(sku.shape[:2], int)
+    )
+    events = ShelfEvents(time_s=np.zeros(1), shelf=np.zeros(1, int), plate=np.zeros(1, int))
+    return EventBatch(events=events, hypotheses=hyps, signals=signals)
+
+
+def test_a_push_no_product_explains_is_nothing_moved_and_a_matching_weight_is_a_product(world):
+    weight = WeightRecognizer(false_event_range_g=2000.0)
+    weight.prepare(world, np.random.default_rng(0))
+    w = world.catalog.weight_mean_g[0]
+    hyps = ([[-1, -1], [0, -1]], [[0, 0], [1, 0]])  # nothing moved; one unit of SKU 0 taken
+    pushed = weight.evidence(
+        _batch(*hyps, {"loadcell": LoadcellReadings(np.array([w * 3.7]), np.array([9.0]))})
+    )
+    taken = weight.evidence(_batch(*hyps, {"loadcell": LoadcellReadings(np.array([-w]), np.array([9.0]))}))
+    assert pushed.loglik[0, 0] > pushed.loglik[0, 1] and np.isfinite(pushed.loglik[0, 0])
+    assert pushed.loglik[0, 0] >= -np.log(4 * 2000.0) - 1e-9
+    assert taken.loglik[0, 1] > taken.loglik[0, 0]
+
+
+def test_an_empty_hand_in_view_is_evidence_that_nothing_moved(world):
+    vision = instantiate(
+        OmegaConf.to_container(
+            compose_config(
+                [
+                    "vision.train.steps=60",
+                    "vision.train.train_per_class=10",
+                    "vision.train.holdout_per_class=5",
+                ]
+            ).recognizer.vision,
+            resolve=True,
+        )
+    )
+    vision.prepare(world, np.random.default_rng(0))
+    images = np.zeros((1, 2, 3, 32, 32), np.uint8)
+    hyps = ([[-1, -1], [0, -1]], [[0, 0], [1, 0]])
+    empty = CameraCrops(images=images, visible=np.ones((1, 2), bool), holding=np.zeros((1, 2), bool))
+    loglik = vision.evidence(_batch(*hyps, {"camera": empty})).loglik[0]
+    # two views of an empty hand: (1 − f) / m per view for "nothing moved"
+    assert loglik[0] - loglik[1] == pytest.approx(2 * np.log(0.95 / 0.05))
+    lost = CameraCrops(images=images, visible=np.zeros((1, 2), bool), holding=np.zeros((1, 2), bool))
+    assert np.allclose(vision.evidence(_batch(*hyps, {"camera": lost})).loglik, 0.0)
+
+
+def test_transients_are_acted_on_only_by_designs_that_see_hands():
+    events = ShelfEvents(
+        time_s=np.zeros(3),
+        shelf=np.zeros(3, int),
+        plate=np.zeros(3, int),
+        transient=np.array([False, True, True]),
+    )
+    assert events.seen_by(frozenset({"loadcell"})).tolist() == [True, False, False]
+    assert events.seen_by(frozenset({"loadcell", "camera"})).all()

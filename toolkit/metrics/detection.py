@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from toolkit.sensors.loadcell_stream import StreamTruth
@@ -15,7 +17,14 @@ def detection_metrics(
 ) -> dict[str, float]:
     """A detected event matches the true take or put-back nearest in time on its plate (source);
     it is merged if the span it covers holds more than one true event of its plate, and a true
-    event is split if more than one detection matched it."""
+    event is split if more than one detection matched it. Flagged transients count as not
+    detected (a design without cameras drops them)."""
+    if events.transient is not None:
+        kept = ~events.transient
+        events = ShelfEvents(events.time_s[kept], events.shelf[kept], events.plate[kept])
+        readings = LoadcellReadings(readings.delta_g[kept], readings.variance_g2[kept])
+        source = source[kept]
+        stream = replace(stream, event_end_s=stream.event_end_s[kept])
     n_true = stream.move_interaction.size
     matched = source >= 0
     hits = np.bincount(np.searchsorted(np.sort(stream.move_interaction), source[matched]), minlength=n_true)

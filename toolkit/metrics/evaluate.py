@@ -71,7 +71,10 @@ def system_metrics(
     who_right = (output.final_visit == true_visit) | ((true_visit < 0) & final_right)
     n_events = int(event_source.size)
     n_moves = int((truth.inter_kind != EMPTY_REACH).sum())
-    n_found = int(((inter_event >= 0) & (truth.inter_kind != EMPTY_REACH)).sum())
+    in_event = inter_event >= 0
+    seen_event = np.zeros(inter_event.size, bool)
+    seen_event[in_event] = output.visible[inter_event[in_event]]
+    n_found = int((seen_event & (truth.inter_kind != EMPTY_REACH)).sum())
 
     def share(mask: np.ndarray) -> float:
         return float(mask.mean()) if mask.size else 0.0

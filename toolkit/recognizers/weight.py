@@ -5,6 +5,12 @@
 
 with wᵢ, σᵢ the catalog unit weight mean and spread, mᵢ the signed count (take > 0), σ_e² the
 variance the load cell reports for its reading, and σ_x an optional extra width for model error.
+
+"Nothing moved" (the null hypothesis) is a false event: a hand pressing, a basket bumping the
+shelf. Its weight change is whatever the push was, so its likelihood is half a reading of zero and
+half spread evenly over ±`false_event_range_g`:
+
+    L(Δw | null) = ½ N(Δw; 0, σ_e² + σ_x²) + ½ / (2 R)
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ from toolkit.world import World
 class WeightRecognizer(BaseRecognizer):
     signals: ClassVar[frozenset[str]] = frozenset({"loadcell"})
 
-    def __init__(self, extra_sigma_g: float = 0.0) -> None:
+    def __init__(self, extra_sigma_g: float = 0.0, false_event_range_g: float = 2000.0) -> None:
         if extra_sigma_g < 0:
             raise ValueError(f"extra_sigma_g must be >= 0, got {extra_sigma_g}")
+        if false_event_range_g <= 0:
+            raise ValueError(f"false_event_range_g must be > 0, got {false_event_range_g}")
         self.extra_sigma_g = float(extra_sigma_g)
+        self.false_event_range_g = float(false_event_range_g)
 
     def prepare(self, world: World, rng: np.random.Generator) -> None:
         super().prepare(world, rng)
@@ -51,5 +60,8 @@ class WeightRecognizer(BaseRecognizer):
         var = np.maximum(reading_var + product_var + self.extra_sigma_g**2, 1e-9)
         residual = np.where(observed, reading.delta_g[:, None], 0.0) - mean
         loglik = -0.5 * (residual**2 / var + np.log(2.0 * np.pi * var))
+        null = (hyps.sku < 0).all(axis=-1)
+        pushed = -np.log(2.0 * self.false_event_range_g)
+        loglik = np.where(null, np.logaddexp(loglik, pushed) - np.log(2.0), loglik)
         loglik = np.where(observed, loglik, 0.0)
         return Evidence(loglik=np.where(hyps.valid, loglik, -np.inf), source="weight")

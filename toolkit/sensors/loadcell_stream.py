@@ -186,9 +186,7 @@ def simulate_streams_and_detect(
         plate, start, end, delta, var = (np.concatenate(parts) for parts in zip(*events, strict=True))
     else:
         plate = start = end = delta = var = np.zeros(0)
-    keep = (np.abs(delta) >= sensor.detect_threshold_g) & ~_transients(
-        plate, start, delta, var, params.transient_s
-    )
+    keep = np.abs(delta) >= sensor.detect_threshold_g
     plate, start, end, delta, var = (
         plate[keep].astype(np.int64),
         start[keep],
@@ -196,6 +194,9 @@ def simulate_streams_and_detect(
         delta[keep],
         var[keep],
     )
+    # a rise undone by an equal fall: a pressing hand, or a put-back taken again at once; flagged,
+    # not dropped (a design that sees hands can tell the two apart)
+    transient = _transients(plate, start, delta, var, params.transient_s)
     if mat is not None:
         on_dead = dead[move_plate]
         mat_plate, mat_time = mat_trigger_events(move_plate[on_dead], move_time[on_dead], mat, rng)
@@ -204,15 +205,22 @@ def simulate_streams_and_detect(
         end = np.r_[end, mat_time + params.settle_s]
         delta = np.r_[delta, np.full(mat_plate.size, np.nan)]
         var = np.r_[var, np.full(mat_plate.size, np.nan)]
+        transient = np.r_[transient, np.zeros(mat_plate.size, bool)]
     time_order = np.argsort(start, kind="stable")
-    plate, start, end, delta, var = (a[time_order] for a in (plate, start, end, delta, var))
+    plate, start, end, delta, var, transient = (
+        a[time_order] for a in (plate, start, end, delta, var, transient)
+    )
     source = _match(plate, start, move_plate, move_time, moves, params.match_tolerance_s)
     inter_event = merged_into(
         plate, start, end, source, move_plate, move_time, moves, truth.inter_kind.size, params
     )
     trigger = np.where(np.isnan(delta), TRIGGER_PRESSURE, TRIGGER_LOADCELL)
     shelf_events = ShelfEvents(
-        time_s=start, shelf=world.planogram.plate_shelf[plate], plate=plate, trigger=trigger
+        time_s=start,
+        shelf=world.planogram.plate_shelf[plate],
+        plate=plate,
+        trigger=trigger,
+        transient=transient,
     )
     stream_truth = StreamTruth(
         move_plate, move_time, moves, end, inter_event, dead, world.layout.n_shelves * open_s / 3600

@@ -18,19 +18,26 @@ TRIGGER_LOADCELL, TRIGGER_PRESSURE = 0, 1
 
 @dataclass(frozen=True)
 class ShelfEvents:
-    """Detected shelf events (E): time (s since midnight), shelf and plate where weight changed, and
-    what triggered each: the load cell (0) or, where the load cell is dead, the pressure mat (1)."""
+    """Detected shelf events (E): time (s since midnight), shelf and plate where weight changed,
+    what triggered each: the load cell (0) or, where the load cell is dead, the pressure mat (1),
+    and whether the detector flagged it as half of a transient (a rise undone by an equal fall
+    within seconds: a pressing hand, or a put-back taken again at once)."""
 
     time_s: np.ndarray
     shelf: np.ndarray
     plate: np.ndarray
     trigger: np.ndarray | None = None
+    transient: np.ndarray | None = None
 
     def seen_by(self, signals: frozenset[str]) -> np.ndarray:
-        """Events a design with these signals detects at all (no pressure mat: no mat-triggered events)."""
-        if self.trigger is None or "pressure" in signals:
-            return np.ones(self.n_events, dtype=bool)
-        return self.trigger == TRIGGER_LOADCELL
+        """Events a design with these signals acts on: without a pressure mat, none a mat
+        triggered; without cameras to see the hand, no transient (taken for a pressing hand)."""
+        seen = np.ones(self.n_events, dtype=bool)
+        if self.trigger is not None and "pressure" not in signals:
+            seen &= self.trigger == TRIGGER_LOADCELL
+        if self.transient is not None and "camera" not in signals:
+            seen &= ~self.transient
+        return seen
 
     @property
     def n_events(self) -> int:
@@ -225,6 +232,7 @@ PROVENANCE: dict[str, tuple[str, str]] = {
     "ShelfEvents.shelf": ("toolkit.sensors.loadcell_stream", "the shelf of the plate that alarmed"),
     "ShelfEvents.plate": ("toolkit.sensors.loadcell_stream", "the plate whose stream alarmed"),
     "ShelfEvents.trigger": ("toolkit.sensors.loadcell_stream", "which sensor alarmed: load cell or mat"),
+    "ShelfEvents.transient": ("toolkit.sensors.loadcell_stream", "a rise undone by an equal fall"),
     "LoadcellReadings.delta_g": ("toolkit.sensors.loadcell_stream", "filtered level after minus before"),
     "LoadcellReadings.variance_g2": ("toolkit.sensors.loadcell_stream", "the level filter's variance"),
     "PressureReadings.position_m": ("toolkit.sensors.pressure", "centre of the mat's pressure change"),
