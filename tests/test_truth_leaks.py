@@ -20,6 +20,7 @@ import dataclasses
 import numpy as np
 import pytest
 from conftest import TINY, compose_config
+from scipy import stats
 
 from toolkit.experiment import plan_comparison, run_systems, sense_day
 from toolkit.sensors import observations as obs_module
@@ -53,9 +54,14 @@ def _scramble(truth, rng):
     truth.inter_time_s[:] += rng.uniform(-30.0, 30.0, truth.inter_time_s.shape)
     truth.visit_exit_s[:] += rng.uniform(5.0, 120.0, truth.visit_exit_s.shape)
     truth.visit_arrival_s[:] -= rng.uniform(5.0, 120.0, truth.visit_arrival_s.shape)
-    truth.inter_visit[:] = rng.permutation(truth.inter_visit)
+    for name in ("inter_visit", "inter_plate", "inter_kind", "stop_visit", "stop_shelf", "visit_shopper"):
+        array = getattr(truth, name)
+        array[:] = rng.permutation(array)
+    truth.inter_sku[:] = truth.inter_sku[rng.permutation(truth.inter_sku.shape[0])]
+    truth.inter_count[:] = truth.inter_count[rng.permutation(truth.inter_count.shape[0])]
     truth.basket[:] = truth.basket[rng.permutation(truth.basket.shape[0])]
-    truth.stop_visit[:] = rng.permutation(truth.stop_visit)
+    for name in ("stop_start_s", "stop_end_s", "stop_stand_m"):
+        getattr(truth, name)[:] += rng.uniform(-5.0, 5.0, getattr(truth, name).shape)
 
 
 def test_observations_and_receipts_do_not_move_when_the_truth_changes_after_sensing(sensed):
@@ -127,3 +133,23 @@ def test_every_observation_field_is_measured_by_a_named_sensor_model(sensed):
     # every signal the day produced is one of the listed types
     for name, signal in day.observations.signals.items():
         assert type(signal) in _observation_types(), name
+
+
+def test_no_identity_hides_in_an_epc(sensed):
+    """An EPC is a serial number: its order must say nothing of whose tag it is, nor whether a
+    shelf tag was taken or never moved (a phantom)."""
+    _, day = sensed
+    reads = day.observations.signals["rfid_gate"].reads
+    owner = day.gate.entry_visit[day.gate.read_entry]
+    own = owner >= 0
+    rho = stats.spearmanr(reads.epc[own], owner[own]).statistic
+    assert abs(rho) < 0.1, f"gate EPCs follow their owners' visit order (Spearman {rho:.2f})"
+    kinds = day.gate.entry_kind[day.gate.read_entry]
+    display = stats.mannwhitneyu(np.unique(reads.epc[kinds == 1]), np.unique(reads.epc[kinds == 0])).pvalue
+    assert display > 1e-4, "display tags stand apart from basket tags by EPC"
+    events = day.observations.signals["rfid_shelf"].events
+    departure = events.kind == 0
+    phantom = day.shelf.departure_visit < 0
+    if phantom.any() and (~phantom).any():
+        p = stats.mannwhitneyu(events.epc[departure][phantom], events.epc[departure][~phantom]).pvalue
+        assert p > 1e-4, "phantom departures stand apart from real ones by EPC"

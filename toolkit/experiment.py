@@ -259,18 +259,7 @@ def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
         )
     reaches = None
     if plan.camera_params is not None and cameras.tracks is not None:
-        # the camera designs' record of reaches into empty slots: a hand at a slot, no weight change
         reaches = observe_reaches(world, truth, plan.camera_params, component_rng(seed, "sensor", "reaches"))
-        empty = find_empty_reaches(
-            world, cameras.tracks, reaches, events, plan.behaviour, cameras.zone_depth_m
-        )
-        cameras = replace(
-            cameras,
-            captures={
-                **cameras.captures,
-                "empty_reach": empty_reach_capture(empty, truth, REACH_TOLERANCE_S),
-            },
-        )
     gate = None
     if plan.gate_params is not None:
         signals["rfid_gate"], gate = simulate_gate(
@@ -331,11 +320,12 @@ def score_day(
         else {}
     )
     results: dict[str, dict[str, float | None]] = {}
+    empty_reaches: dict[bytes, Capture] = {}
     for system in plan.systems:
         output = outputs[system.name]
         captures = dict(cameras.captures) if "camera" in system.sensors else {}
-        if "loadcell" not in system.signals:  # an empty reach is a reach without a weight change
-            captures.pop("empty_reach", None)
+        if "loadcell" in system.signals and "camera" in system.sensors:
+            captures["empty_reach"] = _empty_reach_capture(plan, day, system.signals, empty_reaches)
         if isinstance(output, BasketOutput):
             results[system.name] = basket_metrics(output, truth, world)
             reviewed = 0
@@ -390,6 +380,28 @@ def score_day(
         },
         "systems": results,
     }
+
+
+def _empty_reach_capture(
+    plan: Plan, day: SensedDay, signals: frozenset[str], done: dict[bytes, Capture]
+) -> Capture:
+    """Reaches into empty slots as a design with these signals records them: a camera reach with no
+    shelf event that design acts on (without mats, none a mat raised) is a hand that came back
+    empty. Designs that act on the same events share the result."""
+    events, reaches, cameras = day.observations.events, day.observations.reaches, day.cameras
+    seen = events.seen_by(signals)
+    key = seen.tobytes()
+    if key not in done:
+        if reaches is None or cameras.tracks is None:
+            nothing = np.zeros(int((day.truth.inter_kind == EMPTY_REACH).sum()), bool)
+            done[key] = Capture(nothing, nothing)
+        else:
+            acted_on = ShelfEvents(events.time_s[seen], events.shelf[seen], events.plate[seen])
+            empty = find_empty_reaches(
+                plan.world, cameras.tracks, reaches, acted_on, plan.behaviour, cameras.zone_depth_m
+            )
+            done[key] = empty_reach_capture(empty, day.truth, REACH_TOLERANCE_S)
+    return done[key]
 
 
 def _on_metal(plan: Plan, sensors: frozenset[str]) -> np.ndarray | None:

@@ -100,17 +100,9 @@ def track_capture(tracks: Tracks, walk: WalkTruth, truth: GroundTruth, dwells: D
     stop detector's dwells at that shelf cover at least half of it, and attributed when the dwells
     of its own visit do; a path is captured and attributed when the visit's track stays on its
     shopper (within 1 m) for 95 % of the visit."""
-    duration = np.maximum(truth.stop_end_s - truth.stop_start_s, 1e-9)
-    n_shelves = int(max(truth.stop_shelf.max(initial=-1), dwells.shelf.max(initial=-1))) + 1
-    anyone = _covered(truth.stop_shelf, truth.stop_start_s, truth.stop_end_s, dwells.shelf, dwells)
-    own = _covered(
-        truth.stop_visit * n_shelves + truth.stop_shelf,
-        truth.stop_start_s,
-        truth.stop_end_s,
-        dwells.visit * n_shelves + dwells.shelf,
-        dwells,
-    )
-    seen, kept = anyone / duration >= 0.5, own / duration >= 0.5
+    stops = _true_stops(truth)
+    seen = _coverage(stops, dwells, by_visit=False) >= 0.5
+    kept = _coverage(stops, dwells, by_visit=True) >= 0.5
     estimate = tracks.position_at(walk.sample_visit, walk.sample_frame)
     error = np.linalg.norm(estimate - walk.sample_xy, axis=1)
     share_on = np.bincount(walk.sample_visit, weights=error < LOST_M, minlength=truth.n_visits) / np.maximum(
@@ -121,25 +113,29 @@ def track_capture(tracks: Tracks, walk: WalkTruth, truth: GroundTruth, dwells: D
     return {"dwell": Capture(seen, seen & kept), "path": Capture(path, path)}
 
 
-def _covered(
-    stop_key: np.ndarray, start: np.ndarray, end: np.ndarray, dwell_key: np.ndarray, dwells: Dwells
-) -> np.ndarray:
-    """Seconds of each interval [start, end) covered by the dwells of the same key."""
-    order = np.lexsort((dwells.start_s, dwell_key))
-    key = dwell_key[order] * _KEY_STRIDE_S + dwells.start_s[order]
-    longest = float((dwells.end_s - dwells.start_s).max(initial=0.0))
-    lo = np.searchsorted(key, stop_key * _KEY_STRIDE_S + start - longest, side="left")
-    hi = np.searchsorted(key, stop_key * _KEY_STRIDE_S + end, side="left")
+def _true_stops(truth: GroundTruth) -> Dwells:
+    return Dwells(truth.stop_visit, truth.stop_shelf, truth.stop_start_s, truth.stop_end_s)
+
+
+def _coverage(intervals: Dwells, cover: Dwells, by_visit: bool) -> np.ndarray:
+    """Share of each interval covered by the `cover` intervals at the same shelf (and, `by_visit`,
+    of the same visit)."""
+    n_shelves = int(max(intervals.shelf.max(initial=-1), cover.shelf.max(initial=-1))) + 1
+    key = intervals.visit * n_shelves + intervals.shelf if by_visit else intervals.shelf
+    cover_key = cover.visit * n_shelves + cover.shelf if by_visit else cover.shelf
+    start, end = intervals.start_s, intervals.end_s
+    order = np.lexsort((cover.start_s, cover_key))
+    sorted_key = cover_key[order] * _KEY_STRIDE_S + cover.start_s[order]
+    longest = float((cover.end_s - cover.start_s).max(initial=0.0))
+    lo = np.searchsorted(sorted_key, key * _KEY_STRIDE_S + start - longest, side="left")
+    hi = np.searchsorted(sorted_key, key * _KEY_STRIDE_S + end, side="left")
     n = hi - lo
-    pair_stop = np.repeat(np.arange(stop_key.size), n)
-    pair_dwell = order[np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)]
-    same = dwell_key[pair_dwell] == stop_key[pair_stop]
-    overlap = np.minimum(end[pair_stop], dwells.end_s[pair_dwell]) - np.maximum(
-        start[pair_stop], dwells.start_s[pair_dwell]
-    )
-    return np.bincount(
-        pair_stop, weights=np.where(same, np.maximum(overlap, 0.0), 0.0), minlength=stop_key.size
-    )
+    pair = np.repeat(np.arange(key.size), n)
+    other = order[np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)]
+    same = cover_key[other] == key[pair]
+    overlap = np.minimum(end[pair], cover.end_s[other]) - np.maximum(start[pair], cover.start_s[other])
+    seconds = np.bincount(pair, weights=np.where(same, np.maximum(overlap, 0.0), 0.0), minlength=key.size)
+    return seconds / np.maximum(end - start, 1e-9)
 
 
 def dwell_false_share(dwells: Dwells, truth: GroundTruth) -> float | None:
@@ -147,16 +143,7 @@ def dwell_false_share(dwells: Dwells, truth: GroundTruth) -> float | None:
     half of the dwell inside one): walkers lingering along a shelf, or a track on someone else."""
     if dwells.visit.size == 0:
         return None
-    n_shelves = int(max(truth.stop_shelf.max(initial=-1), dwells.shelf.max(initial=-1))) + 1
-    stops = Dwells(truth.stop_visit, truth.stop_shelf, truth.stop_start_s, truth.stop_end_s)
-    inside = _covered(
-        dwells.visit * n_shelves + dwells.shelf,
-        dwells.start_s,
-        dwells.end_s,
-        stops.visit * n_shelves + stops.shelf,
-        stops,
-    )
-    return float((inside / np.maximum(dwells.end_s - dwells.start_s, 1e-9) < 0.5).mean())
+    return float((_coverage(dwells, _true_stops(truth), by_visit=True) < 0.5).mean())
 
 
 def empty_reach_capture(reaches: EmptyReaches, truth: GroundTruth, tolerance_s: float) -> Capture:

@@ -4,7 +4,7 @@ Each event is seen from `views_per_event` cameras. A view of a mixed grab shows 
 products; a false event (nothing moved) shows an empty hand. A hand-object detector says in each
 usable view whether the hand holds a product, wrong with probability `p_holding_missed` (a
 product it does not see) or `p_holding_false` (an empty hand it takes for a product: the crop
-then shows whatever product is behind the hand, one drawn at random). The
+then shows a product stocked on that plate, behind the hand). The
 crowd at the shelf at that moment raises the chance that another shopper blocks the view; the
 rest of the nuisances (pose, blur, hand, resolution, noise) come from the vision render settings.
 """
@@ -74,7 +74,7 @@ def observe_crops(
     visible = rng.random((n, views)) >= params.p_view_missing
     draw = rng.random((n, views))
     holding = np.where(shown >= 0, draw >= params.p_holding_missed, draw < params.p_holding_false)
-    shown = np.where(shown >= 0, shown, rng.integers(world.catalog.n_skus, size=(n, views)))
+    shown = np.where(shown >= 0, shown, _stocked_on(world, events.plate, views, rng))
     others = np.maximum((presence.candidate_visit >= 0).sum(axis=1) - 1, 0)
     blocked = np.clip(render_params.p_other_shopper + params.occlusion_per_other_shopper * others, 0.0, 0.95)
     table = torch.as_tensor(world.catalog.appearance, dtype=torch.float32)
@@ -87,6 +87,16 @@ def observe_crops(
         crops = render(table[flat_sku[part]], render_params, generator, flat_blocked[part])
         images[part] = (crops * 255.0).round().to(torch.uint8).numpy()
     return CameraCrops(images=images.reshape(n, views, 3, 32, 32), visible=visible, holding=visible & holding)
+
+
+def _stocked_on(world: World, plate: np.ndarray, views: int, rng: np.random.Generator) -> np.ndarray:
+    """For each event's plate, `views` SKUs drawn from the slots of that plate (E, views)."""
+    plano = world.planogram
+    order = np.argsort(plano.slot_plate, kind="stable")
+    first = np.searchsorted(plano.slot_plate[order], plate)
+    n_slots = np.maximum(np.bincount(plano.slot_plate, minlength=plano.n_plates)[plate], 1)
+    pick = first[:, None] + np.floor(rng.random((plate.size, views)) * n_slots[:, None]).astype(np.int64)
+    return plano.slot_sku[order[np.minimum(pick, order.size - 1)]]
 
 
 def observe_reaches(

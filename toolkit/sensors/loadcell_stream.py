@@ -198,8 +198,14 @@ def simulate_streams_and_detect(
     # not dropped (a design that sees hands can tell the two apart)
     transient = _transients(plate, start, delta, var, params.transient_s)
     if mat is not None:
-        on_dead = dead[move_plate]
-        mat_plate, mat_time = mat_trigger_events(move_plate[on_dead], move_time[on_dead], mat, rng)
+        # the mat feels every load change on a dead plate: products moving, and hands pressing
+        on_dead, pressed = dead[move_plate], dead[dist_plate]
+        mat_plate, mat_time = mat_trigger_events(
+            np.r_[move_plate[on_dead], dist_plate[pressed]],
+            np.r_[move_time[on_dead], dist_time[pressed]],
+            mat,
+            rng,
+        )
         plate = np.r_[plate, mat_plate]
         start = np.r_[start, mat_time]
         end = np.r_[end, mat_time + params.settle_s]
@@ -231,7 +237,8 @@ def simulate_streams_and_detect(
 def mat_trigger_events(
     plate: np.ndarray, time_s: np.ndarray, mat: PressureParams, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Events the pressure mat's own signal raises under dead plates: the mat is scanned at
+    """Events the pressure mat's own signal raises under dead plates (products moving and hands
+    pressing alike: the mat cannot tell them apart): the mat is scanned at
     `trigger_hz`, sees a load change in the first scan after it (one more when the change falls
     late in the scan: debounce), misses it with probability `p_missing`, and cannot tell apart
     changes on one plate less than `trigger_merge_s` apart (they make one event)."""

@@ -254,7 +254,10 @@ PROVENANCE: dict[str, tuple[str, str]] = {
     "ShelfTagEvents.time_s": ("toolkit.sensors.rfid_shelf", "the cycle at which the reader says so"),
     "ShelfTagEvents.last_read_s": ("toolkit.sensors.rfid_shelf", "the last cycle the tag was read in"),
     "ShelfTagEvents.moved_by_s": ("toolkit.sensors.rfid_shelf", "the next cycle, which missed it"),
-    "Presence.candidate_visit": ("toolkit.tracking", "tracks (born at an entry scan) at the shelf"),
+    "Presence.candidate_visit": (
+        "toolkit.tracking",
+        "tracks (born at an entry scan) at the shelf; direct mode: toolkit.sensors.presence, an oracle",
+    ),
     "Presence.candidate_pos_m": ("toolkit.tracking", "their estimated position along the shelf"),
     "Presence.candidate_depth_m": ("toolkit.tracking", "their estimated distance from the shelf's front"),
     "ShelfReaderSignal.events": ("toolkit.sensors.rfid_shelf", "the shelf readers' tag events"),

@@ -44,6 +44,8 @@ class GateParams:
     display_tags: int
     display_distance_m: float
     lane_spread_m: float
+    speed_spread: float
+    rssi_noise_db: float
     carried_in_per_visit: float
     p_carried_in_listed: float
 
@@ -67,6 +69,8 @@ class GateParams:
             display_tags=number(cfg, "display_tags", p, low=0, integer=True),
             display_distance_m=number(cfg, "display_distance_m", p, low=0.0, low_open=True),
             lane_spread_m=number(cfg, "lane_spread_m", p, low=0.0),
+            speed_spread=number(cfg, "speed_spread", p, low=0.0),
+            rssi_noise_db=number(cfg, "rssi_noise_db", p, low=0.0),
             carried_in_per_visit=number(cfg, "carried_in_per_visit", p, low=0.0),
             p_carried_in_listed=probability(cfg, "p_carried_in_listed", p),
         )
@@ -128,9 +132,9 @@ def simulate_gate(
     display_sku = rng.integers(cat.n_skus, size=params.display_tags)
 
     # passes: in the zone from entering it until the exit gate; overlapping passes share a session
-    zone_time = params.zone_depth_m / walking_speed_mps
+    speed = walking_speed_mps * np.exp(params.speed_spread * rng.standard_normal(n_visits))
     leave = truth.visit_exit_s
-    enter = leave - zone_time
+    enter = leave - params.zone_depth_m / speed
     session, s_start, s_end = reader_sessions(enter, leave)
     n_sessions = s_start.size
 
@@ -154,7 +158,9 @@ def simulate_gate(
     display_index = np.tile(np.arange(params.display_tags), n_sessions)
     entry_session = np.r_[session[bag_visit], display_session]
     entry_visit = np.r_[bag_visit, np.full(display_session.size, -1)]
-    entry_epc = np.r_[np.arange(bag_visit.size), bag_visit.size + display_index]
+    # EPC serials carry no order: nothing in a number says whose tag it is or what kind
+    serial = rng.permutation(bag_visit.size + params.display_tags)
+    entry_epc = serial[np.r_[np.arange(bag_visit.size), bag_visit.size + display_index]]
     entry_sku = np.r_[bag_sku, display_sku[display_index]]
     entry_kind = np.r_[bag_kind, np.full(display_session.size, DISPLAY)]
     material = np.r_[bag_material, cat.material[display_sku[display_index]]]
@@ -185,15 +191,19 @@ def simulate_gate(
     reads = TagReads(
         epc=entry_epc[order],
         sku=entry_sku[order],
-        rssi_db=inventory.read_margin_db[order],
+        rssi_db=inventory.read_margin_db[order] + params.rssi_noise_db * rng.standard_normal(order.size),
         time_s=s_start[entry_session[order]] + inventory.read_time_s[order],
     )
     # the store's EPC list: everything it tagged for stock, and carried-in items it failed to mark sold
-    in_stock = np.r_[
-        np.arange(n_tags),
-        n_tags + np.flatnonzero(carried_listed),
-        bag_visit.size + np.arange(params.display_tags),
-    ]
+    in_stock = np.sort(
+        serial[
+            np.r_[
+                np.arange(n_tags),
+                n_tags + np.flatnonzero(carried_listed),
+                bag_visit.size + np.arange(params.display_tags),
+            ]
+        ]
+    )
     own_read = inventory.read[:n_tags]
     unit_read = np.bincount(tag_unit[own_read], minlength=n_units) > 0
     return GateSignal(reads=reads, stock_epc=in_stock), GateTruth(

@@ -212,7 +212,9 @@ def simulate_shelf_readers(
         np.full(ph_tag.size, DEPART),
         np.full(ph_tag.size, REAPPEAR),
     ]
-    epc = np.r_[dep, back, n_taken_tags + ph_tag, n_taken_tags + ph_tag]
+    # EPC serials carry no order: nothing in a number says a tag was taken or never moved
+    serial = rng.permutation(n_taken_tags + s_plate.size)
+    epc = serial[np.r_[dep, back, n_taken_tags + ph_tag, n_taken_tags + ph_tag]]
     sku = np.r_[tag_sku[dep], tag_sku[back], s_tag_sku[ph_tag], s_tag_sku[ph_tag]]
     plate = np.r_[t_plate[tag_unit[dep]], back_plate[tag_unit[back]], s_plate[ph_tag], s_plate[ph_tag]]
     time = np.r_[declared[dep], reappear[back], ph_declared, ph_back]
