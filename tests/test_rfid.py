@@ -171,10 +171,11 @@ def gate_day(truth, exit_s, seed=0):
     moved = dataclasses.replace(truth, visit_exit_s=exit_s)
     params = GateParams.from_config(cfg.sensor.rfid_gate)
     signal, gate = simulate_gate(world, moved, params, 1.0, np.random.default_rng(seed))
-    receipts, charged = RfidGateDecoder(read_window_s=1.5, exit_slack_s=1.0).receipts(
+    receipts, charged = RfidGateDecoder(read_window_s=2.2, exit_slack_s=1.0).receipts(
         signal, exit_s + 0.2, world.catalog.n_skus
     )
     metrics = gate_metrics(gate, world.catalog, truth.n_visits, charged)
+    metrics["reader_sessions"] = gate.inventory.busy_s.size
     return receipt_exact_match(receipts, truth.basket), metrics
 
 
@@ -190,7 +191,8 @@ def test_overlapping_passes_share_one_inventory_and_cost_accuracy():
         assert m_apart["rfid_wrong_pass_share"] < 0.01
         assert m_together["rfid_wrong_pass_share"] > m_apart["rfid_wrong_pass_share"] + 0.05
         assert exact_together < exact_apart - 0.05
-        assert m_together["rfid_unit_read_rate"] <= m_apart["rfid_unit_read_rate"] + 0.01
+        # one reader: a pair in the field together is one inventory, not two
+        assert m_apart["reader_sessions"] == n and m_together["reader_sessions"] == (n + 1) // 2
 
 
 def test_grocery_baskets_lose_more_items_at_the_gate_than_apparel():

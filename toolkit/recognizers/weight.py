@@ -62,6 +62,7 @@ class WeightRecognizer(BaseRecognizer):
         loglik = -0.5 * (residual**2 / var + np.log(2.0 * np.pi * var))
         null = (hyps.sku < 0).all(axis=-1)
         pushed = -np.log(2.0 * self.false_event_range_g)
-        loglik = np.where(null, np.logaddexp(loglik, pushed) - np.log(2.0), loglik)
+        with np.errstate(under="ignore"):  # a reading far from zero: the push term alone
+            loglik = np.where(null, np.logaddexp(loglik, pushed) - np.log(2.0), loglik)
         loglik = np.where(observed, loglik, 0.0)
         return Evidence(loglik=np.where(hyps.valid, loglik, -np.inf), source="weight")
