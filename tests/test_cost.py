@@ -8,6 +8,7 @@ from conftest import compose_config
 
 from toolkit.config import ConfigError
 from toolkit.metrics.cost import PriceBook, StoreFacts, annual_cost, break_even_visits
+from toolkit.systems import build_systems
 
 PRICES = {
     "operating_days_per_year": 100,
@@ -141,3 +142,15 @@ def test_the_default_price_book_loads_and_bad_prices_name_the_key():
     PriceBook.from_config(cfg.costs)
     with pytest.raises(ConfigError, match=r"costs\.rfid\.tag_price"):
         PriceBook.from_config({**cfg.costs, "rfid": {**cfg.costs.rfid, "tag_price": -0.01}})
+
+
+def test_a_design_that_decides_shelf_events_pays_for_the_load_cells_that_raise_them():
+    cfg = compose_config()
+    camera_only = {
+        "recognizers": ["vision"],
+        "prior": cfg.system.vision_fusion.prior,
+        "decision": cfg.system.vision_fusion.decision,
+    }
+    (system,) = build_systems({"camera_only": camera_only}, cfg.recognizer)
+    assert system.signals == frozenset({"camera"})
+    assert {"loadcell", "camera"} <= system.sensors

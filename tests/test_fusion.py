@@ -63,6 +63,22 @@ def test_attribution_prefers_the_nearest_shopper():
     assert 0.5 < confidence[0] < 1.0
 
 
+def test_attribution_in_two_dimensions_weighs_the_distance_back_from_the_shelf():
+    # both at the plate's position along the shelf; one at the front (0.35 m), one waiting behind
+    presence = Presence(
+        candidate_visit=np.array([[4, 7]]),
+        candidate_pos_m=np.array([[0.2, 0.2]]),
+        candidate_depth_m=np.array([[1.0, 0.35]]),
+    )
+    visit, confidence = attribute(presence, np.array([0.2]), sigma_m=0.35)
+    assert visit.tolist() == [7] and confidence[0] > 0.9
+    # without depth the two are a coin toss; with both at the front, along-shelf distance decides
+    flat = attribute(Presence(presence.candidate_visit, presence.candidate_pos_m), np.array([0.2]), 0.35)
+    assert flat[1][0] == pytest.approx(0.5)
+    front = Presence(presence.candidate_visit, np.array([[0.2, 0.8]]), np.array([[0.35, 0.35]]))
+    assert attribute(front, np.array([0.2]), 0.35)[0].tolist() == [4]
+
+
 def test_history_prior_is_the_shrunk_dirichlet_multinomial():
     records = PurchaseRecords(counts=np.array([[3, 0, 1], [0, 0, 0]]))
     pi = records.popularity  # (3+1, 0+1, 1+1) / 7

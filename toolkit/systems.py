@@ -107,9 +107,9 @@ class CheckoutSystem:
 
     @property
     def sensors(self) -> frozenset[str]:
-        """The physical sensors it needs (and pays for): its signals' sensors and the cameras that
-        attribute events to shoppers."""
-        return self.signals | {"camera"}
+        """The physical sensors it needs (and pays for): its signals' sensors, the load cells whose
+        events it decides (whatever its recognizers read) and the cameras that attribute them."""
+        return self.signals | {"camera", "loadcell"}
 
     def prepare(self, world: World, seed: int) -> None:
         for rname, recognizer in self.recognizers.items():

@@ -34,6 +34,7 @@ class WalkParams:
     clutter_per_frame: float
     standoff_m: float
     queue_depth_m: float
+    p_at_front: float
     appearance_dim: int
     appearance_noise: float
 
@@ -47,6 +48,7 @@ class WalkParams:
             clutter_per_frame=number(cfg, "clutter_per_frame", p, low=0.0),
             standoff_m=number(cfg, "standoff_m", p, low=0.0),
             queue_depth_m=number(cfg, "queue_depth_m", p, low=0.0),
+            p_at_front=probability(cfg, "p_at_front", p),
             appearance_dim=number(cfg, "appearance_dim", p, low=1, integer=True),
             appearance_noise=number(cfg, "appearance_noise", p, low=0.0),
         )
@@ -89,8 +91,11 @@ def _waypoints(
     n_visits = truth.n_visits
 
     # each stop has its own spot: along the shelf, and some way back from it (people stand beside
-    # and behind each other; two bodies do not share a spot)
-    depth = params.standoff_m + params.queue_depth_m * rng.random(truth.stop_visit.size)
+    # and behind each other; two bodies do not share a spot). A share browse at the shelf's front,
+    # where the one reaching stands: depth alone does not say who reached
+    u = rng.random(truth.stop_visit.size)
+    behind = np.clip((u - params.p_at_front) / max(1.0 - params.p_at_front, 1e-12), 0.0, 1.0)
+    depth = params.standoff_m + params.queue_depth_m * behind
     stand_x = left[truth.stop_shelf] + truth.stop_stand_m
     stand_y = front[truth.stop_shelf] - depth
     parts = [
