@@ -33,7 +33,7 @@ LEAK_DAY = (*TINY, "sensor.loadcell.p_dead_plate=0.2", "shoppers.visits_per_day=
 def sensed():
     cfg = compose_config(LEAK_DAY)
     plan = plan_comparison(cfg)
-    day = sense_day(plan, cfg.sensor)
+    day = sense_day(plan)
     return plan, day
 
 

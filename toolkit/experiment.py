@@ -38,7 +38,7 @@ from toolkit.metrics.tracking import tracking_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
 from toolkit.sensors.camera import CameraParams, observe_crops, observe_reaches
-from toolkit.sensors.door import DoorParams, DoorTruth, observe_doors
+from toolkit.sensors.door import DoorParams, observe_doors
 from toolkit.sensors.loadcell import LoadcellParams
 from toolkit.sensors.loadcell_stream import detect_shelf_events
 from toolkit.sensors.observations import (
@@ -212,12 +212,11 @@ class SensedDay:
     inter_event: np.ndarray
     cameras: FloorCameras
     stream_truth: Any
-    door: DoorTruth
     gate: GateTruth | None
     shelf: ShelfTruth | None
 
 
-def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
+def sense_day(plan: Plan) -> SensedDay:
     """Simulate the day's shoppers and every configured sensor's view of them."""
     world, seed = plan.world, plan.seed
     population = make_population(
@@ -231,7 +230,7 @@ def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
         plan.pressure_params,
         component_rng(seed, "sensor", "loadcell"),
     )
-    scans, door = observe_doors(truth, plan.door_params, component_rng(seed, "sensor", "door"))
+    scans = observe_doors(truth, plan.door_params, component_rng(seed, "sensor", "door"))
     cameras = _floor_cameras(world, truth, events, source, scans, plan)
     presence = cameras.presence
     signals: dict[str, Any] = {"loadcell": readings}
@@ -293,9 +292,7 @@ def sense_day(plan: Plan, sensors: Mapping[str, Any]) -> SensedDay:
         component_rng(seed, "review"),
         extras=truth.event_extras(source, inter_event),
     )
-    return SensedDay(
-        truth, observations, reviewer, source, inter_event, cameras, stream_truth, door, gate, shelf
-    )
+    return SensedDay(truth, observations, reviewer, source, inter_event, cameras, stream_truth, gate, shelf)
 
 
 def run_systems(plan: Plan, day: SensedDay) -> dict[str, SystemOutput | BasketOutput]:
@@ -345,9 +342,7 @@ def score_day(
             annual_cost(system.sensors, facts, plan.prices, _on_metal(plan, system.sensors))
         )
         if gate is not None and "rfid_gate" in system.signals:
-            charged = output.event_visit if isinstance(output, BasketOutput) else None
-            if charged is not None:
-                results[system.name].update(gate_metrics(gate, world.catalog, truth.n_visits, charged))
+            results[system.name].update(gate_metrics(gate, world.catalog, truth.n_visits, output.event_visit))
         if shelf is not None and "rfid_shelf" in system.signals:
             results[system.name].update(shelf_metrics(shelf))
 
@@ -417,7 +412,7 @@ def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     """Validate the whole config first, then simulate, sense, decide and score; returns the
     metrics.json record."""
     plan = plan_comparison(cfg)
-    day = sense_day(plan, _section(cfg, "sensor"))
+    day = sense_day(plan)
     return score_day(plan, day, run_systems(plan, day), overrides)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from toolkit.behaviour import Dwells, EmptyReaches
 from toolkit.metrics.accuracy import lines_equal
 from toolkit.metrics.tracking import LOST_M
+from toolkit.sensors.loadcell_stream import nearest_on_plate
 from toolkit.sensors.observations import ShelfTagEvents
 from toolkit.sensors.rfid_shelf import DEPART, REAPPEAR, ShelfTruth
 from toolkit.sensors.walks import WalkTruth
@@ -150,17 +151,16 @@ def empty_reach_capture(reaches: EmptyReaches, truth: GroundTruth, tolerance_s: 
     """Reaches into empty slots: captured when an empty reach was flagged on its plate within
     `tolerance_s`, attributed when the nearest such reach was also put down to its visit."""
     mine = np.flatnonzero(truth.inter_kind == EMPTY_REACH)
-    if reaches.time_s.size == 0:
-        return Capture(np.zeros(mine.size, bool), np.zeros(mine.size, bool))
-    key = reaches.plate * _KEY_STRIDE_S + reaches.time_s
-    order = np.argsort(key, kind="stable")
-    query = truth.inter_plate[mine] * _KEY_STRIDE_S + truth.inter_time_s[mine]
-    right = np.minimum(np.searchsorted(key[order], query), order.size - 1)
-    left = np.maximum(right - 1, 0)
-    nearest = np.where(np.abs(key[order][left] - query) <= np.abs(key[order][right] - query), left, right)
-    found = order[nearest]
-    captured = np.abs(key[found] - query) <= tolerance_s
-    return Capture(captured, captured & (reaches.visit[found] == truth.inter_visit[mine]))
+    found = nearest_on_plate(
+        truth.inter_plate[mine],
+        truth.inter_time_s[mine],
+        reaches.plate,
+        reaches.time_s,
+        np.arange(reaches.plate.size),
+        tolerance_s,
+    )
+    captured = found >= 0
+    return Capture(captured, captured & (reaches.visit[np.maximum(found, 0)] == truth.inter_visit[mine]))
 
 
 def true_event_counts(truth: GroundTruth) -> dict[str, int]:

@@ -36,26 +36,11 @@ class DoorParams:
         )
 
 
-@dataclass(frozen=True)
-class DoorTruth:
-    """Judge side: which exits the gate missed."""
-
-    exit_missed: np.ndarray
-
-
-def observe_doors(
-    truth: GroundTruth, params: DoorParams, rng: np.random.Generator, door_view: np.ndarray | None = None
-) -> tuple[EntryScans, DoorTruth]:
-    """Entry and exit scans of every visit; `door_view` is the door camera's look at the scan."""
+def observe_doors(truth: GroundTruth, params: DoorParams, rng: np.random.Generator) -> EntryScans:
+    """Entry and exit scans of every visit (the door camera adds its look where there is one)."""
     n = truth.n_visits
     arrival = truth.visit_arrival_s + params.scan_jitter_s * np.abs(rng.standard_normal(n))
     exit_seen = truth.visit_exit_s + params.scan_jitter_s * np.abs(rng.standard_normal(n))
     missed = rng.random(n) < params.p_exit_missed
     exit_s = np.where(missed, arrival + params.missed_exit_timeout_s, np.maximum(exit_seen, arrival))
-    scans = EntryScans(
-        visit_shopper=truth.visit_shopper.copy(),
-        visit_exit_s=exit_s,
-        visit_arrival_s=arrival,
-        visit_appearance=door_view,
-    )
-    return scans, DoorTruth(exit_missed=missed)
+    return EntryScans(visit_shopper=truth.visit_shopper.copy(), visit_exit_s=exit_s, visit_arrival_s=arrival)

@@ -102,7 +102,7 @@ def settling_kernel(params: StreamParams) -> np.ndarray:
     return -np.exp(-tau / params.settling_time_constant_s) * np.cos(omega * tau)
 
 
-def _windows(
+def merge_windows(
     plate: np.ndarray, start: np.ndarray, end: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Merge overlapping [start, end) intervals per plate into windows: plate, start, end (sorted)."""
@@ -146,7 +146,7 @@ def simulate_streams_and_detect(
 
     pad = params.window_pad_s
     after = pad + params.settle_s
-    w_plate, w_start, w_end = _windows(
+    w_plate, w_start, w_end = merge_windows(
         np.r_[move_plate, dist_plate],
         np.r_[move_time, dist_time] - pad,
         np.r_[move_time, dist_time + dist_len] + after,
@@ -216,7 +216,7 @@ def simulate_streams_and_detect(
     plate, start, end, delta, var, transient = (
         a[time_order] for a in (plate, start, end, delta, var, transient)
     )
-    source = _match(plate, start, move_plate, move_time, moves, params.match_tolerance_s)
+    source = nearest_on_plate(plate, start, move_plate, move_time, moves, params.match_tolerance_s)
     inter_event = merged_into(
         plate, start, end, source, move_plate, move_time, moves, truth.inter_kind.size, params
     )
@@ -415,16 +415,17 @@ def merged_into(
     return inter_event
 
 
-def _match(
+def nearest_on_plate(
     plate: np.ndarray,
     time: np.ndarray,
-    move_plate: np.ndarray,
-    move_time: np.ndarray,
-    moves: np.ndarray,
+    ref_plate: np.ndarray,
+    ref_time: np.ndarray,
+    ref_id: np.ndarray,
     tolerance_s: float,
 ) -> np.ndarray:
-    """For each detected event, the interaction on its plate nearest in time (within tolerance), or -1."""
-    key = move_plate * _PLATE_STRIDE_S + move_time
+    """For each (plate, time), the id of the reference on the same plate nearest in time (within
+    tolerance), or -1: a detected event's interaction, a true reach's flagged reach."""
+    key = ref_plate * _PLATE_STRIDE_S + ref_time
     order = np.argsort(key, kind="stable")
     key = key[order]
     query = plate * _PLATE_STRIDE_S + time
@@ -435,7 +436,7 @@ def _match(
         return np.full(plate.size, -1)
     nearest = np.where(np.abs(key[left] - query) <= np.abs(key[right] - query), left, right)
     close = np.abs(key[nearest] - query) <= tolerance_s
-    return np.where(close, moves[order][nearest], -1)
+    return np.where(close, ref_id[order][nearest], -1)
 
 
 def detect_shelf_events(

@@ -161,17 +161,14 @@ class LinkBudget:
         cos_theta: np.ndarray,
         body_shadowed: np.ndarray,
         tags_nearby: np.ndarray,
-        material_loss_db: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Mean power above the tag's sensitivity (dB), before fading. `material_loss_db` (per
-        material) replaces the budget's own where the store's choice of tag changes it."""
-        losses = self.material_loss_db if material_loss_db is None else material_loss_db
+        """Mean power above the tag's sensitivity (dB), before fading."""
         return (
             self.eirp_dbm
             - self.free_space_loss_db(distance_m)
             - self.polarisation_loss_db
             - self.orientation_loss_db(cos_theta)
-            - losses[material]
+            - self.material_loss_db[material]
             - np.where(body_shadowed, self.body_loss_db, 0.0)
             - self.stack_loss_db_per_doubling * np.log2(np.maximum(tags_nearby, 1))
             - self.tag_sensitivity_dbm

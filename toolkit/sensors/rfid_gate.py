@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from toolkit.config import ConfigError, number, probability
+from toolkit.sensors.loadcell_stream import merge_windows
 from toolkit.sensors.observations import GateSignal, TagReads
 from toolkit.sensors.rfid import InventoryResult, LinkBudget, LinkProfile, run_inventory
-from toolkit.sensors.tagging import TaggingParams, material_loss_db, tag_units
+from toolkit.sensors.tagging import TaggingParams, deployed_budget, tag_units
 from toolkit.shoppers import GroundTruth
 from toolkit.world import World
 
@@ -100,16 +101,8 @@ def _units(basket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def reader_sessions(enter_s: np.ndarray, leave_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group passes whose time in the zone overlaps into reader sessions (the reader runs while
     anyone is in its field): each pass's session, and each session's start and end."""
-    order = np.argsort(enter_s, kind="stable")
-    reach = np.maximum.accumulate(leave_s[order])
-    new = np.r_[True, enter_s[order][1:] > reach[:-1]] if order.size else np.zeros(0, bool)
-    session_sorted = np.cumsum(new) - 1
-    session = np.empty(order.size, dtype=np.int64)
-    session[order] = session_sorted
-    heads = np.flatnonzero(new)
-    start = enter_s[order][heads]
-    end = np.maximum.reduceat(leave_s[order], heads) if heads.size else leave_s[:0]
-    return session, start, end
+    _, start, end = merge_windows(np.zeros(enter_s.size, dtype=np.int64), enter_s, leave_s)
+    return np.searchsorted(start, enter_s, side="right") - 1, start, end
 
 
 def simulate_gate(
@@ -170,8 +163,9 @@ def simulate_gate(
     window_enter = np.r_[enter[bag_visit] - s_start[session[bag_visit]], np.zeros(display_session.size)]
     window_leave = np.r_[leave[bag_visit] - s_start[session[bag_visit]], (s_end - s_start)[display_session]]
     cos_theta = rng.uniform(-1.0, 1.0, entry_session.size)
-    losses = material_loss_db(params.tagging, params.budget.material_loss_db)
-    margin = params.budget.margin_db(distance, material, cos_theta, body, nearby, losses)
+    margin = deployed_budget(params.tagging, params.budget).margin_db(
+        distance, material, cos_theta, body, nearby
+    )
 
     inventory = run_inventory(
         entry_session,

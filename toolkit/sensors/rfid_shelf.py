@@ -29,7 +29,7 @@ from toolkit.config import ConfigError, number
 from toolkit.sensors.observations import ShelfReaderSignal, ShelfTagEvents
 from toolkit.sensors.presence import PresenceParams, presence_at
 from toolkit.sensors.rfid import LinkBudget
-from toolkit.sensors.tagging import TaggingParams, material_loss_db, tag_units
+from toolkit.sensors.tagging import TaggingParams, deployed_budget, tag_units
 from toolkit.shoppers import PUTBACK, TAKE, GroundTruth
 from toolkit.world import World
 
@@ -85,13 +85,8 @@ def _read_probability(
     params: ShelfReaderParams, material: np.ndarray, nearby: np.ndarray, n: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Per-cycle read probability of `n` tags lying on plates, each at a random orientation."""
-    margin = params.budget.margin_db(
-        np.full(n, params.antenna_distance_m),
-        material,
-        rng.uniform(-1.0, 1.0, n),
-        np.zeros(n, bool),
-        nearby,
-        material_loss_db(params.tagging, params.budget.material_loss_db),
+    margin = deployed_budget(params.tagging, params.budget).margin_db(
+        np.full(n, params.antenna_distance_m), material, rng.uniform(-1.0, 1.0, n), np.zeros(n, bool), nearby
     )
     sigma = max(params.budget.fading_sigma_db, 1e-9)
     return ndtr(margin / sigma)

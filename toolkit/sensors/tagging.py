@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from toolkit.config import ConfigError, number, probability
+from toolkit.sensors.rfid import LinkBudget
 from toolkit.world import MATERIALS
 
 
@@ -40,10 +41,11 @@ class TaggingParams:
         return params
 
 
-def material_loss_db(params: TaggingParams, budget_loss_db: np.ndarray) -> np.ndarray:
-    """Detuning loss per material (indexed like MATERIALS) with the store's choice of tag: a plain
-    inlay suffers the packaging's loss, an on-metal tag (spacer, tuned for the surface) only its own."""
-    return np.where(params.on_metal, params.on_metal_loss_db, budget_loss_db)
+def deployed_budget(params: TaggingParams, budget: LinkBudget) -> LinkBudget:
+    """The link budget of the tags the store put on: a plain inlay suffers its packaging's
+    detuning loss, an on-metal tag (spacer, tuned for the surface) only its own."""
+    losses = np.where(params.on_metal, params.on_metal_loss_db, budget.material_loss_db)
+    return replace(budget, material_loss_db=losses)
 
 
 def tag_units(
