@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from conftest import TINY, compose_config
 
-from toolkit.experiment import run_comparison, write_json_atomic
+from toolkit.comparison import run_comparison
 from toolkit.fusion import posterior
 from toolkit.hypotheses import build_hypothesis_space
+from toolkit.io import write_json_atomic
 from toolkit.recognizers.base import synthetic_batch
 from toolkit.recognizers.pressure import PressureRecognizer
 from toolkit.recognizers.weight import WeightRecognizer

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import CONFIG_DIR, compose_config
 
+from toolkit.comparison import plan_comparison
 from toolkit.config import ConfigError
-from toolkit.experiment import plan_comparison
 
 SINGLE_SELECT = ("catalog", "store", "shoppers", "costs", "vision", "experiment")
 MULTI_SELECT = ("sensor", "system", "recognizer")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import compose_config
+from omegaconf import OmegaConf
 
 from toolkit.config import ConfigError
 from toolkit.metrics.cost import PriceBook, StoreFacts, annual_cost, break_even_visits
+from toolkit.sensors.rfid_gate import RfidGate
+from toolkit.sensors.rfid_shelf import SmartShelves
 from toolkit.systems import build_systems
 
 PRICES = {
@@ -59,6 +62,19 @@ def prices():
     return PriceBook.from_config(PRICES)
 
 
+def tagged(on_metal: tuple[str, ...] = ()) -> dict:
+    """The configured RFID sensors, tagging `on_metal` materials with on-metal tags."""
+    sensor = compose_config().sensor
+    return {
+        "rfid_gate": RfidGate(
+            **{**sensor.rfid_gate, "tagging": {**sensor.rfid_gate.tagging, "on_metal": on_metal}}
+        ),
+        "rfid_shelf": SmartShelves(
+            **{**sensor.rfid_shelf, "tagging": {**sensor.rfid_shelf.tagging, "on_metal": on_metal}}
+        ),
+    }
+
+
 def test_camera_and_weight_design_by_hand(prices):
     cost = annual_cost(frozenset({"camera", "loadcell"}), STORE, prices)
     # 10 cameras × (100 + 300) + 2 plates × 20 + 1 door lane × 500 = 4540 capex; installed × 1.5
@@ -84,7 +100,7 @@ def test_camera_and_weight_design_by_hand(prices):
 
 
 def test_rfid_gate_design_by_hand(prices):
-    cost = annual_cost(frozenset({"rfid_gate"}), STORE, prices)
+    cost = annual_cost(frozenset({"rfid_gate"}), STORE, prices, tagged())
     # reader + 2 antennas + the door; the 150 units on the shelves tagged before opening at 0.10
     assert cost["capex_initial_stock_tags"] == pytest.approx(15.0)
     assert cost["capex"] == pytest.approx(1200.0 + 500.0 + 15.0)
@@ -97,13 +113,12 @@ def test_rfid_gate_design_by_hand(prices):
 
 
 def test_on_metal_tags_and_tagging_in_store_cost_what_the_price_book_says(prices):
-    on_metal = np.array([False, False, True, False])
-    cost = annual_cost(frozenset({"rfid_gate"}), STORE, prices, on_metal)
+    cost = annual_cost(frozenset({"rfid_gate"}), STORE, prices, tagged(("metal",)))
     # plain units at 0.05 + 0.05, metal ones at 0.40 + 0.05
     assert cost["cost_tags"] == pytest.approx((60 * 0.10 + 20 * 0.45) / 0.8 * 100)
     assert cost["capex_initial_stock_tags"] == pytest.approx(100 * 0.10 + 50 * 0.45)
     in_store = PriceBook.from_config({**PRICES, "rfid": {**PRICES["rfid"], "tagging_at": "store"}})
-    retro = annual_cost(frozenset({"rfid_gate"}), STORE, in_store)
+    retro = annual_cost(frozenset({"rfid_gate"}), STORE, in_store, tagged())
     assert retro["cost_tags"] == pytest.approx(80 * 0.25 / 0.8 * 100)
     with pytest.raises(ConfigError, match=r"costs\.rfid\.tagging_at"):
         PriceBook.from_config({**PRICES, "rfid": {**PRICES["rfid"], "tagging_at": "factory"}})
@@ -111,14 +126,14 @@ def test_on_metal_tags_and_tagging_in_store_cost_what_the_price_book_says(prices
 
 def test_rfid_shelf_needs_one_reader_per_four_antennas(prices):
     store = StoreFacts(**{**STORE.__dict__, "n_plates": 9})
-    cost = annual_cost(frozenset({"rfid_shelf", "camera"}), store, prices)
+    cost = annual_cost(frozenset({"rfid_shelf", "camera"}), store, prices, tagged())
     assert cost["capex_rfid_shelf_antennas"] == pytest.approx(900.0)
     assert cost["capex_rfid_shelf_readers"] == pytest.approx(3000.0)
 
 
 def test_break_even_moves_the_way_the_inputs_say(prices):
     cameras = annual_cost(frozenset({"camera", "loadcell"}), STORE, prices)
-    gate = annual_cost(frozenset({"rfid_gate"}), STORE, prices)
+    gate = annual_cost(frozenset({"rfid_gate"}), STORE, prices, tagged())
     # by hand: fixed F and variable c per visit; cameras cost more to install, tags more per visit
     v_star = break_even_visits(cameras, gate, prices.days_per_year)
     slope = (gate["cost_variable_per_visit"] - cameras["cost_variable_per_visit"]) * 100
@@ -131,7 +146,7 @@ def test_break_even_moves_the_way_the_inputs_say(prices):
     assert at(cameras, 2 * v_star) < at(gate, 2 * v_star) and at(cameras, v_star / 2) > at(gate, v_star / 2)
     # dearer tags: cameras win from fewer visits on
     dear = PriceBook.from_config({**PRICES, "rfid": {**PRICES["rfid"], "tag_price": 0.50}})
-    dear_gate = annual_cost(frozenset({"rfid_gate"}), STORE, dear)
+    dear_gate = annual_cost(frozenset({"rfid_gate"}), STORE, dear, tagged())
     assert break_even_visits(cameras, dear_gate, 100) < v_star
     # a design that is dearer both ways never breaks even
     assert break_even_visits({**cameras, "cost_variable_per_visit": 99.0}, gate, 100) is None
@@ -146,11 +161,8 @@ def test_the_default_price_book_loads_and_bad_prices_name_the_key():
 
 def test_a_design_that_decides_shelf_events_pays_for_the_load_cells_that_raise_them():
     cfg = compose_config()
-    camera_only = {
-        "recognizers": ["vision"],
-        "prior": cfg.system.vision_fusion.prior,
-        "decision": cfg.system.vision_fusion.decision,
-    }
+    fusion = OmegaConf.to_container(cfg.system.vision_fusion, resolve=True)
+    camera_only = {**fusion, "recognizers": ["vision"]}
     (system,) = build_systems({"camera_only": camera_only}, cfg.recognizer)
     assert system.signals == frozenset({"camera"})
     assert {"loadcell", "camera"} <= system.sensors

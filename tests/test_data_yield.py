@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import TINY, compose_config, small_day
 
-from toolkit.experiment import run_comparison
+from toolkit.comparison import run_comparison
 from toolkit.metrics.data_yield import camera_capture, fusion_capture, true_event_counts, yield_metrics
 from toolkit.seeding import component_rng
 from toolkit.sensors.loadcell import LoadcellParams, measure_events

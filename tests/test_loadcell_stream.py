@@ -7,7 +7,7 @@ import pytest
 from conftest import TINY, compose_config, small_day
 from filterpy.kalman import KalmanFilter
 
-from toolkit.experiment import run_comparison
+from toolkit.comparison import run_comparison
 from toolkit.seeding import component_rng
 from toolkit.sensors.kalman import cusum, kalman_level_filter
 from toolkit.sensors.loadcell_stream import StreamParams, _transients, simulate_streams_and_detect

@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 from conftest import TINY, compose_config, small_day
 
+from toolkit.comparison import run_comparison
 from toolkit.config import ConfigError
-from toolkit.experiment import run_comparison
+from toolkit.decoders import RfidGateDecoder
 from toolkit.metrics.accuracy import receipt_exact_match
-from toolkit.metrics.rfid import gate_metrics
-from toolkit.recognizers.rfid import RfidGateDecoder
 from toolkit.sensors.observations import GateSignal, TagReads
 from toolkit.sensors.rfid import LinkBudget, LinkProfile, pick_slots, run_inventory
-from toolkit.sensors.rfid_gate import GateParams, simulate_gate
+from toolkit.sensors.rfid_gate import GateParams, gate_metrics, simulate_gate
 from toolkit.world import MATERIALS, make_world
 
 FAST = LinkProfile(tari_us=6.25, blf_khz=640.0, miller=1)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import TINY, compose_config, small_day
 
-from toolkit.experiment import run_comparison
-from toolkit.recognizers.rfid import RfidShelfDecoder
+from toolkit.comparison import run_comparison
+from toolkit.decoders import RfidShelfDecoder
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import Presence, ShelfReaderSignal, ShelfTagEvents
 from toolkit.sensors.presence import PresenceParams

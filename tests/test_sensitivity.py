@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from conftest import TINY, compose_config
 
-from toolkit.experiment import run_comparison
+from toolkit.comparison import run_comparison
 
 NO_REVIEW = (
     "system=[weight_only]",

@@ -87,7 +87,7 @@ def test_a_sweep_killed_mid_job_leaves_no_half_written_result_and_the_rerun_comp
 WRITER = """
 import sys
 from pathlib import Path
-from toolkit.experiment import write_json_atomic
+from toolkit.io import write_json_atomic
 target = Path(sys.argv[1])
 version = 0
 while True:

@@ -8,7 +8,7 @@ from conftest import TINY, compose_config, small_day
 from filterpy.common import Q_discrete_white_noise
 from filterpy.kalman import KalmanFilter
 
-from toolkit.experiment import run_comparison
+from toolkit.comparison import run_comparison
 from toolkit.fusion import attribute
 from toolkit.metrics.tracking import tracking_metrics
 from toolkit.seeding import component_rng

@@ -22,7 +22,7 @@ import pytest
 from conftest import TINY, compose_config
 from scipy import stats
 
-from toolkit.experiment import plan_comparison, run_systems, sense_day
+from toolkit.comparison import plan_comparison, run_systems, sense_day
 from toolkit.sensors import observations as obs_module
 from toolkit.sensors.observations import IDENTITY_FIELDS, PROVENANCE, Observations
 
@@ -140,16 +140,16 @@ def test_no_identity_hides_in_an_epc(sensed):
     shelf tag was taken or never moved (a phantom)."""
     _, day = sensed
     reads = day.observations.signals["rfid_gate"].reads
-    owner = day.gate.entry_visit[day.gate.read_entry]
+    owner = day.sensed["rfid_gate"].truth.entry_visit[day.sensed["rfid_gate"].truth.read_entry]
     own = owner >= 0
     rho = stats.spearmanr(reads.epc[own], owner[own]).statistic
     assert abs(rho) < 0.1, f"gate EPCs follow their owners' visit order (Spearman {rho:.2f})"
-    kinds = day.gate.entry_kind[day.gate.read_entry]
+    kinds = day.sensed["rfid_gate"].truth.entry_kind[day.sensed["rfid_gate"].truth.read_entry]
     display = stats.mannwhitneyu(np.unique(reads.epc[kinds == 1]), np.unique(reads.epc[kinds == 0])).pvalue
     assert display > 1e-4, "display tags stand apart from basket tags by EPC"
     events = day.observations.signals["rfid_shelf"].events
     departure = events.kind == 0
-    phantom = day.shelf.departure_visit < 0
+    phantom = day.sensed["rfid_shelf"].truth.departure_visit < 0
     if phantom.any() and (~phantom).any():
         p = stats.mannwhitneyu(events.epc[departure][phantom], events.epc[departure][~phantom]).pvalue
         assert p > 1e-4, "phantom departures stand apart from real ones by EPC"

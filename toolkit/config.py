@@ -7,9 +7,15 @@ Hydra catches unknown groups and misspelt keys (struct mode); these helpers catc
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
@@ -58,3 +64,24 @@ def choice(value: str, allowed: Iterable[str], full_key: str) -> str:
     close = difflib.get_close_matches(str(value), allowed, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ConfigError(f"{full_key}: unknown value {value!r}{hint}; allowed: {', '.join(sorted(allowed))}")
+
+
+def build_from_config(node: Any, path: str, **kwargs: Any) -> Any:
+    """Build the object a config node's `_target_` names (Hydra's instantiate, `kwargs` added);
+    a failure becomes one ConfigError line naming `path`."""
+    if isinstance(node, DictConfig):
+        node = OmegaConf.to_container(node, resolve=True)
+    if not isinstance(node, dict) or "_target_" not in node:
+        raise ConfigError(f"{path}: needs a _target_")
+    try:
+        built = instantiate(node, **kwargs)
+    except Exception as err:
+        cause = err
+        while cause.__cause__ is not None and not isinstance(cause, ConfigError):
+            cause = cause.__cause__
+        if isinstance(cause, ConfigError):  # it names its own key: say that, in one line
+            raise cause from err
+        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConfigError(f"{path}: cannot build {node.get('_target_')!r}: {first_line}") from err
+    log.info("%s = %s", path, node["_target_"])
+    return built

@@ -9,12 +9,12 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from toolkit.io import write_text_atomic
 
 SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("receipt_exact", "exact receipts", "{:.1%}"),
@@ -145,11 +145,7 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="raise")
     writer.writeheader()
     writer.writerows(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as fh:
-        fh.write(buffer.getvalue())
-    os.replace(tmp, path)
+    write_text_atomic(path, buffer.getvalue())
 
 
 def summarise(

@@ -14,7 +14,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from toolkit.experiment import write_json_atomic
+from toolkit.io import write_json_atomic
 
 log = logging.getLogger(__name__)
 

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from toolkit.config import ConfigError, choice, number
-from toolkit.world import MATERIALS
+from toolkit.sensors.base import Hardware
 
-PHYSICAL_SENSORS = ("camera", "loadcell", "pressure", "rfid_gate", "rfid_shelf")
+if TYPE_CHECKING:
+    from toolkit.sensors.base import Sensor
+
+BACKBONE_SENSORS = ("camera", "loadcell")
+"""Priced here: the ceiling cameras with their compute, and the load-cell plates."""
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,6 @@ def _tagging_labour(cfg: Mapping[str, Any], path: str) -> float:
     return number(cfg, f"tagging_labour_{'at_source' if where == 'source' else 'in_store'}", path, low=0.0)
 
 
-def tag_cost_per_unit(prices: PriceBook, on_metal: np.ndarray) -> np.ndarray:
-    """Tag and labour per unit, per material (indexed like MATERIALS): on-metal tags where chosen."""
-    return np.where(on_metal, prices.on_metal_tag_price, prices.tag_price) + prices.tagging_labour_per_item
-
-
 @dataclass(frozen=True)
 class StoreFacts:
     """What the cost depends on: the store's size and one day's measured activity under a design."""
@@ -133,49 +132,48 @@ class StoreFacts:
 
 
 def hardware(
-    sensors: frozenset[str], store: StoreFacts, prices: PriceBook, on_metal: np.ndarray | None = None
-) -> dict[str, tuple[float, float]]:
+    sensors: frozenset[str], store: StoreFacts, prices: PriceBook, plugins: Mapping[str, Sensor] | None = None
+) -> Hardware:
     """Capex (USD) and electrical power (W) per hardware line item of a design. Every design
-    opens a visit at an entry scan and closes it at the exit gate: the doors are on every bill."""
-    unknown = sensors - set(PHYSICAL_SENSORS)
+    opens a visit at an entry scan and closes it at the exit gate: the doors are on every bill.
+    The backbone (ceiling cameras, load-cell plates) is priced here; every other sensor prices
+    itself, and the stock on the shelves on the first day gets what its units must carry."""
+    plugins = plugins or {}
+    unknown = sensors - set(BACKBONE_SENSORS) - set(plugins)
     if unknown:
-        raise ValueError(f"no price for sensors {sorted(unknown)}; priced: {PHYSICAL_SENSORS}")
+        priced = sorted({*BACKBONE_SENSORS, *plugins})
+        raise ValueError(f"no price for sensors {sorted(unknown)}; priced: {priced}")
     lanes = float(prices.door_lanes)
-    items: dict[str, tuple[float, float]] = {
-        "doors": (lanes * prices.door_price_per_lane, lanes * prices.door_power_w)
-    }
+    items: Hardware = {"doors": (lanes * prices.door_price_per_lane, lanes * prices.door_power_w)}
     if "camera" in sensors:
         n = float(np.ceil(prices.camera_density_per_m2 * store.floor_area_m2))
         items["cameras"] = (n * prices.camera_price, 0.0)
         items["camera_compute"] = (n * prices.compute_per_camera, n * prices.camera_power_w)
     if "loadcell" in sensors:
         items["load_cells"] = (store.n_plates * prices.plate_price, store.n_plates * prices.plate_power_w)
-    if "pressure" in sensors:
-        items["pressure_mats"] = (store.shelf_metres * prices.pressure_mat_per_m, 0.0)
-    if "rfid_gate" in sensors:
-        antennas = prices.gate_antennas * prices.antenna_price
-        items["rfid_gate"] = (prices.reader_price + antennas, prices.reader_power_w)
-    if sensors & {"rfid_gate", "rfid_shelf"}:
-        # the stock on the shelves on the first day is tagged before the store opens
-        per_unit = tag_cost_per_unit(prices, _on_metal(on_metal))
+    for name, sensor in plugins.items():
+        if name in sensors:
+            items.update(sensor.hardware(store, prices))
+    per_unit = unit_cost(sensors, prices, plugins)
+    if per_unit is not None:
         items["initial_stock_tags"] = (float(store.stocked_by_material @ per_unit), 0.0)
-    if "rfid_shelf" in sensors:
-        readers = float(np.ceil(store.n_plates / prices.shelf_antennas_per_reader))
-        items["rfid_shelf_antennas"] = (store.n_plates * prices.antenna_price, 0.0)
-        items["rfid_shelf_readers"] = (readers * prices.reader_price, readers * prices.reader_power_w)
     return items
 
 
-def _on_metal(on_metal: np.ndarray | None) -> np.ndarray:
-    return np.zeros(len(MATERIALS), bool) if on_metal is None else on_metal
+def unit_cost(sensors: frozenset[str], prices: PriceBook, plugins: Mapping[str, Sensor]) -> np.ndarray | None:
+    """Per material, what each stocked unit carries for these sensors (None: nothing): the
+    dearest of their needs, as one tag serves a gate and smart shelves alike."""
+    costs = [c for n, s in plugins.items() if n in sensors and (c := s.unit_cost(prices)) is not None]
+    return np.maximum.reduce(costs) if costs else None
 
 
 def annual_cost(
-    sensors: frozenset[str], store: StoreFacts, prices: PriceBook, on_metal: np.ndarray | None = None
+    sensors: frozenset[str], store: StoreFacts, prices: PriceBook, plugins: Mapping[str, Sensor] | None = None
 ) -> dict[str, float]:
-    """Every cost figure of a design for one year, flat keys for metrics.json. `on_metal` (per
-    material) is the tagged designs' choice of on-metal tags."""
-    items = hardware(sensors, store, prices, on_metal)
+    """Every cost figure of a design for one year, flat keys for metrics.json. `plugins` are the
+    configured sensors beyond the backbone, which price themselves."""
+    plugins = plugins or {}
+    items = hardware(sensors, store, prices, plugins)
     capex = sum(c for c, _ in items.values())
     installed = capex * (1.0 + prices.installation_share)
     watts = sum(w for _, w in items.values())
@@ -185,12 +183,11 @@ def annual_cost(
         "maintenance": capex * prices.maintenance_share,
         "power": watts / 1000.0 * prices.hours_per_day * days * prices.electricity_per_kwh,
     }
-    tagged = bool(sensors & {"rfid_gate", "rfid_shelf"})
-    # every unit stocked carries a tag: those sold, and those tagged but never sold (waste, shrink)
-    per_unit = tag_cost_per_unit(prices, _on_metal(on_metal))
+    # every unit stocked carries its tag: those sold, and those tagged but never sold (waste, shrink)
+    per_unit = unit_cost(sensors, prices, plugins)
     variable = {
         "tags": float(store.sold_by_material_per_day @ per_unit) / (1.0 - prices.unsold_share) * days
-        if tagged
+        if per_unit is not None
         else 0.0,
         "review": store.reviewed_events_per_day * prices.review_cost_per_event * days,
         "undercharge": store.undercharged_revenue_per_day * days,

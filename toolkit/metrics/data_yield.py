@@ -15,8 +15,6 @@ from toolkit.behaviour import Dwells, EmptyReaches
 from toolkit.metrics.accuracy import lines_equal
 from toolkit.metrics.tracking import LOST_M
 from toolkit.sensors.loadcell_stream import nearest_on_plate
-from toolkit.sensors.observations import ShelfTagEvents
-from toolkit.sensors.rfid_shelf import DEPART, REAPPEAR, ShelfTruth
 from toolkit.sensors.walks import WalkTruth
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, TAKE, GroundTruth
 from toolkit.systems import SystemOutput
@@ -34,7 +32,7 @@ class Capture:
     attributed: np.ndarray
 
 
-def _interaction_capture(
+def interaction_capture(
     truth: GroundTruth, kind: int, correct: np.ndarray, attributed: np.ndarray
 ) -> Capture:
     mine = truth.inter_kind == kind
@@ -56,35 +54,9 @@ def fusion_capture(
     correct = member & (truth.inter_visit == true_visit[event]) & right[event]
     attributed = correct & who[event]
     return {
-        "take": _interaction_capture(truth, TAKE, correct, attributed),
-        "putback": _interaction_capture(truth, PUTBACK, correct, attributed),
+        "take": interaction_capture(truth, TAKE, correct, attributed),
+        "putback": interaction_capture(truth, PUTBACK, correct, attributed),
     }
-
-
-def shelf_tag_capture(
-    events: ShelfTagEvents, event_visit: np.ndarray, shelf: ShelfTruth, truth: GroundTruth
-) -> dict[str, Capture]:
-    """Takes from tag departures, put-backs from reappearances: an interaction counts only if every
-    unit it moved was reported, each with the right SKU (and visit, for attributed)."""
-    n = truth.inter_kind.size
-    if n == 0:  # nobody touched a product: only phantom departures, nothing to capture
-        none = np.zeros(0, bool)
-        return {
-            name: _interaction_capture(truth, kind, none, none)
-            for name, kind in (("take", TAKE), ("putback", PUTBACK))
-        }
-    units = np.abs(truth.inter_count).sum(axis=1)
-    linked = shelf.event_interaction >= 0
-    inter = np.where(linked, shelf.event_interaction, 0)
-    right_sku = linked & (truth.inter_sku[inter] == events.sku[:, None]).any(axis=1)
-    right_who = right_sku & (event_visit == truth.inter_visit[inter])
-    out = {}
-    for name, kind, event_kind in (("take", TAKE, DEPART), ("putback", PUTBACK, REAPPEAR)):
-        mine = events.kind == event_kind
-        seen = np.bincount(inter[right_sku & mine], minlength=n)
-        seen_who = np.bincount(inter[right_who & mine], minlength=n)
-        out[name] = _interaction_capture(truth, kind, seen >= units, seen_who >= units)
-    return out
 
 
 def camera_capture(stops_seen: np.ndarray, truth: GroundTruth) -> dict[str, Capture]:

@@ -19,7 +19,10 @@ import numpy as np
 import torch
 
 from toolkit.config import number, probability
+from toolkit.hypotheses import EventHypotheses
+from toolkit.sensors.base import BaseSensor, Sensed, SensingContext
 from toolkit.sensors.observations import CameraCrops, Presence, ShelfEvents, ShelfReaches
+from toolkit.sensors.synthetic import SYNTHETIC_READINGS
 from toolkit.shoppers import GroundTruth
 from toolkit.vision.render import RenderParams, render
 from toolkit.world import World
@@ -117,3 +120,38 @@ def observe_reaches(
     return ShelfReaches(
         time_s=time[order], shelf=world.planogram.plate_shelf[plate[order]], plate=plate[order]
     )
+
+
+class ShelfCameras(BaseSensor):
+    """The cameras over the shelves: per event, crops of the hand at the plate (rendered by the
+    same renderer the CNN trains on, `render` = the `vision.render` section) and the hands seen
+    reaching into slots. They are the ceiling cameras that follow shoppers, priced with them."""
+
+    per_event = True
+
+    def __init__(self, render: Mapping[str, Any], **cfg: Any) -> None:
+        self.params = CameraParams.from_config(cfg)
+        self.render_params = RenderParams.from_config(render)
+
+    def observe(self, ctx: SensingContext, rng: np.random.Generator) -> Sensed:
+        crops = observe_crops(
+            ctx.world,
+            ctx.truth,
+            ctx.events,
+            ctx.source,
+            ctx.presence,
+            self.render_params,
+            self.params,
+            rng,
+            ctx.inter_event,
+        )
+        return Sensed(crops)
+
+    def reaches(self, ctx: SensingContext, rng: np.random.Generator) -> ShelfReaches:
+        """Hands seen reaching into a slot, whatever came back out."""
+        return observe_reaches(ctx.world, ctx.truth, self.params, rng)
+
+    def synthetic(
+        self, world: World, hypotheses: EventHypotheses, rng: np.random.Generator, p_missing: float
+    ) -> CameraCrops:
+        return SYNTHETIC_READINGS["camera"](world, hypotheses, rng, p_missing)

@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 
 SIGNALS: frozenset[str] = frozenset({"loadcell", "pressure", "camera"})
-TRIGGER_LOADCELL, TRIGGER_PRESSURE = 0, 1
-"""Per-event signal names a recognizer may declare; later sensors (pressure, camera, rfid) add theirs."""
+"""The built-in per-event signals a recognizer may declare; a per-event sensor plugin adds its own
+name (toolkit.sensors.base.Sensor.per_event)."""
+TRIGGER_LOADCELL, TRIGGER_PRESSURE = 0, 1  # ShelfEvents.trigger: which sensor raised the event
+DEPART, REAPPEAR = 0, 1  # ShelfTagEvents.kind: a tag declared gone from a plate, or read on one again
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from toolkit.config import number, probability
+from toolkit.hypotheses import EventHypotheses
+from toolkit.sensors.base import BaseSensor, Hardware, Sensed, SensingContext
 from toolkit.sensors.observations import PressureReadings, ShelfEvents
+from toolkit.sensors.synthetic import SYNTHETIC_READINGS
 from toolkit.shoppers import GroundTruth
 from toolkit.world import World
+
+if TYPE_CHECKING:
+    from toolkit.metrics.cost import PriceBook, StoreFacts
 
 
 @dataclass(frozen=True)
@@ -77,3 +83,26 @@ def observe_pressure(
     return PressureReadings(
         position_m=position, variance_m2=np.full(n, params.variance_m2(plano.slot_width_m))
     )
+
+
+class PressureMats(BaseSensor):
+    """Pressure mats under every plate: per event, where along the shelf the load changed. Where a
+    load cell is dead the mat's own scan raises the event (`trigger_hz`, `trigger_merge_s`)."""
+
+    per_event = True
+
+    def __init__(self, **cfg: Any) -> None:
+        self.params = PressureParams.from_config(cfg)
+
+    def observe(self, ctx: SensingContext, rng: np.random.Generator) -> Sensed:
+        return Sensed(
+            observe_pressure(ctx.world, ctx.truth, ctx.events, ctx.source, self.params, rng, ctx.inter_event)
+        )
+
+    def hardware(self, store: StoreFacts, prices: PriceBook) -> Hardware:
+        return {"pressure_mats": (store.shelf_metres * prices.pressure_mat_per_m, 0.0)}
+
+    def synthetic(
+        self, world: World, hypotheses: EventHypotheses, rng: np.random.Generator, p_missing: float
+    ) -> PressureReadings:
+        return SYNTHETIC_READINGS["pressure"](world, hypotheses, rng, p_missing)

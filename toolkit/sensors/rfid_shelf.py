@@ -19,21 +19,26 @@ What the shelves cannot see is who took the tag: attribution borrows the ceiling
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import ndtr
 
 from toolkit.config import ConfigError, number
-from toolkit.sensors.observations import ShelfReaderSignal, ShelfTagEvents
+from toolkit.metrics.data_yield import Capture, interaction_capture
+from toolkit.sensors.base import BaseSensor, Hardware, Sensed, SensingContext
+from toolkit.sensors.observations import DEPART, REAPPEAR, ShelfEvents, ShelfReaderSignal, ShelfTagEvents
 from toolkit.sensors.presence import PresenceParams, presence_at
 from toolkit.sensors.rfid import LinkBudget
-from toolkit.sensors.tagging import TaggingParams, deployed_budget, tag_units
+from toolkit.sensors.tagging import TaggingParams, deployed_budget, tag_cost_per_unit, tag_units
 from toolkit.shoppers import PUTBACK, TAKE, GroundTruth
+from toolkit.tracking import presence_from_tracks
 from toolkit.world import World
 
-DEPART, REAPPEAR = 0, 1
+if TYPE_CHECKING:
+    from toolkit.metrics.cost import PriceBook, StoreFacts
+
 _NEVER = 1.0e9  # a time after any store-day
 
 
@@ -252,3 +257,81 @@ def simulate_shelf_readers(
         n_shelves=world.layout.n_shelves,
     )
     return ShelfReaderSignal(events=events, presence=cameras), shelf_truth
+
+
+def shelf_metrics(shelf: ShelfTruth) -> dict[str, float | None]:
+    """Share of bought units (taken, never put back) whose departure the readers declared, and
+    phantom departures (a tag that never moved, missed for a run of cycles) per shelf-hour."""
+    phantoms = float((shelf.departure_visit < 0).sum())
+    shelf_hours = shelf.n_shelves * shelf.open_hours
+    bought = shelf.unit_departed[shelf.unit_bought]
+    return {
+        "rfid_shelf_departure_recall": float(bought.mean()) if bought.size else None,
+        "rfid_shelf_phantoms_per_shelf_hour": phantoms / shelf_hours if shelf_hours > 0 else None,
+    }
+
+
+def shelf_tag_capture(
+    events: ShelfTagEvents, event_visit: np.ndarray, shelf: ShelfTruth, truth: GroundTruth
+) -> dict[str, Capture]:
+    """Takes from tag departures, put-backs from reappearances: an interaction counts only if every
+    unit it moved was reported, each with the right SKU (and visit, for attributed)."""
+    n = truth.inter_kind.size
+    if n == 0:  # nobody touched a product: only phantom departures, nothing to capture
+        none = np.zeros(0, bool)
+        return {
+            name: interaction_capture(truth, kind, none, none)
+            for name, kind in (("take", TAKE), ("putback", PUTBACK))
+        }
+    units = np.abs(truth.inter_count).sum(axis=1)
+    linked = shelf.event_interaction >= 0
+    inter = np.where(linked, shelf.event_interaction, 0)
+    right_sku = linked & (truth.inter_sku[inter] == events.sku[:, None]).any(axis=1)
+    right_who = right_sku & (event_visit == truth.inter_visit[inter])
+    out = {}
+    for name, kind, event_kind in (("take", TAKE, DEPART), ("putback", PUTBACK, REAPPEAR)):
+        mine = events.kind == event_kind
+        seen = np.bincount(inter[right_sku & mine], minlength=n)
+        seen_who = np.bincount(inter[right_who & mine], minlength=n)
+        out[name] = interaction_capture(truth, kind, seen >= units, seen_who >= units)
+    return out
+
+
+class SmartShelves(BaseSensor):
+    """RFID antennas under every plate, read in cycles: tags declared gone from a plate or read
+    on one again, each with who the ceiling cameras place at the shelf then. Every stocked unit
+    carries a tag."""
+
+    def __init__(self, **cfg: Any) -> None:
+        self.params = ShelfReaderParams.from_config(cfg)
+
+    def observe(self, ctx: SensingContext, rng: np.random.Generator) -> Sensed:
+        signal, truth = simulate_shelf_readers(ctx.world, ctx.truth, self.params, ctx.presence_params, rng)
+        if (
+            ctx.tracks is not None
+        ):  # who the tracks put at the shelf when the reader's cycles say the tag moved
+            events = signal.events
+            when = ShelfEvents(time_s=events.moved_s, shelf=events.shelf, plate=events.plate)
+            signal = replace(
+                signal, presence=presence_from_tracks(ctx.world, ctx.tracks, when, ctx.zone_depth_m)
+            )
+        return Sensed(signal, truth)
+
+    def hardware(self, store: StoreFacts, prices: PriceBook) -> Hardware:
+        readers = float(np.ceil(store.n_plates / prices.shelf_antennas_per_reader))
+        return {
+            "rfid_shelf_antennas": (store.n_plates * prices.antenna_price, 0.0),
+            "rfid_shelf_readers": (readers * prices.reader_price, readers * prices.reader_power_w),
+        }
+
+    def unit_cost(self, prices: PriceBook) -> np.ndarray:
+        return tag_cost_per_unit(prices, self.params.tagging.on_metal)
+
+    def metrics(self, sensed: Sensed, ctx: SensingContext, output: Any) -> dict[str, float | None]:
+        return shelf_metrics(sensed.truth)
+
+    def captures(self, sensed: Sensed, ctx: SensingContext, output: Any) -> dict[str, Capture]:
+        event_visit = getattr(output, "event_visit", None)
+        if event_visit is None:
+            return {}
+        return shelf_tag_capture(sensed.signal.events, event_visit, sensed.truth, ctx.truth)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from toolkit.config import ConfigError, number, probability
 from toolkit.sensors.rfid import LinkBudget
 from toolkit.world import MATERIALS
+
+if TYPE_CHECKING:
+    from toolkit.metrics.cost import PriceBook
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,8 @@ def tag_units(
     wrong = (rng.random(tag_unit.size) < params.p_misencoded) & (n_skus > 1)
     other = (unit_sku[tag_unit] + rng.integers(1, max(n_skus, 2), tag_unit.size)) % n_skus
     return unit_tags, tag_unit, np.where(wrong, other, unit_sku[tag_unit])
+
+
+def tag_cost_per_unit(prices: PriceBook, on_metal: np.ndarray) -> np.ndarray:
+    """Tag and labour per unit, per material (indexed like MATERIALS): on-metal tags where chosen."""
+    return np.where(on_metal, prices.on_metal_tag_price, prices.tag_price) + prices.tagging_labour_per_item

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from toolkit.config import number
+from toolkit.io import write_atomic
 from toolkit.metrics.accuracy import expected_calibration_error
 from toolkit.vision.models import build_model, logits_in_batches
 from toolkit.vision.render import RenderParams, render
@@ -152,7 +151,6 @@ def cache_key(appearance: np.ndarray, render_params: RenderParams, train: TrainP
 
 def save_checkpoint(classifier: TrainedClassifier, path: Path) -> None:
     """Tensors and plain numbers only, so that loading needs no pickle of code (weights_only)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "state_dict": classifier.model.state_dict(),
         "model_name": classifier.model_name,
@@ -160,14 +158,7 @@ def save_checkpoint(classifier: TrainedClassifier, path: Path) -> None:
         "temperature": classifier.temperature,
         "report": classifier.report,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda fh: torch.save(payload, fh))
 
 
 def load_checkpoint(path: Path, expected_classes: int | None = None) -> TrainedClassifier:

@@ -1,20 +1,17 @@
-"""A checkout design = recognizers + priors + decision policy; it turns observations into receipts.
+"""The fusion design: recognizers' evidence, priors and a decision policy, per detected event.
 
-Every system runs on the same observations of the same visits and produces one receipt per visit,
-so every metric compares like with like. Systems see only observations; the human reviewer is an
-opaque service handed in by the experiment.
+    log p(h | obs) = log prior(h) + Σ_r β_r · log L_r(obs_r | h) − log Z
+
+then attribution to a shopper, review of doubtful events, and receipts from virtual carts.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
 
 from toolkit.carts import CartLedger, build_receipts, joint_cart_posterior, misplaced_floor
 from toolkit.config import ConfigError, choice, number, probability
@@ -29,24 +26,10 @@ from toolkit.fusion import (
 )
 from toolkit.hypotheses import EventHypotheses, HypothesisSpace, canonical_lines, join_hypotheses
 from toolkit.recognizers.base import EventBatch, Recognizer
-from toolkit.recognizers.rfid import RfidGateDecoder, RfidShelfDecoder
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import Observations, ShelfEvents
+from toolkit.systems.base import Reviewer, SystemOutput
 from toolkit.world import World
-
-log = logging.getLogger(__name__)
-
-
-class Reviewer(Protocol):
-    def review(
-        self,
-        events: np.ndarray,
-        proposed_sku: np.ndarray,
-        proposed_count: np.ndarray,
-        proposed_visit: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
-
-    def extras(self, events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -64,41 +47,38 @@ class DecisionSettings:
         )
 
 
-@dataclass(frozen=True)
-class SystemOutput:
-    """Per detected event (E): the machine's MAP lines and confidence, attribution, review and the
-    final lines after review; per visit: receipts (V, n_skus) in units. `visible` marks the events
-    this design detects at all (without pressure mats, events only a mat triggered are unseen and
-    decided as "nothing moved")."""
-
-    visible: np.ndarray
-    map_sku: np.ndarray
-    map_count: np.ndarray
-    confidence: np.ndarray
-    fallback: np.ndarray
-    attributed_visit: np.ndarray
-    attribution_confidence: np.ndarray
-    reviewed: np.ndarray
-    final_sku: np.ndarray
-    final_count: np.ndarray
-    final_visit: np.ndarray
-    receipts: np.ndarray
-
-
 class CheckoutSystem:
+    """The camera and shelf-sensor design: each recognizer's evidence over every detected event's
+    hypotheses, weighted by β and fused with the prior into a posterior; the MAP decision, the
+    shopper the cameras place at the shelf, and a human review of the doubtful events; receipts
+    from the virtual carts. Its ablations (weight alone, weight and pressure, ...) are the same
+    class with fewer recognizers or priors."""
+
     def __init__(
         self,
         name: str,
         recognizers: Mapping[str, Recognizer],
-        weights: Mapping[str, float],
-        prior: PriorSettings,
-        decision: DecisionSettings,
+        prior: Mapping[str, Any] | PriorSettings,
+        decision: Mapping[str, Any] | DecisionSettings,
+        beta: Mapping[str, float] | None = None,
     ) -> None:
+        path = f"system.{name}"
+        if not recognizers:
+            raise ConfigError(f"{path}.recognizers: a list of at least one recognizer name")
+        beta = beta or {}
+        for rname in beta:
+            choice(rname, recognizers, f"{path}.beta")
         self.name = name
         self.recognizers = dict(recognizers)
-        self.weights = dict(weights)
-        self.prior = prior
-        self.decision = decision
+        self.beta = {r: number(beta, r, f"{path}.beta", low=0.0) if r in beta else 1.0 for r in recognizers}
+        self.prior = (
+            prior if isinstance(prior, PriorSettings) else PriorSettings.from_config(prior, f"{path}.prior")
+        )
+        self.decision = (
+            decision
+            if isinstance(decision, DecisionSettings)
+            else DecisionSettings.from_config(decision, f"{path}.decision")
+        )
 
     @property
     def signals(self) -> frozenset[str]:
@@ -117,7 +97,7 @@ class CheckoutSystem:
 
     def _evidence(self, batch: EventBatch) -> list[tuple[float, np.ndarray]]:
         """(β, log-likelihood (E, H)) of each recognizer on a batch."""
-        return [(self.weights[n], r.evidence(batch).loglik) for n, r in self.recognizers.items()]
+        return [(self.beta[n], r.evidence(batch).loglik) for n, r in self.recognizers.items()]
 
     def _posterior(
         self,
@@ -227,110 +207,3 @@ class CheckoutSystem:
             final_visit=final_visit,
             receipts=build_receipts(lines_sku, lines_count, lines_visit, n_visits, world.catalog.n_skus),
         )
-
-
-@dataclass(frozen=True)
-class BasketOutput:
-    """What a rule-based design produces: receipts (V, n_skus) and, where its sensor reports
-    events (smart shelves), the visit each reported event was put down to."""
-
-    receipts: np.ndarray
-    event_visit: np.ndarray | None = None
-
-
-class DecoderSystem:
-    """A rule-based design that decodes receipts straight from its sensor (an RFID gate or smart
-    shelves): no shelf-event hypotheses, no fusion, no review."""
-
-    def __init__(self, name: str, decoder: RfidGateDecoder | RfidShelfDecoder) -> None:
-        self.name = name
-        self.decoder = decoder
-
-    @property
-    def signals(self) -> frozenset[str]:
-        return self.decoder.signals
-
-    @property
-    def sensors(self) -> frozenset[str]:
-        return self.decoder.sensors
-
-    def prepare(self, world: World, seed: int) -> None:
-        """Nothing to learn: the decoder is rule-based."""
-
-    def run(
-        self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer
-    ) -> BasketOutput:
-        missing = self.signals - set(obs.signals)
-        if missing or obs.entry is None:
-            raise ConfigError(f"system.{self.name}: needs sensors {sorted(self.signals)} and entry scans")
-        receipts, event_visit = self.decoder.decode(world, obs)
-        return BasketOutput(receipts, event_visit)
-
-
-SYSTEM_KINDS: dict[str, type | None] = {
-    "fusion": None,
-    "rfid_gate": RfidGateDecoder,
-    "rfid_shelf": RfidShelfDecoder,
-}
-
-
-def _instantiate(node: Any, path: str) -> Any:
-    if isinstance(node, DictConfig):
-        node = OmegaConf.to_container(node, resolve=True)
-    if not isinstance(node, dict) or "_target_" not in node:
-        raise ConfigError(f"{path}: needs a _target_")
-    try:
-        built = instantiate(node)
-    except Exception as err:
-        cause = err
-        while cause.__cause__ is not None and not isinstance(cause, ConfigError):
-            cause = cause.__cause__
-        if isinstance(cause, ConfigError):  # it names its own key: say that, in one line
-            raise cause from err
-        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConfigError(f"{path}: cannot build {node.get('_target_')!r}: {first_line}") from err
-    log.info("%s = %s", path, node["_target_"])
-    return built
-
-
-def build_systems(
-    systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, Any]
-) -> list[CheckoutSystem | DecoderSystem]:
-    """Instantiate every configured system; each gets its own recognizer instances."""
-    if not systems_cfg:
-        raise ConfigError("system: no system selected; choose at least one, e.g. system=[weight_only]")
-    systems: list[CheckoutSystem | DecoderSystem] = []
-    for name, node in systems_cfg.items():
-        path = f"system.{name}"
-        kind = choice(str(node.get("kind", "fusion")), SYSTEM_KINDS, f"{path}.kind")
-        decoder_cls = SYSTEM_KINDS[kind]
-        if decoder_cls is not None:
-            decoder = _instantiate(node.get("decoder"), f"{path}.decoder")
-            if not isinstance(decoder, decoder_cls):
-                raise ConfigError(
-                    f"{path}.decoder: expected {decoder_cls.__name__}, got {type(decoder).__name__}"
-                )
-            systems.append(DecoderSystem(name, decoder))
-            continue
-        names = list(node.get("recognizers") or [])
-        if not names or not all(isinstance(n, str) for n in names):
-            raise ConfigError(f"{path}.recognizers: a list of at least one recognizer name, got {names!r}")
-        beta_cfg = node.get("beta") or {}
-        for rname in beta_cfg:
-            choice(rname, names, f"{path}.beta")
-        recognizers: dict[str, Recognizer] = {}
-        weights: dict[str, float] = {}
-        for rname in names:
-            choice(rname, recognizers_cfg.keys(), f"{path}.recognizers")
-            weights[rname] = number(beta_cfg, rname, f"{path}.beta", low=0.0) if rname in beta_cfg else 1.0
-            recognizers[rname] = _instantiate(recognizers_cfg[rname], f"recognizer.{rname}")
-        systems.append(
-            CheckoutSystem(
-                name=name,
-                recognizers=recognizers,
-                weights=weights,
-                prior=PriorSettings.from_config(node.get("prior", {}), f"{path}.prior"),
-                decision=DecisionSettings.from_config(node.get("decision", {}), f"{path}.decision"),
-            )
-        )
-    return systems

@@ -1,0 +1,218 @@
+"""A comparison's pipeline: simulate the day, sense it, run every design on what was sensed.
+
+The stages run in the order data flows (shoppers -> shelf events -> doors -> floor cameras ->
+per-event signals); designs get the observations and the reviewer, never the truth.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from toolkit.behaviour import detect_dwells
+from toolkit.comparison.plan import Plan
+from toolkit.metrics.data_yield import Capture, camera_capture, dwell_false_share, track_capture
+from toolkit.metrics.tracking import tracking_metrics
+from toolkit.review import HumanReviewer
+from toolkit.seeding import component_rng
+from toolkit.sensors.base import Sensed, SensingContext, check_sensed
+from toolkit.sensors.camera import ShelfCameras
+from toolkit.sensors.door import observe_doors
+from toolkit.sensors.loadcell_stream import detect_shelf_events
+from toolkit.sensors.observations import (
+    EntryScans,
+    LoadcellReadings,
+    Observations,
+    Presence,
+    PurchaseRecords,
+    ShelfEvents,
+)
+from toolkit.sensors.presence import observe_presence, observe_stops
+from toolkit.sensors.pressure import PressureMats
+from toolkit.sensors.walks import observe_walks
+from toolkit.shoppers import GroundTruth, Population, make_population, simulate_day
+from toolkit.systems import BasketOutput, SystemOutput, check_output
+from toolkit.tracking import Tracks, presence_from_tracks, track_shoppers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FloorCameras:
+    """What the ceiling cameras give every camera design: who stood at each event's shelf, the
+    door camera's look of each visit (tracking mode), tracking metrics, and the dwell and path
+    events they recorded."""
+
+    presence: Presence
+    door_view: np.ndarray | None
+    metrics: dict[str, float | None]
+    captures: dict[str, Capture]
+    tracks: Tracks | None = None
+    zone_depth_m: float = 0.0
+
+
+@dataclass(frozen=True)
+class ShelfDetections:
+    """The store's own load-cell detector on the day's streams: the shelf events and their weight
+    readings, and the judge's links between events and true interactions."""
+
+    events: ShelfEvents
+    readings: LoadcellReadings
+    source: np.ndarray
+    inter_event: np.ndarray
+    stream_truth: Any
+
+
+@dataclass(frozen=True)
+class SensedDay:
+    """One store-day as simulated and as sensed. Designs see `observations` and the reviewer only;
+    the rest is the judge's: the truth, event-to-interaction links, what each sensor saw inside
+    (`sensed`) and the context its models read."""
+
+    truth: GroundTruth
+    observations: Observations
+    reviewer: HumanReviewer
+    source: np.ndarray
+    inter_event: np.ndarray
+    cameras: FloorCameras
+    stream_truth: Any
+    sensed: dict[str, Sensed]
+    context: SensingContext
+
+
+def simulate_shoppers(plan: Plan) -> tuple[Population, GroundTruth]:
+    """Stage 1: the population with its purchase histories, and the day's visits."""
+    population = make_population(
+        plan.shopper_params, plan.world.catalog.n_skus, component_rng(plan.seed, "shoppers", "population")
+    )
+    return population, simulate_day(plan.world, plan.shopper_params, population, plan.seed)
+
+
+def detect_events(plan: Plan, truth: GroundTruth) -> ShelfDetections:
+    """Stage 2: the load-cell streams and the store's detector on them (with the mats' own
+    scan where a load cell is dead)."""
+    mats = plan.sensor_of_type(PressureMats)
+    events, readings, source, inter_event, stream_truth = detect_shelf_events(
+        plan.world,
+        truth,
+        plan.loadcell_cfg,
+        mats.params if mats is not None else None,
+        component_rng(plan.seed, "sensor", "loadcell"),
+    )
+    return ShelfDetections(events, readings, source, inter_event, stream_truth)
+
+
+def scan_doors(plan: Plan, truth: GroundTruth) -> EntryScans:
+    """Stage 3: the entry and exit scans that open and close every visit."""
+    return observe_doors(truth, plan.door_params, component_rng(plan.seed, "sensor", "door"))
+
+
+def watch_floor(plan: Plan, truth: GroundTruth, shelf: ShelfDetections, scans: EntryScans) -> FloorCameras:
+    """Stage 4: tracks from simulated detections, born at the entry scans and ended by the exit
+    gate (tracking mode), or in direct mode a noisy position of each shopper at the shelf and
+    stops seen with probability p_stop_seen."""
+    world, seed = plan.world, plan.seed
+    if plan.walk_params is None or plan.tracker_params is None:
+        rng = component_rng(seed, "sensor", "presence")
+        presence = observe_presence(world, truth, shelf.events, shelf.source, plan.presence_params, rng)
+        stops_seen = observe_stops(truth, plan.presence_params, component_rng(seed, "sensor", "camera_stops"))
+        return FloorCameras(presence, None, {}, camera_capture(stops_seen, truth))
+    detections, door_view, walk = observe_walks(
+        world, truth, plan.walk_params, component_rng(seed, "sensor", "floor_cameras")
+    )
+    scans = replace(scans, visit_appearance=door_view)
+    zone = plan.tracker_params.zone_depth_m
+    tracks = track_shoppers(detections, scans, world.layout.entry_xy, plan.tracker_params)
+    dwells = detect_dwells(world, tracks, zone, plan.behaviour.min_dwell_s)
+    return FloorCameras(
+        presence=presence_from_tracks(world, tracks, shelf.events, zone),
+        door_view=door_view,
+        metrics={**tracking_metrics(tracks, walk), "dwell_false_share": dwell_false_share(dwells, truth)},
+        captures=track_capture(tracks, walk, truth, dwells),
+        tracks=tracks,
+        zone_depth_m=zone,
+    )
+
+
+def observe_sensors(plan: Plan, ctx: SensingContext) -> dict[str, Sensed]:
+    """Stage 5: every configured sensor beyond the backbone, each with its own generator, its
+    output checked (passively) against the protocol."""
+    sensed: dict[str, Sensed] = {}
+    for name, sensor in plan.sensors.items():
+        sensed[name] = sensor.observe(ctx, component_rng(plan.seed, "sensor", name))
+        check_sensed(name, sensor, sensed[name], ctx.events.n_events)
+    return sensed
+
+
+def sense_day(plan: Plan) -> SensedDay:
+    """Simulate the day's shoppers and every configured sensor's view of them."""
+    population, truth = simulate_shoppers(plan)
+    shelf = detect_events(plan, truth)
+    scans = scan_doors(plan, truth)
+    cameras = watch_floor(plan, truth, shelf, scans)
+    ctx = SensingContext(
+        world=plan.world,
+        truth=truth,
+        shoppers=plan.shopper_params,
+        events=shelf.events,
+        source=shelf.source,
+        inter_event=shelf.inter_event,
+        presence=cameras.presence,
+        presence_params=plan.presence_params,
+        tracks=cameras.tracks,
+        zone_depth_m=cameras.zone_depth_m,
+    )
+    sensed = observe_sensors(plan, ctx)
+    shelf_cameras = plan.sensor_of_type(ShelfCameras)
+    reaches = None
+    if shelf_cameras is not None and cameras.tracks is not None:
+        reaches = shelf_cameras.reaches(ctx, component_rng(plan.seed, "sensor", "reaches"))
+    observations = Observations(
+        events=shelf.events,
+        signals={"loadcell": shelf.readings, **{name: s.signal for name, s in sensed.items()}},
+        presence=cameras.presence,
+        entry=replace(scans, visit_appearance=cameras.door_view),
+        records=PurchaseRecords(counts=population.past_counts),
+        reaches=reaches,
+    )
+    reviewer = HumanReviewer(
+        *truth.event_truth(shelf.source, shelf.inter_event),
+        plan.review_error,
+        component_rng(plan.seed, "review"),
+        extras=truth.event_extras(shelf.source, shelf.inter_event),
+    )
+    return SensedDay(
+        truth,
+        observations,
+        reviewer,
+        shelf.source,
+        shelf.inter_event,
+        cameras,
+        shelf.stream_truth,
+        sensed,
+        ctx,
+    )
+
+
+def run_systems(plan: Plan, day: SensedDay) -> dict[str, SystemOutput | BasketOutput]:
+    """Every design on the day's observations (and the reviewer): nothing of the truth. Each
+    output is checked (passively) against the design protocol."""
+    obs = day.observations
+    n_visits = obs.entry.visit_shopper.shape[0] if obs.entry is not None else day.truth.n_visits
+    outputs: dict[str, SystemOutput | BasketOutput] = {}
+    for system in plan.systems:
+        log.info("running system %s on %d events", system.name, obs.events.n_events)
+        system.prepare(plan.world, plan.seed)
+        outputs[system.name] = system.run(plan.world, plan.space, obs, day.reviewer)
+        check_output(
+            system.name,
+            system,
+            outputs[system.name],
+            obs.events.n_events,
+            n_visits,
+            plan.world.catalog.n_skus,
+        )
+    return outputs

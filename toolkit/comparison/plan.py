@@ -1,0 +1,100 @@
+"""A comparison's plan: the whole config checked and the store built before any work.
+
+Every key is read here, so a bad value stops the run with one line naming it before a single
+shopper walks in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.behaviour import BehaviourParams
+from toolkit.config import ConfigError, number, probability
+from toolkit.hypotheses import HypothesisSpace, build_hypothesis_space
+from toolkit.metrics.cost import BACKBONE_SENSORS, PriceBook
+from toolkit.sensors.base import Sensor
+from toolkit.sensors.door import DoorParams
+from toolkit.sensors.loadcell import LoadcellParams
+from toolkit.sensors.presence import PresenceParams
+from toolkit.sensors.registry import build_sensors
+from toolkit.sensors.walks import WalkParams
+from toolkit.shoppers import ShopperParams
+from toolkit.systems import build_systems
+from toolkit.tracking import TrackerParams
+from toolkit.world import World, make_world
+
+
+def _section(cfg: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    if key not in cfg or cfg[key] is None:
+        raise ConfigError(f"{key}: missing config section")
+    return cfg[key]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A comparison's settings, every one checked: what `run_comparison` builds before any work."""
+
+    seed: int
+    shopper_params: ShopperParams
+    door_params: DoorParams
+    loadcell_cfg: Mapping[str, Any]
+    presence_params: PresenceParams
+    walk_params: WalkParams | None
+    tracker_params: TrackerParams | None
+    behaviour: BehaviourParams
+    sensors: dict[str, Sensor]
+    review_error: float
+    prices: PriceBook
+    systems: list
+    world: World
+    space: HypothesisSpace
+
+    def sensor_of_type(self, kind: type) -> Any:
+        """The configured sensor of this class (None if there is none): what the backbone's
+        stages consult (mats that stand in for dead load cells, shelf cameras that see reaches)."""
+        return next((s for s in self.sensors.values() if isinstance(s, kind)), None)
+
+
+def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
+    """Check the whole config (every section, sensor and system) and build the store; raises
+    ConfigError naming the first bad key before anything is simulated."""
+    seed = number(cfg, "seed", "", low=0, integer=True)
+    sensor_cfg = _section(cfg, "sensor")
+    loadcell_cfg = _section(sensor_cfg, "loadcell")
+    LoadcellParams.from_config(loadcell_cfg)
+    presence_cfg = _section(sensor_cfg, "presence")
+    presence_params = PresenceParams.from_config(presence_cfg)
+    tracked = presence_params.mode == "tracks"
+    sensors = build_sensors(sensor_cfg)
+    systems = build_systems(_section(cfg, "system"), _section(cfg, "recognizer"))
+    available = {"loadcell", *sensors}
+    for system in systems:
+        missing = system.signals - available
+        if missing:
+            raise ConfigError(
+                f"system.{system.name}: needs sensor {sorted(missing)}; configured: {sorted(available)}"
+            )
+        unpriced = system.sensors - set(BACKBONE_SENSORS) - set(sensors)
+        if unpriced:
+            raise ConfigError(
+                f"system.{system.name}: uses sensor {sorted(unpriced)}, which is not configured"
+            )
+    world = make_world(_section(cfg, "catalog"), _section(cfg, "store"), seed)
+    return Plan(
+        seed=seed,
+        shopper_params=ShopperParams.from_config(_section(cfg, "shoppers")),
+        door_params=DoorParams.from_config(_section(sensor_cfg, "door")),
+        loadcell_cfg=loadcell_cfg,
+        presence_params=presence_params,
+        walk_params=WalkParams.from_config(presence_cfg) if tracked else None,
+        tracker_params=TrackerParams.from_config(_section(cfg, "tracking")) if tracked else None,
+        behaviour=BehaviourParams.from_config(_section(cfg, "behaviour")),
+        sensors=sensors,
+        review_error=probability(_section(cfg, "review"), "error_rate", "review"),
+        prices=PriceBook.from_config(_section(cfg, "costs")),
+        systems=systems,
+        world=world,
+        space=build_hypothesis_space(world, _section(cfg, "hypotheses")),
+    )
