@@ -30,7 +30,8 @@ _NOT_FOUND = re.compile(r"Could not (?:find|load) '([^']+)/([^'/]+)'")
 
 def job_overrides(args: Sequence[str]) -> list[list[str]]:
     """The override lists of as few jobs as take every value of every sweep at least once
-    (Hydra's own overrides and command-line flags left out)."""
+    (command-line flags and Hydra's own overrides left out, except the search path, which says
+    where a user's config groups are)."""
     lines = [a for a in args if not a.startswith("-")]
     try:
         parsed = OverridesParser.create().parse_overrides(lines)
@@ -41,7 +42,7 @@ def job_overrides(args: Sequence[str]) -> list[list[str]]:
         if o.is_sweep_override()
         else [o.input_line]
         for o in parsed
-        if not o.is_hydra_override()
+        if not o.is_hydra_override() or o.get_key_element() == "hydra.searchpath"
     ]
     width = max((len(v) for v in values), default=1)
     return [[v[i % len(v)] for v in values] for i in range(width)]

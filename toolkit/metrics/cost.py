@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from toolkit.config import ConfigError, choice, number
-from toolkit.sensors.base import Hardware
+from toolkit.sensors.base import Hardware, check_hardware
 
 if TYPE_CHECKING:
     from toolkit.sensors.base import Sensor
@@ -153,7 +153,9 @@ def hardware(
         items["load_cells"] = (store.n_plates * prices.plate_price, store.n_plates * prices.plate_power_w)
     for name, sensor in plugins.items():
         if name in sensors:
-            items.update(sensor.hardware(store, prices))
+            own = sensor.hardware(store, prices)
+            check_hardware(name, sensor, own, sensor.unit_cost(prices))
+            items.update(own)
     per_unit = unit_cost(sensors, prices, plugins)
     if per_unit is not None:
         items["initial_stock_tags"] = (float(store.stocked_by_material @ per_unit), 0.0)

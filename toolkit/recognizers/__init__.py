@@ -6,6 +6,7 @@ from toolkit.recognizers.base import (
     Evidence,
     Recognizer,
     RecognizerCheckError,
+    check_evidence,
     check_recognizer,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "Evidence",
     "Recognizer",
     "RecognizerCheckError",
+    "check_evidence",
     "check_recognizer",
 ]

@@ -105,8 +105,10 @@ def synthetic_batch(
     n_events: int,
     rng: np.random.Generator,
     p_missing: float = 0.2,
+    sensors: Mapping[str, Any] | None = None,
 ) -> EventBatch:
-    """A batch of events on random plates with plausible readings for each signal; no ground truth."""
+    """A batch of events on random plates with plausible readings for each signal (built-in ones,
+    or a per-event sensor plugin's `synthetic`); no ground truth."""
     plates = rng.integers(world.planogram.n_plates, size=n_events)
     hyps = space.for_plates(plates)
     events = ShelfEvents(
@@ -114,7 +116,13 @@ def synthetic_batch(
         shelf=world.planogram.plate_shelf[plates],
         plate=plates,
     )
-    readings = {s: SYNTHETIC_READINGS[s](world, hyps, rng, p_missing) for s in signals}
+    sensors = sensors or {}
+    readings = {
+        s: sensors[s].synthetic(world, hyps, rng, p_missing)
+        if s in sensors
+        else SYNTHETIC_READINGS[s](world, hyps, rng, p_missing)
+        for s in signals
+    }
     for reading in readings.values():
         for value in vars(reading).values():
             if isinstance(value, np.ndarray):
@@ -139,6 +147,12 @@ def _missing_rows(batch: EventBatch) -> np.ndarray:
                 row_nan |= np.isnan(value.reshape(batch.n_events, -1)).any(axis=1)
         missing &= row_nan
     return missing
+
+
+def check_evidence(recognizer: Any, batch: EventBatch, evidence: Any) -> np.ndarray:
+    """The passive check on every call: Evidence of shape (E, H), floating, no NaN or +inf, -inf
+    on padding. Returns the log-likelihoods."""
+    return _check_evidence(recognizer, batch, evidence)
 
 
 def _check_evidence(recognizer: Any, batch: EventBatch, evidence: Any) -> np.ndarray:
@@ -167,8 +181,11 @@ def check_recognizer(
     seed: int = 0,
     n_events: int = 64,
     hypotheses_cfg: Mapping[str, Any] | None = None,
+    sensors: Mapping[str, Any] | None = None,
 ) -> None:
-    """Raise RecognizerCheckError unless `recognizer` honours the protocol on `world`.
+    """Raise RecognizerCheckError unless `recognizer` honours the protocol on `world`. A
+    recognizer of a plugin sensor's signal needs that sensor in `sensors` (name -> sensor), whose
+    `synthetic` readings it is fed.
 
     Checks: declared signals are known; evidence has shape (E, H), is float, has no NaN or +inf,
     is -inf on padding; rows without observations are flat; an empty batch works; the same seed
@@ -177,16 +194,18 @@ def check_recognizer(
     declared = getattr(recognizer, "signals", None)
     if not isinstance(declared, frozenset) or not declared:
         raise _fail(recognizer, "must declare `signals`, a non-empty frozenset of signal names")
-    unknown = declared - SIGNALS
+    per_event = {name for name, sensor in (sensors or {}).items() if getattr(sensor, "per_event", False)}
+    known = SIGNALS | per_event
+    unknown = declared - known
     if unknown:
-        raise _fail(recognizer, f"declares unknown signals {sorted(unknown)}; known: {sorted(SIGNALS)}")
+        raise _fail(recognizer, f"declares unknown signals {sorted(unknown)}; known: {sorted(known)}")
     for method in ("prepare", "evidence"):
         if not callable(getattr(recognizer, method, None)):
             raise _fail(recognizer, f"has no {method}() method")
     _check_imports(recognizer)
 
     space = build_hypothesis_space(world, hypotheses_cfg or {"max_count": 3, "mixed_max_count": 2})
-    batch = synthetic_batch(world, space, declared, n_events, np.random.default_rng(seed))
+    batch = synthetic_batch(world, space, declared, n_events, np.random.default_rng(seed), sensors=sensors)
     runs = []
     for _ in range(2):
         recognizer.prepare(world, np.random.default_rng(seed + 1))

@@ -173,3 +173,42 @@ def check_hardware(name: str, sensor: Any, items: Any, unit: Any) -> None:
         unit = np.asarray(unit)
         if unit.shape != (len(MATERIALS),) or not np.all(np.isfinite(unit) & (unit >= 0)):
             raise _fail(name, sensor, f"unit_cost() must give {len(MATERIALS)} costs >= 0, got {unit!r}")
+
+
+def check_sensor(name: str, sensor: Any, ctx: SensingContext, seed: int = 0) -> Sensed:
+    """Raise SensorCheckError unless `sensor` honours the protocol on a day's `ctx` (for example
+    `SensedDay.context` of a small run): the methods are there; observe() returns a Sensed whose
+    per-event arrays match the events; the same seed gives the same signal; it does not write
+    into the truth or the events; what it costs is finite and non-negative (checked against a
+    price book built from the default config by the caller through `check_hardware`)."""
+    check_sensor_shape(name, sensor)
+    frozen = [a for a in (*vars(ctx.truth).values(), *vars(ctx.events).values()) if isinstance(a, np.ndarray)]
+    flags = [a.flags.writeable for a in frozen]
+    for array in frozen:
+        array.flags.writeable = False
+    try:
+        runs = [sensor.observe(ctx, np.random.default_rng(seed)) for _ in range(2)]
+    except ValueError as err:
+        if "read-only" in str(err):
+            raise _fail(name, sensor, f"writes into the truth or the events ({err})") from err
+        raise
+    finally:
+        for array, flag in zip(frozen, flags, strict=True):
+            array.flags.writeable = flag
+    for sensed in runs:
+        check_sensed(name, sensor, sensed, ctx.events.n_events)
+    same = _same(runs[0].signal, runs[1].signal)
+    if not same:
+        raise _fail(name, sensor, "same seed, same day, different signal: it must draw only from its rng")
+    return runs[0]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal field by field, through nested dataclasses; NaN equals NaN."""
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(
+            _same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    return bool(a == b)

@@ -25,7 +25,7 @@ from toolkit.fusion import (
     structural_log_prior,
 )
 from toolkit.hypotheses import EventHypotheses, HypothesisSpace, canonical_lines, join_hypotheses
-from toolkit.recognizers.base import EventBatch, Recognizer
+from toolkit.recognizers.base import EventBatch, Recognizer, check_evidence
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import Observations, ShelfEvents
 from toolkit.systems.base import Reviewer, SystemOutput
@@ -97,7 +97,9 @@ class CheckoutSystem:
 
     def _evidence(self, batch: EventBatch) -> list[tuple[float, np.ndarray]]:
         """(β, log-likelihood (E, H)) of each recognizer on a batch."""
-        return [(self.beta[n], r.evidence(batch).loglik) for n, r in self.recognizers.items()]
+        return [
+            (self.beta[n], check_evidence(r, batch, r.evidence(batch))) for n, r in self.recognizers.items()
+        ]
 
     def _posterior(
         self,
