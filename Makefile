@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RAY_SITE := $(VENV)/ray-site
 PRESETS := accuracy_vs_crowding accuracy_vs_lookalikes accuracy_vs_cost break_even data_yield rfid_materials reliability
 
-.PHONY: run test test-all lint bench sweep figures clean
+.PHONY: run test test-all check lint docs bench sweep figures clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,15 +27,22 @@ $(RAY_SITE)/.done: $(STAMP)
 run: $(STAMP)
 	$(PY) experiments/compare.py
 
-test: $(STAMP) $(RAY_SITE)/.done
-	$(PY) -m pytest -q -m "not slow"
+# what CI runs: every test but the slow ones (long sweeps, notebooks, Ray), the slowest listed
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" --durations=10
 
+# everything, with Ray for its launcher test
 test-all: $(STAMP) $(RAY_SITE)/.done
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=10
+
+# the inner loop: lint, the import contract and the fast tests (no whole store-days, no command lines)
+check: lint
+	$(PY) -m pytest -q -m "not slow and not e2e" --durations=5
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # a sweep on local cores: make sweep ARGS="seed=0,1,2 shoppers.visits_per_day=500,1000"
 sweep: $(STAMP)
@@ -47,6 +54,10 @@ figures: $(STAMP)
 	  $(PY) experiments/compare.py -m experiment=$$preset hydra/launcher=local && \
 	  $(PY) experiments/report.py multirun/$$preset || exit 1; \
 	done
+
+# docs/defaults.md from the YAML comments (tests/test_docs.py fails when it is out of date)
+docs: $(STAMP)
+	$(PY) docs/make_defaults.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -25,27 +25,19 @@ import torch
 from filterpy.kalman import KalmanFilter
 from hydra import compose, initialize_config_dir
 
-from toolkit.experiment import run_comparison, write_json_atomic
-from toolkit.hypotheses import build_hypothesis_space
+from toolkit.comparison import Plan, SensedDay, StageClock, plan_comparison, run_comparison, sense_day
+from toolkit.comparison.pipeline import detect_events, simulate_shoppers
+from toolkit.io import write_json_atomic
 from toolkit.metrics.evaluate import system_metrics
 from toolkit.report import collect, summarise
 from toolkit.seeding import component_rng
-from toolkit.sensors.camera import CameraParams, observe_crops
 from toolkit.sensors.kalman import kalman_level_filter
-from toolkit.sensors.loadcell import LoadcellParams, measure_events
-from toolkit.sensors.loadcell_stream import StreamParams, simulate_streams_and_detect
-from toolkit.sensors.observations import EntryScans, Observations, PurchaseRecords
-from toolkit.sensors.presence import PresenceParams, observe_presence
-from toolkit.sensors.pressure import PressureParams, observe_pressure
-from toolkit.sensors.rfid_gate import GateParams, simulate_gate
-from toolkit.sensors.walks import WalkParams, observe_walks
-from toolkit.shoppers import ShopperParams, make_population, simulate_day
-from toolkit.systems import CheckoutSystem, build_systems
-from toolkit.tracking import TrackerParams, presence_from_tracks, track_shoppers
+from toolkit.sensors.observations import Observations
+from toolkit.sensors.rfid_gate import RfidGate, simulate_gate
+from toolkit.systems import CheckoutSystem
 from toolkit.vision.models import build_model, logits_in_batches
 from toolkit.vision.render import RenderParams, render
 from toolkit.vision.train import TrainParams
-from toolkit.world import make_world
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
@@ -105,20 +97,23 @@ def filter_rows() -> list[tuple[str, float, str]]:
     ]
 
 
-def store_day_streams(cfg) -> list[tuple[str, float, str]]:
-    """Streams and detection for a 200-plate store-day (50 shelves x 4 plates, 2,000 visits)."""
-    store = {**cfg.store, "n_shelves": 50, "plates_per_shelf": 4, "floor_area_m2": 1200.0}
-    world = make_world({**cfg.catalog, "n_skus": 400}, store, 0)
-    params = ShopperParams.from_config({**cfg.shoppers, "visits_per_day": 2000, "population_size": 5000})
-    population = make_population(params, world.catalog.n_skus, component_rng(0, "population"))
-    truth = simulate_day(world, params, population, 0)
-    stream = StreamParams.from_config(cfg.sensor.loadcell)
-    seconds, (events, *_rest) = timed(
-        lambda: simulate_streams_and_detect(world, truth, stream, component_rng(0, "s")), repeats=1
-    )
+def store_day_streams() -> list[tuple[str, float, str]]:
+    """Streams and detection for a 200-plate store-day (50 shelves x 4 plates, 2,000 visits),
+    through the pipeline's own stages."""
+    overrides = [
+        "store.n_shelves=50",
+        "store.plates_per_shelf=4",
+        "store.floor_area_m2=1200",
+        "catalog.n_skus=400",
+        "shoppers.visits_per_day=2000",
+        "shoppers.population_size=5000",
+    ]
+    plan = plan_comparison(compose_with(overrides))
+    _, truth = simulate_shoppers(plan)
+    seconds, shelf = timed(lambda: detect_events(plan, truth), repeats=1)
     return [
-        (f"store-day streams + detection, {world.planogram.n_plates} plates", seconds, "s"),
-        ("  shelf events detected per second", events.n_events / seconds, "events/s"),
+        (f"store-day streams + detection, {plan.world.planogram.n_plates} plates", seconds, "s"),
+        ("  shelf events detected per second", shelf.events.n_events / seconds, "events/s"),
     ]
 
 
@@ -129,7 +124,7 @@ SYSTEMS_WITHOUT_CNN = ("weight_only", "weight_history", "weight_pressure", "weig
 STORE_DAY = """
 import json, sys, time
 from hydra import compose, initialize_config_dir
-from toolkit.experiment import run_comparison
+from toolkit.comparison import run_comparison
 with initialize_config_dir(config_dir=sys.argv[1], version_base="1.3"):
     cfg = compose(config_name="compare", overrides=sys.argv[2:])
 start = time.perf_counter()
@@ -192,75 +187,43 @@ def event_slice(obs: Observations, index: np.ndarray) -> Observations:
     )
 
 
-def day_observations(cfg, seed: int = 0):
-    """World, truth, hypothesis space and every system's observations of one store-day, with the
-    per-stage throughput rows of the sensors and the tracker."""
-    rows: list[Row] = []
-    world = make_world(cfg.catalog, cfg.store, seed)
-    params = ShopperParams.from_config(cfg.shoppers)
-
-    def day():
-        population = make_population(
-            params, world.catalog.n_skus, component_rng(seed, "shoppers", "population")
-        )
-        return population, simulate_day(world, params, population, seed)
-
-    seconds, (population, truth) = timed(day)
-    rows.append(("world + store-day simulation", truth.n_visits / seconds, "visits/s"))
-    loadcell = LoadcellParams.from_config(cfg.sensor.loadcell)
-    seconds, (events, readings, source) = timed(
-        lambda: measure_events(world, truth, loadcell, component_rng(seed, "sensor", "loadcell"))
-    )
-    rows.append(("load-cell events (per-event model)", events.n_events / seconds, "events/s"))
-    presence_params = PresenceParams.from_config(cfg.sensor.presence)
-    seconds, _ = timed(
-        lambda: observe_presence(world, truth, events, source, presence_params, component_rng(seed, "p"))
-    )
-    rows.append(("camera presence, direct mode", events.n_events / seconds, "events/s"))
-    walk_params = WalkParams.from_config(cfg.sensor.presence)
-    seconds, (detections, door_view, _) = timed(
-        lambda: observe_walks(world, truth, walk_params, component_rng(seed, "w")), repeats=1
-    )
-    rows.append(("floor cameras: person detections", detections.frame.size / seconds, "detections/s"))
-    scans = EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door_view)
-    tracker = TrackerParams.from_config(cfg.tracking)
-    seconds, tracks = timed(
-        lambda: track_shoppers(detections, scans, world.layout.entry_xy, tracker), repeats=1
-    )
-    rows.append(("shopper tracking (Kalman + assignment)", detections.frame.size / seconds, "detections/s"))
-    seconds, presence = timed(lambda: presence_from_tracks(world, tracks, events, tracker.zone_depth_m))
-    rows.append(("camera presence from tracks", events.n_events / seconds, "events/s"))
-    signals = {"loadcell": readings}
-    if "pressure" in cfg.sensor:
-        pressure_params = PressureParams.from_config(cfg.sensor.pressure)
-        seconds, signals["pressure"] = timed(
-            lambda: observe_pressure(world, truth, events, source, pressure_params, component_rng(seed, "m"))
-        )
-        rows.append(("pressure mats", events.n_events / seconds, "events/s"))
-    if "camera" in cfg.sensor:
-        camera_params = CameraParams.from_config(cfg.sensor.camera)
-        render_params = RenderParams.from_config(cfg.vision.render)
-        seconds, signals["camera"] = timed(
-            lambda: observe_crops(
-                world, truth, events, source, presence, render_params, camera_params, component_rng(seed, "c")
-            ),
-            repeats=1,
-        )
-        rows.append(("camera crops for every event (2 views)", events.n_events / seconds, "events/s"))
-    obs = Observations(events, signals, presence, scans, PurchaseRecords(population.past_counts))
-    space = build_hypothesis_space(world, cfg.hypotheses)
-    return world, truth, source, space, obs, rows
+UNITS = {
+    "shoppers: population and visits": "visits/s",
+    "load cells: streams and event detection": "events/s",
+    "doors": "visits/s",
+    "floor cameras: paths and person detections": "visits/s",
+    "shopper tracking": "detections/s",
+    "presence from tracks, dwells": "events/s",
+    "tracking metrics and captures (judge)": "visits/s",
+    "shelf cameras: reaches": "interactions/s",
+}
 
 
-def fusion_rows(cfg, world, truth, source, space, obs, label: str = "", loop_events: int = 0) -> list[Row]:
-    """Each fusion system's events per second over the whole batch, the metrics of its output, and
+def day_observations(cfg) -> tuple[Plan, SensedDay, list[Row]]:
+    """The default store-day through the pipeline `make run` runs, with each stage's throughput
+    (items per second of its wall time; sensors in events per second)."""
+    plan = plan_comparison(cfg)
+    clock = StageClock()
+    day = sense_day(plan, clock)
+    rows = [
+        (f"stage: {name}", clock.items[name] / seconds, UNITS.get(name, "events/s"))
+        for name, seconds in clock.seconds.items()
+        if clock.items.get(name) and seconds > 0
+    ]
+    return plan, day, rows
+
+
+def fusion_rows(plan: Plan, day: SensedDay, label: str = "", loop_events: int = 0) -> list[Row]:
+    """Each fusion design's events per second over the whole batch, the metrics of its output, and
     (loop_events > 0) the same fusion called one event at a time on the first events."""
     rows: list[Row] = []
+    obs, world, space = day.observations, plan.world, plan.space
     n = obs.events.n_events
-    for system in build_systems(cfg.system, cfg.recognizer):
+    output = None
+    for system in plan.systems:
         if not isinstance(system, CheckoutSystem):
             continue
-        system.prepare(world, 0)
+        system.prepare(world, plan.seed)
         seconds, output = timed(lambda s=system: s.run(world, space, obs, NoReviewer()))
         batched = n / seconds
         rows.append((f"fusion: {system.name}{label}", batched, "events/s"))
@@ -273,10 +236,8 @@ def fusion_rows(cfg, world, truth, source, space, obs, label: str = "", loop_eve
             one_by_one = len(pieces) / seconds
             rows.append((f"  {system.name}, one event per call", one_by_one, "events/s"))
             rows.append(("  ratio batched / one event per call", batched / one_by_one, "x"))
-    if not label:
-        inter_event = np.full(truth.inter_kind.size, -1)
-        inter_event[source[source >= 0]] = np.flatnonzero(source >= 0)
-        seconds, _ = timed(lambda: system_metrics(output, truth, source, inter_event, world))
+    if not label and output is not None:
+        seconds, _ = timed(lambda: system_metrics(output, day.truth, day.source, day.inter_event, world))
         rows.append(("metrics of one system", n / seconds, "events/s"))
     return rows
 
@@ -329,15 +290,14 @@ def scaling_rows() -> list[Row]:
         ]
         day = store_day(overrides)
         rows.append((f"store-day, {n_skus} SKUs on {shelves} shelves, no CNN", day["seconds"], "s"))
-        cfg = compose_with(overrides)
-        world, truth, source, space, obs, _ = day_observations(cfg)
-        fusion = fusion_rows(cfg, world, truth, source, space, obs, label=f", {n_skus} SKUs")
+        plan, sensed, _ = day_observations(compose_with(overrides))
+        fusion = fusion_rows(plan, sensed, label=f", {n_skus} SKUs")
         rows += fusion
         per_event[n_skus] = {name: 1e6 / value for name, value, _ in fusion}
         rows.append(
             (
                 f"  plate hypotheses per event (before the floor), {n_skus} SKUs",
-                float(space.valid.sum(axis=1).mean()),
+                float(plan.space.valid.sum(axis=1).mean()),
                 "-",
             )
         )
@@ -354,11 +314,12 @@ def main() -> None:
     parser.add_argument("--no-scaling", action="store_true", help="skip the visit and SKU scaling runs")
     args = parser.parse_args()
     cfg = compose_with([])
-    world, truth, source, space, obs, rows = day_observations(cfg)
-    rows += fusion_rows(cfg, world, truth, source, space, obs, loop_events=200)
+    plan, day, rows = day_observations(cfg)
+    rows += fusion_rows(plan, day, loop_events=200)
+    world, truth = plan.world, day.truth
 
-    gate = GateParams.from_config(cfg.sensor.rfid_gate)
-    walking = ShopperParams.from_config(cfg.shoppers).walking_speed_mps
+    gate = plan.sensor_of_type(RfidGate)
+    walking = plan.shopper_params.walking_speed_mps
     rng = np.random.default_rng(0)
     for size in (5, 20, 80):
         basket = np.zeros_like(truth.basket)
@@ -366,14 +327,14 @@ def main() -> None:
         np.add.at(basket, (np.repeat(np.arange(truth.n_visits), size), picks.ravel()), 1)
         sized = dataclasses.replace(truth, basket=basket)
         seconds, (_, gate_truth) = timed(
-            lambda s=sized: simulate_gate(world, s, gate, walking, component_rng(0, "g")), repeats=1
+            lambda s=sized: simulate_gate(world, s, gate.params, walking, component_rng(0, "g")), repeats=1
         )
         rows.append((f"RFID gate, baskets of {size} items", gate_truth.entry_kind.size / seconds, "tags/s"))
 
     rows += report_rows(cfg)
     rows += vision_rows(cfg, world)
     rows += filter_rows()
-    rows += store_day_streams(cfg)
+    rows += store_day_streams()
     day = store_day([])
     rows.append(("default store-day, all systems, end to end", day["seconds"], "s"))
     rows.append(("  peak resident memory of that store-day", day["peak_mib"], "MiB"))
@@ -388,7 +349,8 @@ def main() -> None:
     for name, value, unit in rows:
         print(f"{name.ljust(width)}  {value:14,.2f}  {unit}")
     print(
-        f"({truth.n_visits} visits, {obs.events.n_events} shelf events in the default store-day; "
+        f"({truth.n_visits} visits, {day.observations.events.n_events} shelf events in the default "
+        "store-day; "
         f"python {sys.version.split()[0]})"
     )
 

@@ -2,7 +2,7 @@
 
     python experiments/compare.py                       # default: convenience store, all systems
     python experiments/compare.py seed=3 system=[weight_only] sensor.loadcell.noise_g=5
-    python experiments/compare.py -m seed=0,1,2 hydra/launcher=joblib     # a sweep on local cores
+    python experiments/compare.py -m seed=0,1,2 hydra/launcher=local      # a sweep on local cores
 
 In a sweep, a job whose metrics.json already holds the same config is skipped (rerun the same
 sweep directory to resume), and a failing job writes error.json and lets the others run; the
@@ -20,9 +20,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from toolkit.comparison import run_comparison
 from toolkit.config import ConfigError
-from toolkit.experiment import run_comparison, write_json_atomic
 from toolkit.figures import comparison_figure
+from toolkit.io import write_json_atomic
 from toolkit.preflight import exit_on_bad_command_line
 from toolkit.report import format_summary
 from toolkit.sweep import ERROR_FILE, already_done, config_hash, record_failure

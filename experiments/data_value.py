@@ -15,7 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from toolkit.config import ConfigError
-from toolkit.experiment import write_json_atomic
+from toolkit.io import write_json_atomic
 from toolkit.preflight import exit_on_bad_command_line
 from toolkit.value import value_of_data
 

@@ -19,17 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = ROOT / "configs"
 PLUGINS = Path(__file__).resolve().parent / "plugins"
 
-# a small store-day: a few seconds per run on 2 cores
-TINY = (
-    "catalog.n_skus=24",
-    "store.n_shelves=4",
-    "shoppers.visits_per_day=150",
-    "shoppers.population_size=300",
-    "vision.train.steps=120",
-    "vision.train.train_per_class=30",
-    "vision.train.holdout_per_class=10",
-    "recognizer.vision.progress=false",
-)
+# a small store-day: a few seconds per run on 2 cores (configs/debug/tiny.yaml)
+TINY = ("debug=tiny",)
 
 if str(PLUGINS) not in sys.path:
     sys.path.insert(0, str(PLUGINS))

@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PLUGINS, ROOT, TINY, compose_config
+from conftest import CONFIG_DIR, PLUGINS, ROOT, TINY, compose_config
+
+from toolkit.comparison import plan_comparison, run_comparison
+from toolkit.config import ConfigError
+from toolkit.io import jsonable
+from toolkit.preflight import check_command_line
 
 
 def run_compare(tmp_path: Path, *overrides: str, name: str = "run") -> subprocess.CompletedProcess:
@@ -35,22 +40,20 @@ def systems_block(tmp_path: Path, name: str) -> bytes:
     return json.dumps(record["systems"], sort_keys=True).encode()
 
 
-def test_same_seed_gives_identical_metrics_and_another_seed_differs(tmp_path):
-    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
-        result = run_compare(tmp_path, f"seed={seed}", name=name)
+@pytest.mark.e2e
+def test_a_run_prints_the_table_writes_the_documented_schema_and_repeats_bit_for_bit(tmp_path):
+    results = {name: run_compare(tmp_path, "seed=3", name=name) for name in ("a", "b")}
+    for result in results.values():
         assert result.returncode == 0, result.stderr
     # the whole file, every system: byte for byte
     assert (tmp_path / "a" / "metrics.json").read_bytes() == (tmp_path / "b" / "metrics.json").read_bytes()
-    assert systems_block(tmp_path, "a") != systems_block(tmp_path, "c")
-
-
-def test_run_prints_the_table_and_writes_the_documented_schema(tmp_path):
-    result = run_compare(tmp_path, name="s")
-    assert result.returncode == 0, result.stderr
+    other = run_comparison(compose_config([*TINY, "seed=4"]))["systems"]
+    assert json.dumps(jsonable(other), sort_keys=True).encode() != systems_block(tmp_path, "a")
+    result = results["a"]
     assert "exact receipts" in result.stdout and "weight_history" in result.stdout
-    record = json.loads((tmp_path / "s" / "metrics.json").read_text())
-    assert record["schema"] == 1 and record["seed"] == 0
-    assert record["overrides"] == list(TINY)
+    record = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert record["schema"] == 1 and record["seed"] == 3
+    assert record["overrides"] == [*TINY, "seed=3"]
     assert set(record["systems"]) == set(compose_config().system)  # every system of the default list
     assert "rfid_gate: unit read rate" in result.stdout and "liquid" in result.stdout
     assert record["systems"]["rfid_gate"]["event_accuracy"] is None  # no shelf events: not applicable
@@ -68,7 +71,7 @@ def test_run_prints_the_table_and_writes_the_documented_schema(tmp_path):
         ):
             assert 0.0 <= metrics[key] <= 1.0 or key == "revenue_error", key
     assert 0.9 < record["scenario"]["track_on_target"] <= 1.0  # shoppers were tracked
-    assert not list((tmp_path / "s").glob(".metrics.json.*")), "no temporary file left behind"
+    assert not list((tmp_path / "a").glob(".metrics.json.*")), "no temporary file left behind"
 
 
 @pytest.mark.parametrize(
@@ -86,29 +89,34 @@ def test_run_prints_the_table_and_writes_the_documented_schema(tmp_path):
         ("tracking.gate_chi2=0", "tracking.gate_chi2"),
     ],
 )
-def test_bad_config_values_stop_at_start_naming_the_key(tmp_path, override, key):
-    result = run_compare(tmp_path, override, name="bad")
-    assert result.returncode != 0
-    assert key in result.stderr
-    assert not (tmp_path / "bad" / "metrics.json").exists()
+def test_bad_config_values_stop_at_start_naming_the_key(override, key):
+    # what the command line does before any work: check the overrides, then plan the comparison
+    with pytest.raises(ConfigError) as err:
+        check_command_line(CONFIG_DIR, "compare", [override])
+        plan_comparison(compose_config([override]))
+    assert key in str(err.value)
 
 
+@pytest.mark.e2e
 def test_a_misspelt_recognizer_gets_a_suggestion(tmp_path):
     result = run_compare(tmp_path, "system.weight_only.recognizers=[wieght]", name="typo")
     assert "did you mean 'weight'?" in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.startswith("config error")]) == 1
 
 
-def test_a_recognizer_from_outside_the_toolkit_runs_by_target_override(tmp_path):
-    base = run_compare(tmp_path, "system=[weight_only]", name="base")
-    plugged = run_compare(
-        tmp_path,
-        "system=[weight_only]",
-        "+recognizer.student_t._target_=student_t_weight.StudentTWeight",
-        "+recognizer.student_t.dof=2.0",
-        "system.weight_only.recognizers=[student_t]",
-        name="plugin",
-    )
-    assert base.returncode == 0 and plugged.returncode == 0, plugged.stderr
-    assert "student_t_weight.StudentTWeight" in plugged.stdout + plugged.stderr
-    assert systems_block(tmp_path, "base") != systems_block(tmp_path, "plugin")
+@pytest.mark.e2e
+def test_a_recognizer_from_outside_the_toolkit_runs_by_target_override():
+    # the README's command-line route, composed as the command line composes it
+    base = run_comparison(compose_config([*TINY, "system=[weight_only]"]))["systems"]
+    plugged = run_comparison(
+        compose_config(
+            [
+                *TINY,
+                "system=[weight_only]",
+                "+recognizer.student_t._target_=student_t_weight.StudentTWeight",
+                "+recognizer.student_t.dof=2.0",
+                "system.weight_only.recognizers=[student_t]",
+            ]
+        )
+    )["systems"]
+    assert json.dumps(jsonable(base), sort_keys=True) != json.dumps(jsonable(plugged), sort_keys=True)

@@ -87,6 +87,7 @@ def test_a_design_that_sees_nothing_yields_nothing(day):
     assert all(v in (0.0, None) for k, v in metrics.items() if k.startswith("yield_"))
 
 
+@pytest.mark.e2e
 def test_tracks_record_dwells_and_paths_and_lose_paths_when_identity_is_weak():
     def yields(*extra):
         record = run_comparison(compose_config([*TINY, "system=[weight_only]", *extra]))

@@ -76,6 +76,7 @@ def scenario(noise, seed):
     return run_comparison(compose_config(overrides))["scenario"]
 
 
+@pytest.mark.e2e
 def test_recall_falls_and_false_events_rise_as_noise_grows():
     runs = {n: [scenario(n, s) for s in (0, 1)] for n in (2, 10, 30)}
     recall = {n: np.mean([r["detection_recall"] for r in rs]) for n, rs in runs.items()}
@@ -84,6 +85,7 @@ def test_recall_falls_and_false_events_rise_as_noise_grows():
     assert false[2] < false[10] and false[2] < false[30]
 
 
+@pytest.mark.e2e
 def test_pressure_helps_where_skus_weigh_alike():
     exact = {}
     for system in ("weight_only", "weight_pressure"):
@@ -109,6 +111,7 @@ def test_pressure_helps_where_skus_weigh_alike():
     assert exact["weight_pressure"] > exact["weight_only"]
 
 
+@pytest.mark.e2e
 def test_dropped_samples_and_dead_plates_never_crash_and_are_counted():
     overrides = [
         *TINY,

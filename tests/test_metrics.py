@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import small_day
 
+from toolkit.calibration import expected_calibration_error
 from toolkit.metrics.accuracy import (
     aurc,
-    expected_calibration_error,
     line_scores,
     lines_equal,
     receipt_exact_match,

@@ -27,6 +27,7 @@ def test_there_are_notebooks():
     assert len(NOTEBOOKS) >= 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(notebook, tiny_sweep, tmp_path):
     assert len(jupytext.read(notebook).cells) >= 3  # a real percent-format notebook

@@ -47,6 +47,7 @@ def test_the_readme_recipe_runs_a_sensor_recognizer_and_design_from_outside_the_
     assert 0.0 <= systems["facing_counter"]["receipt_exact"] <= 1.0
 
 
+@pytest.mark.e2e
 def test_the_plugin_sensor_recognizer_and_design_pass_their_checkers():
     cfg = compose_config(["catalog.n_skus=24", "store.n_shelves=4", "shoppers.visits_per_day=120"])
     day = sense_day(plan_comparison(cfg))
@@ -57,6 +58,7 @@ def test_the_plugin_sensor_recognizer_and_design_pass_their_checkers():
     check_system_shape("facing_counter", FacingCounterDesign("facing_counter"))
 
 
+@pytest.mark.e2e
 def test_every_configured_sensor_passes_the_checker():
     cfg, *_ = small_day()
     plan = plan_comparison(cfg)
@@ -73,6 +75,7 @@ class _Clumsy(BaseSensor):
         return None
 
 
+@pytest.mark.e2e
 def test_the_checkers_name_what_is_wrong():
     cfg = compose_config(["catalog.n_skus=24", "store.n_shelves=4", "shoppers.visits_per_day=60"])
     day = sense_day(plan_comparison(cfg))

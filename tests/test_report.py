@@ -19,6 +19,7 @@ def sweep(tmp_path_factory):
         out,
         "system=[weight_only,rfid_gate]",
         "sensor=[door,loadcell,presence,rfid_gate]",
+        "sensor.presence.mode=direct",
         "shoppers.visits_per_day=100,200",
         "costs.rfid.tag_price=0.02,0.5",
     )
@@ -33,6 +34,7 @@ def test_overrides_become_columns():
     }
 
 
+@pytest.mark.e2e
 def test_report_writes_a_tidy_table_and_the_break_even_figure(sweep):
     result = subprocess.run(
         [sys.executable, str(ROOT / "experiments" / "report.py"), str(sweep)],
@@ -49,6 +51,7 @@ def test_report_writes_a_tidy_table_and_the_break_even_figure(sweep):
         assert (sweep / "report" / f"break_even{suffix}").stat().st_size > 0
 
 
+@pytest.mark.e2e
 def test_tag_price_moves_only_the_tagged_design(sweep):
     rows, scenario = collect([sweep])
     assert {"shoppers.visits_per_day", "costs.rfid.tag_price"} <= set(scenario)
@@ -62,6 +65,7 @@ def test_tag_price_moves_only_the_tagged_design(sweep):
     assert len(summary) == 8 and all(entry["n_seeds"] == 1 for entry in summary)
 
 
+@pytest.mark.e2e
 def test_report_refuses_a_directory_without_results(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "experiments" / "report.py"), str(tmp_path)],

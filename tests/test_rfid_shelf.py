@@ -122,6 +122,7 @@ def test_decoder_charges_departures_and_refunds_reappearances_before_exit():
     assert carts[:, 3].tolist() == [1, 1]
 
 
+@pytest.mark.e2e
 def test_smart_shelves_attribute_through_the_shopper_tracks():
     def attributed(*extra):
         overrides = [*TINY, "system=[rfid_shelf]", "sensor=[door,loadcell,presence,rfid_shelf]", *extra]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+import pytest
 from conftest import TINY, compose_config
 
 from toolkit.comparison import run_comparison
@@ -16,16 +19,19 @@ NO_REVIEW = (
 )
 
 
-def mean_metric(overrides: list[str], metric: str, seeds=(0, 1)) -> float:
-    values = [
-        run_comparison(compose_config([*TINY, *NO_REVIEW, f"seed={s}", *overrides]))["systems"][
-            "weight_only"
-        ][metric]
-        for s in seeds
+@functools.cache
+def _metrics(overrides: tuple[str, ...], seed: int) -> dict:
+    return run_comparison(compose_config([*TINY, *NO_REVIEW, f"seed={seed}", *overrides]))["systems"][
+        "weight_only"
     ]
-    return float(np.mean(values))
 
 
+def mean_metric(overrides: list[str], metric: str, seeds=(0, 1)) -> float:
+    """Mean over seeds; each run is made once and shared between the metrics asked of it."""
+    return float(np.mean([_metrics(tuple(overrides), s)[metric] for s in seeds]))
+
+
+@pytest.mark.e2e
 def test_accuracy_falls_as_loadcell_noise_grows():
     accuracy = [mean_metric([f"sensor.loadcell.noise_g={n}"], "machine_event_accuracy") for n in (1, 20, 60)]
     assert accuracy[0] > accuracy[1] > accuracy[2]
@@ -33,6 +39,7 @@ def test_accuracy_falls_as_loadcell_noise_grows():
     assert receipts[0] > receipts[1]
 
 
+@pytest.mark.e2e
 def test_accuracy_falls_as_lookalike_weights_collide():
     accuracy = [
         mean_metric(

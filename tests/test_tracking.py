@@ -166,6 +166,7 @@ def _attribution(cfg, world, truth, walk_changes, tracker_changes) -> tuple[floa
     return float(np.mean(visit == truth.inter_visit)), tracking_metrics(tracks, walk)
 
 
+@pytest.mark.e2e
 def test_tracking_attributes_well_and_losing_identity_costs_attribution(day):
     cfg, world, truth = day
     good, good_tracks = _attribution(cfg, world, truth, {}, {})

@@ -64,6 +64,7 @@ def _scramble(truth, rng):
         getattr(truth, name)[:] += rng.uniform(-5.0, 5.0, getattr(truth, name).shape)
 
 
+@pytest.mark.e2e
 def test_observations_and_receipts_do_not_move_when_the_truth_changes_after_sensing(sensed):
     plan, day = sensed
     day = copy.deepcopy(day)

@@ -7,11 +7,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from toolkit.comparison.pipeline import SensedDay, run_systems, sense_day
+from toolkit.comparison.pipeline import SensedDay, StageClock, run_systems, sense_day
 from toolkit.comparison.plan import Plan, plan_comparison
 from toolkit.comparison.scoring import score_day
 
-__all__ = ["Plan", "SensedDay", "plan_comparison", "run_comparison", "run_systems", "score_day", "sense_day"]
+__all__ = [
+    "Plan",
+    "SensedDay",
+    "StageClock",
+    "plan_comparison",
+    "run_comparison",
+    "run_systems",
+    "score_day",
+    "sense_day",
+]
 
 
 def run_comparison(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str, Any]:

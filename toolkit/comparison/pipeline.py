@@ -7,6 +7,9 @@ per-event signals); designs get the observations and the reviewer, never the tru
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,6 +41,25 @@ from toolkit.systems import BasketOutput, SystemOutput, check_output
 from toolkit.tracking import Tracks, presence_from_tracks, track_shoppers
 
 log = logging.getLogger(__name__)
+
+
+class StageClock:
+    """Wall time (and items handled) of each named stage of a store-day, so `make bench` times
+    the very pipeline `make run` runs. Results never depend on it."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.items: dict[str, int] = {}
+
+    @contextmanager
+    def __call__(self, name: str, items: int | None = None) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+            if items is not None:
+                self.items[name] = self.items.get(name, 0) + int(items)
 
 
 @dataclass(frozen=True)
@@ -110,7 +132,9 @@ def scan_doors(plan: Plan, truth: GroundTruth) -> EntryScans:
     return observe_doors(truth, plan.door_params, component_rng(plan.seed, "sensor", "door"))
 
 
-def watch_floor(plan: Plan, truth: GroundTruth, shelf: ShelfDetections, scans: EntryScans) -> FloorCameras:
+def watch_floor(
+    plan: Plan, truth: GroundTruth, shelf: ShelfDetections, scans: EntryScans, clock: StageClock
+) -> FloorCameras:
     """Stage 4: tracks from simulated detections, born at the entry scans and ended by the exit
     gate (tracking mode), or in direct mode a noisy position of each shopper at the shelf and
     stops seen with probability p_stop_seen."""
@@ -120,39 +144,47 @@ def watch_floor(plan: Plan, truth: GroundTruth, shelf: ShelfDetections, scans: E
         presence = observe_presence(world, truth, shelf.events, shelf.source, plan.presence_params, rng)
         stops_seen = observe_stops(truth, plan.presence_params, component_rng(seed, "sensor", "camera_stops"))
         return FloorCameras(presence, None, {}, camera_capture(stops_seen, truth))
-    detections, door_view, walk = observe_walks(
-        world, truth, plan.walk_params, component_rng(seed, "sensor", "floor_cameras")
-    )
+    with clock("floor cameras: paths and person detections", items=truth.n_visits):
+        detections, door_view, walk = observe_walks(
+            world, truth, plan.walk_params, component_rng(seed, "sensor", "floor_cameras")
+        )
     scans = replace(scans, visit_appearance=door_view)
     zone = plan.tracker_params.zone_depth_m
-    tracks = track_shoppers(detections, scans, world.layout.entry_xy, plan.tracker_params)
-    dwells = detect_dwells(world, tracks, zone, plan.behaviour.min_dwell_s)
-    return FloorCameras(
-        presence=presence_from_tracks(world, tracks, shelf.events, zone),
-        door_view=door_view,
-        metrics={**tracking_metrics(tracks, walk), "dwell_false_share": dwell_false_share(dwells, truth)},
-        captures=track_capture(tracks, walk, truth, dwells),
-        tracks=tracks,
-        zone_depth_m=zone,
-    )
+    with clock("shopper tracking", items=detections.frame.size):
+        tracks = track_shoppers(detections, scans, world.layout.entry_xy, plan.tracker_params)
+    with clock("presence from tracks, dwells", items=shelf.events.n_events):
+        presence = presence_from_tracks(world, tracks, shelf.events, zone)
+        dwells = detect_dwells(world, tracks, zone, plan.behaviour.min_dwell_s)
+    with clock("tracking metrics and captures (judge)", items=truth.n_visits):
+        metrics = {**tracking_metrics(tracks, walk), "dwell_false_share": dwell_false_share(dwells, truth)}
+        captures = track_capture(tracks, walk, truth, dwells)
+    return FloorCameras(presence, door_view, metrics, captures, tracks=tracks, zone_depth_m=zone)
 
 
-def observe_sensors(plan: Plan, ctx: SensingContext) -> dict[str, Sensed]:
+def observe_sensors(plan: Plan, ctx: SensingContext, clock: StageClock) -> dict[str, Sensed]:
     """Stage 5: every configured sensor beyond the backbone, each with its own generator, its
     output checked (passively) against the protocol."""
     sensed: dict[str, Sensed] = {}
     for name, sensor in plan.sensors.items():
-        sensed[name] = sensor.observe(ctx, component_rng(plan.seed, "sensor", name))
+        with clock(f"sensor {name}", items=ctx.events.n_events):
+            sensed[name] = sensor.observe(ctx, component_rng(plan.seed, "sensor", name))
         check_sensed(name, sensor, sensed[name], ctx.events.n_events)
     return sensed
 
 
-def sense_day(plan: Plan) -> SensedDay:
-    """Simulate the day's shoppers and every configured sensor's view of them."""
-    population, truth = simulate_shoppers(plan)
-    shelf = detect_events(plan, truth)
-    scans = scan_doors(plan, truth)
-    cameras = watch_floor(plan, truth, shelf, scans)
+def sense_day(plan: Plan, clock: StageClock | None = None) -> SensedDay:
+    """Simulate the day's shoppers and every configured sensor's view of them (each stage timed
+    on `clock` when one is given)."""
+    clock = clock or StageClock()
+    with clock("shoppers: population and visits"):
+        population, truth = simulate_shoppers(plan)
+    clock.items["shoppers: population and visits"] = truth.n_visits
+    with clock("load cells: streams and event detection"):
+        shelf = detect_events(plan, truth)
+    clock.items["load cells: streams and event detection"] = shelf.events.n_events
+    with clock("doors", items=truth.n_visits):
+        scans = scan_doors(plan, truth)
+    cameras = watch_floor(plan, truth, shelf, scans, clock)
     ctx = SensingContext(
         world=plan.world,
         truth=truth,
@@ -165,11 +197,12 @@ def sense_day(plan: Plan) -> SensedDay:
         tracks=cameras.tracks,
         zone_depth_m=cameras.zone_depth_m,
     )
-    sensed = observe_sensors(plan, ctx)
+    sensed = observe_sensors(plan, ctx, clock)
     shelf_cameras = plan.sensor_of_type(ShelfCameras)
     reaches = None
     if shelf_cameras is not None and cameras.tracks is not None:
-        reaches = shelf_cameras.reaches(ctx, component_rng(plan.seed, "sensor", "reaches"))
+        with clock("shelf cameras: reaches", items=truth.inter_kind.size):
+            reaches = shelf_cameras.reaches(ctx, component_rng(plan.seed, "sensor", "reaches"))
     observations = Observations(
         events=shelf.events,
         signals={"loadcell": shelf.readings, **{name: s.signal for name, s in sensed.items()}},
@@ -197,16 +230,21 @@ def sense_day(plan: Plan) -> SensedDay:
     )
 
 
-def run_systems(plan: Plan, day: SensedDay) -> dict[str, SystemOutput | BasketOutput]:
+def run_systems(
+    plan: Plan, day: SensedDay, clock: StageClock | None = None
+) -> dict[str, SystemOutput | BasketOutput]:
     """Every design on the day's observations (and the reviewer): nothing of the truth. Each
     output is checked (passively) against the design protocol."""
+    clock = clock or StageClock()
     obs = day.observations
     n_visits = obs.entry.visit_shopper.shape[0] if obs.entry is not None else day.truth.n_visits
     outputs: dict[str, SystemOutput | BasketOutput] = {}
     for system in plan.systems:
         log.info("running system %s on %d events", system.name, obs.events.n_events)
-        system.prepare(plan.world, plan.seed)
-        outputs[system.name] = system.run(plan.world, plan.space, obs, day.reviewer)
+        with clock(f"design {system.name}: prepare"):
+            system.prepare(plan.world, plan.seed)
+        with clock(f"design {system.name}: run", items=obs.events.n_events):
+            outputs[system.name] = system.run(plan.world, plan.space, obs, day.reviewer)
         check_output(
             system.name,
             system,

@@ -1,4 +1,4 @@
-"""Accuracy metrics, as defined in DESIGN.md. Pure functions over arrays; each is tested by hand.
+"""Accuracy metrics, as defined in docs/metrics.md. Pure functions over arrays; each is tested by hand.
 
 Receipts are (V, n_skus) unit counts; event decisions are canonical two-line arrays (E, 2).
 """
@@ -56,25 +56,6 @@ def _share_of(amount: float, revenue: float) -> float | None:
 def lines_equal(sku_a: np.ndarray, count_a: np.ndarray, sku_b: np.ndarray, count_b: np.ndarray) -> np.ndarray:
     """Per event: do two canonical decisions (E, 2) name the same SKUs and signed counts?"""
     return np.all((sku_a == sku_b) & (count_a == count_b), axis=1)
-
-
-def reliability_bins(
-    confidence: np.ndarray, correct: np.ndarray, n_bins: int = 15
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per equal-width confidence bin: count, summed confidence and number correct."""
-    bins = np.minimum((confidence * n_bins).astype(np.int64), n_bins - 1)
-    count = np.bincount(bins, minlength=n_bins)
-    conf_sum = np.bincount(bins, weights=confidence, minlength=n_bins)
-    right = np.bincount(bins, weights=correct.astype(float), minlength=n_bins)
-    return count, conf_sum, right
-
-
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 15) -> float:
-    """ECE over equal-width confidence bins (Guo et al. 2017): Σ_b (n_b / N) |acc_b − conf_b|."""
-    if confidence.size == 0:
-        return 0.0
-    _, conf_sum, right = reliability_bins(confidence, correct, n_bins)
-    return float(np.abs(right - conf_sum).sum() / confidence.size)
 
 
 def risk_coverage(confidence: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

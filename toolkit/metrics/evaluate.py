@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from toolkit.calibration import expected_calibration_error, reliability_bins
 from toolkit.metrics.accuracy import (
     aurc,
-    expected_calibration_error,
     line_scores,
     lines_equal,
     receipt_exact_match,
-    reliability_bins,
     revenue_errors,
 )
 from toolkit.metrics.cost import StoreFacts

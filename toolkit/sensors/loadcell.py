@@ -3,7 +3,8 @@
 A plate reports the difference between two settled readings (before and after the hand). Each
 settled reading averages the noisy, vibration-correlated samples of a settling window; drift over
 the event and ADC quantisation add to it. Changes below the trigger threshold go undetected.
-The shelf-sensing issue replaces this with full sample streams and Kalman event detection.
+The stream model (loadcell_stream.py, sensor.loadcell.mode=stream, the default) simulates the
+sample streams and the store's Kalman/CUSUM detector instead; this one is the quick alternative.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ from toolkit.config import ConfigError, choice, number
 from toolkit.world import MATERIALS
 
 SPEED_OF_LIGHT_MPS = 299_792_458.0
-REGION_MAX_EIRP_DBM = {"FCC": 36.0, "ETSI": 35.2, "Japan": 30.0}  # REFERENCES.md, RFID: reader EIRP limit
+# reader EIRP limits by region (docs/references.md, RFID)
+REGION_MAX_EIRP_DBM = {"FCC": 36.0, "ETSI": 35.2, "Japan": 30.0}
 _Q_MAX = 15
 _PARKED = np.iinfo(np.int64).max  # a collided tag waits for the next Query or QueryAdjust
 

@@ -28,7 +28,7 @@ def build_model(name: str, n_classes: int) -> nn.Module:
     """A freshly initialised classifier with `n_classes` outputs (logits)."""
     if name not in _REGISTRY:
         raise ValueError(
-            f"vision.model.name: unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}"
+            f"vision.train.model: unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}"
         )
     return _REGISTRY[name](n_classes)
 

@@ -21,9 +21,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from toolkit.calibration import expected_calibration_error
 from toolkit.config import number
 from toolkit.io import write_atomic
-from toolkit.metrics.accuracy import expected_calibration_error
 from toolkit.vision.models import build_model, logits_in_batches
 from toolkit.vision.render import RenderParams, render
 
