@@ -103,7 +103,7 @@ def test_a_non_finite_metric_is_written_as_null_with_a_warning(tmp_path, caplog)
     assert "systems.x.revenue_error" in caplog.text
 
 
-@pytest.mark.e2e
+@pytest.mark.slow
 def test_a_corrupt_truncated_or_foreign_cached_model_is_replaced_with_a_warning(world, tmp_path, caplog):
     cfg = compose_config(TINY)
     render, train = RenderParams.from_config(cfg.vision.render), TrainParams.from_config(cfg.vision.train)

@@ -17,22 +17,24 @@ from toolkit.io import jsonable
 from toolkit.preflight import check_command_line
 
 
-def run_compare(tmp_path: Path, *overrides: str, name: str = "run") -> subprocess.CompletedProcess:
+def start_compare(tmp_path: Path, *overrides: str, name: str = "run") -> subprocess.Popen:
+    """`compare.py` on the tiny scenario in a process of its own, as a user runs it."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PLUGINS), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "experiments" / "compare.py"),
-            f"hydra.run.dir={tmp_path / name}",
-            *TINY,
-            *overrides,
-        ],
-        capture_output=True,
+    command = [sys.executable, str(ROOT / "experiments" / "compare.py"), f"hydra.run.dir={tmp_path / name}"]
+    return subprocess.Popen(
+        [*command, *TINY, *overrides],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
         env=env,
-        timeout=300,
     )
+
+
+def run_compare(tmp_path: Path, *overrides: str, name: str = "run") -> subprocess.CompletedProcess:
+    job = start_compare(tmp_path, *overrides, name=name)
+    stdout, stderr = job.communicate(timeout=300)
+    return subprocess.CompletedProcess(job.args, job.returncode, stdout, stderr)
 
 
 def systems_block(tmp_path: Path, name: str) -> bytes:
@@ -42,20 +44,21 @@ def systems_block(tmp_path: Path, name: str) -> bytes:
 
 @pytest.mark.e2e
 def test_a_run_prints_the_table_writes_the_documented_schema_and_repeats_bit_for_bit(tmp_path):
-    results = {name: run_compare(tmp_path, "seed=3", name=name) for name in ("a", "b")}
-    for result in results.values():
-        assert result.returncode == 0, result.stderr
+    jobs = {name: start_compare(tmp_path, "seed=3", name=name) for name in ("a", "b")}  # side by side
+    results = {name: (job, *job.communicate(timeout=300)) for name, job in jobs.items()}
+    for job, _, stderr in results.values():
+        assert job.returncode == 0, stderr
     # the whole file, every system: byte for byte
     assert (tmp_path / "a" / "metrics.json").read_bytes() == (tmp_path / "b" / "metrics.json").read_bytes()
     other = run_comparison(compose_config([*TINY, "seed=4"]))["systems"]
     assert json.dumps(jsonable(other), sort_keys=True).encode() != systems_block(tmp_path, "a")
-    result = results["a"]
-    assert "exact receipts" in result.stdout and "weight_history" in result.stdout
+    stdout = results["a"][1]
+    assert "exact receipts" in stdout and "weight_history" in stdout
     record = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert record["schema"] == 1 and record["seed"] == 3
     assert record["overrides"] == [*TINY, "seed=3"]
     assert set(record["systems"]) == set(compose_config().system)  # every system of the default list
-    assert "rfid_gate: unit read rate" in result.stdout and "liquid" in result.stdout
+    assert "rfid_gate: unit read rate" in stdout and "liquid" in stdout
     assert record["systems"]["rfid_gate"]["event_accuracy"] is None  # no shelf events: not applicable
     for metrics in (record["systems"][name] for name in ("weight_only", "weight_history")):
         for key in (
@@ -87,6 +90,15 @@ def test_a_run_prints_the_table_writes_the_documented_schema_and_repeats_bit_for
         ("system.weight_only.decision.review_threshold=2", "system.weight_only.decision.review_threshold"),
         ("sensor.presence.mode=trakcs", "sensor.presence.mode"),
         ("tracking.gate_chi2=0", "tracking.gate_chi2"),
+        # checked when planned, before any shopper walks in
+        ("sensor.loadcell.cusum_h=0", "sensor.loadcell.cusum_h"),
+        (
+            "sensor.loadcell.mode=stram",
+            "sensor.loadcell.mode: unknown value 'stram' (did you mean 'stream'?)",
+        ),
+        ("vision.train.model=resnet19", "vision.train.model: unknown value 'resnet19'"),
+        ("sensor.camera.views_per_event=0", "sensor.camera.views_per_event"),
+        ("sensor.rfid_gate.link_budget.eirp_dbm=90", "sensor.rfid_gate.link_budget.eirp_dbm"),
     ],
 )
 def test_bad_config_values_stop_at_start_naming_the_key(override, key):

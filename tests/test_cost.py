@@ -7,10 +7,8 @@ import pytest
 from conftest import compose_config
 from omegaconf import OmegaConf
 
-from toolkit.config import ConfigError
+from toolkit.config import ConfigError, build_from_config
 from toolkit.metrics.cost import PriceBook, StoreFacts, annual_cost, break_even_visits
-from toolkit.sensors.rfid_gate import RfidGate
-from toolkit.sensors.rfid_shelf import SmartShelves
 from toolkit.systems import build_systems
 
 PRICES = {
@@ -65,14 +63,11 @@ def prices():
 def tagged(on_metal: tuple[str, ...] = ()) -> dict:
     """The configured RFID sensors, tagging `on_metal` materials with on-metal tags."""
     sensor = compose_config().sensor
-    return {
-        "rfid_gate": RfidGate(
-            **{**sensor.rfid_gate, "tagging": {**sensor.rfid_gate.tagging, "on_metal": on_metal}}
-        ),
-        "rfid_shelf": SmartShelves(
-            **{**sensor.rfid_shelf, "tagging": {**sensor.rfid_shelf.tagging, "on_metal": on_metal}}
-        ),
-    }
+    built = {}
+    for name in ("rfid_gate", "rfid_shelf"):
+        node = {**sensor[name], "tagging": {**sensor[name].tagging, "on_metal": list(on_metal)}}
+        built[name] = build_from_config(node, f"sensor.{name}")
+    return built
 
 
 def test_camera_and_weight_design_by_hand(prices):

@@ -11,7 +11,8 @@ from conftest import TINY, compose_config, small_day
 from toolkit.comparison import run_comparison
 from toolkit.metrics.data_yield import camera_capture, fusion_capture, true_event_counts, yield_metrics
 from toolkit.seeding import component_rng
-from toolkit.sensors.loadcell import LoadcellParams, measure_events
+from toolkit.sensors.loadcell import measure_events
+from toolkit.sensors.loadcell_stream import LoadcellModel
 from toolkit.shoppers import TAKE
 from toolkit.systems import SystemOutput
 
@@ -20,7 +21,7 @@ from toolkit.systems import SystemOutput
 def day():
     cfg, world, truth = small_day()
     _, _, source = measure_events(
-        world, truth, LoadcellParams.from_config(cfg.sensor.loadcell), component_rng(0, "l")
+        world, truth, LoadcellModel.from_config(cfg.sensor.loadcell), component_rng(0, "l")
     )
     return truth, source
 

@@ -8,9 +8,10 @@ from conftest import TINY, compose_config, small_day
 from filterpy.kalman import KalmanFilter
 
 from toolkit.comparison import run_comparison
+from toolkit.metrics.detection import link_events
 from toolkit.seeding import component_rng
 from toolkit.sensors.kalman import cusum, kalman_level_filter
-from toolkit.sensors.loadcell_stream import StreamParams, _transients, simulate_streams_and_detect
+from toolkit.sensors.loadcell_stream import LoadcellModel, _transients, simulate_streams_and_detect
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -53,8 +54,9 @@ def test_a_pressing_hand_is_not_a_product():
 
 def test_streams_detect_nearly_every_move_and_read_its_weight():
     cfg, world, truth = small_day()
-    params = StreamParams.from_config(cfg.sensor.loadcell)
-    _, readings, source, stream = simulate_streams_and_detect(world, truth, params, component_rng(0, "s"))
+    params = LoadcellModel.from_config(cfg.sensor.loadcell)
+    events, readings, stream = simulate_streams_and_detect(world, truth, params, component_rng(0, "s"))
+    source, _ = link_events(events, stream, truth.inter_kind.size, params.match_tolerance_s)
     assert np.unique(source[source >= 0]).size / stream.move_interaction.size > 0.9
     real = source >= 0
     sku, count, _ = truth.event_truth(source[real])

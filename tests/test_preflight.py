@@ -22,6 +22,11 @@ from toolkit.preflight import check_command_line, job_overrides
         (["-m", "seed=0,1", "store.n_shelfs=4,8"], "store.n_shelfs: unknown key (did you mean 'n_shelves'?)"),
         (["-m", "catalog=convenience,grocey"], "catalog: unknown value 'grocey'"),
         (["seed=[0,"], "command line:"),
+        (["+sensor.loadcell.noize_g=3"], "sensor.loadcell.noize_g: unknown key (did you mean 'noise_g'?)"),
+        (
+            ["-m", "seed=0,1", "+system.weight_only.prior.kapa=3"],
+            "system.weight_only.prior.kapa: unknown key (did you mean 'kappa'?)",
+        ),
     ],
 )
 def test_bad_command_lines_name_the_key_and_the_closest_name(args, message):
@@ -38,6 +43,16 @@ def test_good_command_lines_pass_and_hydra_overrides_are_left_to_hydra():
         ["-m", "seed=0,1,2", "system=[weight_only,rfid_gate]", "hydra/launcher=local", "hydra.sweep.dir=x"],
     )
     check_command_line(CONFIG_DIR, "train_vision", ["vision.train.model=resnet18"])
+    # appending is for what is new: a node of your own, or a key of a section that starts empty
+    check_command_line(
+        CONFIG_DIR,
+        "compare",
+        [
+            "+recognizer.student_t._target_=my.StudentT",
+            "+recognizer.student_t.dof=2",
+            "+system.weight_only.beta.weight=0.5",
+        ],
+    )
 
 
 def test_a_sweep_is_checked_on_as_few_jobs_as_cover_every_value():

@@ -68,7 +68,7 @@ def read_share(gate_cfg, overrides=(), n_tags=20, n_pass=300, speed=1.0, materia
     params = GateParams.from_config(gate_cfg)
     rng = np.random.default_rng(1)
     size = n_pass * n_tags
-    budget = params.budget
+    budget = params.link_budget
     margin = budget.margin_db(
         rng.uniform(0.2, 0.6, size),
         np.full(size, MATERIALS.index(material)),
@@ -80,7 +80,7 @@ def read_share(gate_cfg, overrides=(), n_tags=20, n_pass=300, speed=1.0, materia
         np.repeat(np.arange(n_pass), n_tags),
         margin,
         np.full(n_pass, params.zone_depth_m / speed),
-        dict(overrides).get("link", params.link),
+        dict(overrides).get("link", params.link_profile),
         budget.fading_sigma_db,
         params.antenna_dwell_s,
         4,

@@ -31,7 +31,7 @@ def mean_metric(overrides: list[str], metric: str, seeds=(0, 1)) -> float:
     return float(np.mean([_metrics(tuple(overrides), s)[metric] for s in seeds]))
 
 
-@pytest.mark.e2e
+@pytest.mark.slow
 def test_accuracy_falls_as_loadcell_noise_grows():
     accuracy = [mean_metric([f"sensor.loadcell.noise_g={n}"], "machine_event_accuracy") for n in (1, 20, 60)]
     assert accuracy[0] > accuracy[1] > accuracy[2]
@@ -39,7 +39,7 @@ def test_accuracy_falls_as_loadcell_noise_grows():
     assert receipts[0] > receipts[1]
 
 
-@pytest.mark.e2e
+@pytest.mark.slow
 def test_accuracy_falls_as_lookalike_weights_collide():
     accuracy = [
         mean_metric(

@@ -13,6 +13,7 @@ from toolkit.fusion import attribute
 from toolkit.metrics.tracking import tracking_metrics
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import CameraDetections, EntryScans, ShelfEvents
+from toolkit.sensors.presence import PresenceParams
 from toolkit.sensors.walks import WalkParams, observe_walks, true_positions
 from toolkit.tracking import (
     TrackerParams,
@@ -128,7 +129,7 @@ def day():
 
 
 def _walk_params(cfg, **changes) -> WalkParams:
-    return WalkParams.from_config({**cfg.sensor.presence, **changes})
+    return PresenceParams.from_config({**cfg.sensor.presence, **changes})
 
 
 def test_each_actor_stands_at_the_plate_when_it_acts(day):

@@ -118,7 +118,7 @@ def test_accuracy_falls_with_occlusion_and_lower_resolution(trained):
     assert crowded < base and coarse < base
 
 
-@pytest.mark.e2e
+@pytest.mark.slow
 def test_accuracy_falls_with_lookalikes(trained):
     plain_cat, _, plain = trained
     alike_cat = catalog(1.0)

@@ -7,13 +7,15 @@ scores them against the true stops and reaches in toolkit/metrics/data_yield.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 
-from toolkit.config import number
+from toolkit.config import (
+    Positive,
+    Settings,
+)
 from toolkit.fusion import attribute
 from toolkit.sensors.observations import ShelfEvents, ShelfReaches
 from toolkit.tracking import Tracks, at_shelf, presence_from_tracks
@@ -23,20 +25,12 @@ _CHUNK = 200_000  # track samples per zone test (memory: samples × shelves)
 _PLATE_STRIDE_S = 1.0e6  # longer than a day: (plate, time) packs into one sortable float
 
 
-@dataclass(frozen=True)
-class BehaviourParams:
-    min_dwell_s: float
-    empty_reach_window_s: float
-    attribution_sigma_m: float
+class BehaviourParams(Settings):
+    config_path: ClassVar[str] = "behaviour"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> BehaviourParams:
-        p = "behaviour"
-        return cls(
-            min_dwell_s=number(cfg, "min_dwell_s", p, low=0.0, low_open=True),
-            empty_reach_window_s=number(cfg, "empty_reach_window_s", p, low=0.0, low_open=True),
-            attribution_sigma_m=number(cfg, "attribution_sigma_m", p, low=0.0, low_open=True),
-        )
+    min_dwell_s: Positive
+    empty_reach_window_s: Positive
+    attribution_sigma_m: Positive
 
 
 @dataclass(frozen=True)

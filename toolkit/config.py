@@ -1,7 +1,10 @@
 """Config checks that fail at start with one line naming the bad key.
 
-Hydra catches unknown groups and misspelt keys (struct mode); these helpers catch bad values
-(negative noise, a probability above 1, an empty catalog) before any work starts.
+Each config section is declared once in code as a `Settings` model (pydantic): every field's type
+and range, next to the code that uses it; the values, with their sources, live in the YAML. A
+section is checked as a whole when the comparison is planned: an unknown key is refused with the
+closest name, the first bad value becomes one ConfigError line naming its full key. Hydra
+catches unknown groups and misspelt keys of the composed config (struct mode).
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 import difflib
 import logging
 import math
+import typing
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Annotated, Any, ClassVar, Self
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +90,87 @@ def build_from_config(node: Any, path: str, **kwargs: Any) -> Any:
         raise ConfigError(f"{path}: cannot build {node.get('_target_')!r}: {first_line}") from err
     log.info("%s = %s", path, node["_target_"])
     return built
+
+
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    return value
+
+
+Real = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
+NonNegative = Annotated[Real, Field(ge=0.0)]
+Positive = Annotated[Real, Field(gt=0.0)]
+Probability = Annotated[Real, Field(ge=0.0, le=1.0)]
+Whole = Annotated[int, BeforeValidator(_not_bool)]
+Count = Annotated[Whole, Field(ge=0)]
+AtLeastOne = Annotated[Whole, Field(ge=1)]
+
+
+class Settings(BaseModel):
+    """A config section, declared once: each field's type and range. Build it with `from_config`.
+    Checks across fields go in a `pydantic.model_validator(mode="after")` that raises
+    ValueError("<field>: <what is wrong>"), so the one-line error names the full key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    config_path: ClassVar[str] = ""  # where the section lives in the composed config
+
+    def __init__(self, *args: Any, **data: Any) -> None:
+        """Fields by keyword, or in declaration order like a dataclass."""
+        super().__init__(**dict(zip(type(self).model_fields, args, strict=False)), **data)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], path: str | None = None) -> Self:
+        path = cls.config_path if path is None else path
+        data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+        data.pop("_target_", None)  # the class that reads the section, the builder's business
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise _one_line(err, cls, path) from None
+
+
+def _annotation_at(model: type, loc: list[str]) -> Any:
+    """The type a model declares at a nested location (None if there is none)."""
+    annotation: Any = model
+    for part in loc:
+        fields = getattr(annotation, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        annotation = fields[part].annotation
+    return annotation
+
+
+def _one_line(err: ValidationError, model: type, path: str) -> ConfigError:
+    first = err.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    key = ".".join([path, *loc] if path else loc)
+    kind, ctx, value = first["type"], first.get("ctx", {}), first.get("input")
+    if kind == "extra_forbidden":
+        allowed = sorted(getattr(_annotation_at(model, loc[:-1]), "model_fields", {}))
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return ConfigError(f"{key}: unknown key{hint}; allowed: {', '.join(allowed)}")
+    if kind == "missing":
+        return ConfigError(f"{key}: missing")
+    if kind == "literal_error":
+        try:
+            choice(str(value), [str(a) for a in typing.get_args(_annotation_at(model, loc))], key)
+        except ConfigError as named:
+            return named
+    if kind == "value_error":
+        message = str(first["msg"]).removeprefix("Value error, ")
+        field, _, rest = message.partition(": ")
+        if rest and field in getattr(_annotation_at(model, loc), "model_fields", {}):
+            return ConfigError(f"{key}.{field}: {rest}")
+        return ConfigError(f"{key}: {message}, got {value!r}")
+    bounds = {
+        "greater_than_equal": f"must be >= {ctx.get('ge')}",
+        "greater_than": f"must be > {ctx.get('gt')}",
+        "less_than_equal": f"must be <= {ctx.get('le')}",
+        "less_than": f"must be < {ctx.get('lt')}",
+        "finite_number": "must be finite",
+        "int_from_float": "expected an integer",
+    }
+    message = bounds.get(kind, str(first["msg"]).lower())
+    return ConfigError(f"{key}: {message}, got {value!r}")

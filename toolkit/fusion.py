@@ -8,14 +8,18 @@ prior and is flagged (and so reviewed). Attribution of an event to a shopper has
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 from scipy.special import logsumexp
 
-from toolkit.config import number
+from toolkit.config import (
+    Positive,
+    Real,
+    Settings,
+)
 from toolkit.hypotheses import (
     KIND_MISPLACED,
     KIND_MIXED,
@@ -27,38 +31,23 @@ from toolkit.hypotheses import (
 from toolkit.sensors.observations import Presence, PurchaseRecords
 from toolkit.world import World
 
+OpenProbability = Annotated[Real, Field(gt=0.0, le=1.0)]
 
-@dataclass(frozen=True)
-class PriorSettings:
+
+class PriorSettings(Settings):
     """Store-level prior knowledge a deployed system would estimate from its own data."""
 
-    planogram: bool
-    history: bool
-    cart: bool
-    cart_epsilon: float
-    kappa: float
-    off_plate_weight: float
-    misplaced_weight: float
-    p_putback: float
-    p_mixed: float
-    count_decay: float
-    p_false_event: float
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], path: str) -> PriorSettings:
-        return cls(
-            planogram=bool(cfg.get("planogram", True)),
-            history=bool(cfg.get("history", False)),
-            cart=bool(cfg.get("cart", False)),
-            cart_epsilon=number(cfg, "cart_epsilon", path, low=0.0, high=1.0, low_open=True),
-            kappa=number(cfg, "kappa", path, low=0.0, low_open=True),
-            off_plate_weight=number(cfg, "off_plate_weight", path, low=0.0, low_open=True),
-            misplaced_weight=number(cfg, "misplaced_weight", path, low=0.0, low_open=True),
-            p_putback=number(cfg, "p_putback", path, low=0.0, high=1.0, low_open=True),
-            p_mixed=number(cfg, "p_mixed", path, low=0.0, high=1.0, low_open=True),
-            count_decay=number(cfg, "count_decay", path, low=0.0, high=1.0, low_open=True),
-            p_false_event=number(cfg, "p_false_event", path, low=0.0, high=1.0, low_open=True),
-        )
+    planogram: bool = True
+    history: bool = False
+    cart: bool = False
+    cart_epsilon: OpenProbability
+    kappa: Positive
+    off_plate_weight: Positive
+    misplaced_weight: Positive
+    p_putback: OpenProbability
+    p_mixed: OpenProbability
+    count_decay: OpenProbability
+    p_false_event: OpenProbability
 
 
 def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSettings) -> np.ndarray:

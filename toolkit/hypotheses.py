@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from toolkit.config import number
+from toolkit.config import AtLeastOne, Count, Settings
 from toolkit.world import World
 
 KIND_ON_PLATE, KIND_ON_SHELF, KIND_MIXED, KIND_MISPLACED, KIND_NULL = 0, 1, 2, 3, 4
@@ -88,13 +88,22 @@ def _pairs(skus: np.ndarray, max_count: int) -> np.ndarray:
     return np.concatenate(rows) if rows else np.zeros((0, 2, 2), dtype=np.int64)
 
 
+class HypothesisSettings(Settings):
+    """The `hypotheses` section: what every recognizer scores for a shelf event."""
+
+    config_path: ClassVar[str] = "hypotheses"
+
+    max_count: AtLeastOne  # units per take a design considers
+    mixed_max_count: Count  # units per SKU in a mixed grab of two SKUs (0: no mixed grabs)
+    misplaced_floor: bool = True  # put-backs of items the shoppers at the shelf carry
+    null_hypothesis: bool = True  # "no product moved": the answer to a false event
+
+
 def build_hypothesis_space(world: World, cfg: Mapping[str, Any]) -> HypothesisSpace:
     """Enumerate each plate's hypotheses from the planogram (never from what shoppers did)."""
-    p = "hypotheses"
-    max_count = number(cfg, "max_count", p, low=1, integer=True)
-    mixed_max = number(cfg, "mixed_max_count", p, low=0, integer=True)
-    misplaced = bool(cfg.get("misplaced_floor", True))
-    null = bool(cfg.get("null_hypothesis", True))
+    settings = HypothesisSettings.from_config(cfg)
+    max_count, mixed_max = settings.max_count, settings.mixed_max_count
+    misplaced, null = settings.misplaced_floor, settings.null_hypothesis
     plano = world.planogram
     all_skus = np.arange(world.catalog.n_skus)
     sku_shelf = plano.sku_shelf

@@ -75,6 +75,29 @@ def _explain(err: Exception, config_dir: Path, config_name: str, job: list[str])
 
 
 _PLAIN_FLAGS = ("-m", "--multirun")
+_OPEN_GROUPS = ("sensor", "recognizer", "system")  # a new node may be added under these
+
+
+def _check_appends(config_name: str, job: list[str]) -> None:
+    """A `+key=value` into a section the config already fills is a misspelling, not a new
+    parameter (nothing would read it): name the key and the closest one. New nodes (a sensor, a
+    recognizer, a design of your own) and sections that start empty (a design's `beta`) are fine."""
+    appends = [o for o in job if o.startswith("+") and "." in o.split("=", 1)[0]]
+    if not appends:
+        return
+    base = compose(config_name=config_name, overrides=[o for o in job if not o.startswith("+")])
+    for override in appends:
+        full_key = override[1:].split("=", 1)[0]
+        parent_path, key = full_key.rsplit(".", 1)
+        parent = OmegaConf.select(base, parent_path)
+        if parent_path in _OPEN_GROUPS or not isinstance(parent, DictConfig) or not len(parent):
+            continue
+        if key in parent:
+            continue
+        allowed = sorted(map(str, parent.keys()))
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{full_key}: unknown key{hint}; allowed: {', '.join(allowed)}")
 
 
 def check_command_line(config_dir: Path, config_name: str, args: Sequence[str]) -> None:
@@ -90,6 +113,7 @@ def check_command_line(config_dir: Path, config_name: str, args: Sequence[str]) 
                 compose(config_name=config_name, overrides=job)
             except Exception as err:
                 raise _explain(err, config_dir, config_name, job) from err
+            _check_appends(config_name, job)
     GlobalHydra.instance().clear()
 
 

@@ -10,7 +10,19 @@ random numbers).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
+
+from toolkit.config import Probability, Settings
+
+
+class ReviewSettings(Settings):
+    """The `review` section."""
+
+    config_path: ClassVar[str] = "review"
+
+    error_rate: Probability  # reviews that rubber-stamp the machine's proposal
 
 
 class HumanReviewer:

@@ -10,14 +10,21 @@ changes what later shoppers and its own put-back can do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, ClassVar, Self
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from toolkit.carts import build_receipts
-from toolkit.config import ConfigError, number, probability
+from toolkit.config import (
+    AtLeastOne,
+    NonNegative,
+    Positive,
+    Probability,
+    Real,
+    Settings,
+)
 from toolkit.hypotheses import canonical_lines
 from toolkit.seeding import component_rng
 from toolkit.world import World
@@ -25,73 +32,45 @@ from toolkit.world import World
 TAKE, PUTBACK, EMPTY_REACH = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class ShopperParams:
+class ShopperParams(Settings):
     """Behaviour rates; defaults and their sources are in configs/shoppers/."""
 
-    population_size: int
-    visits_per_day: int
-    opening_hours: tuple[float, float]
-    peak_hours: tuple[float, ...]
-    restock_hours: tuple[float, ...]
-    peak_share: float
-    peak_width_h: float
-    visit_frequency_shape: float
-    popularity_zipf: float
-    preference_concentration: float
-    past_visits_mean: float
-    picks_per_visit_mean: float
-    p_buy_given_pick: float
-    p_misplaced: float
-    p_mixed_grab: float
-    p_single_unit: float
-    max_units: int
-    mixed_max_units: int
-    browse_stops_mean: float
-    walking_speed_mps: float
-    p_leave_together: float
-    stop_dwell_s: float
-    pick_seconds: float
-    hold_seconds: float
+    config_path: ClassVar[str] = "shoppers"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> ShopperParams:
-        p = "shoppers"
-        hours = tuple(float(h) for h in cfg.get("opening_hours", ()))
-        if len(hours) != 2 or not 0 <= hours[0] < hours[1] <= 24:
-            raise ConfigError(f"{p}.opening_hours: expected [open, close] within 0..24, got {list(hours)}")
-        peaks = tuple(float(h) for h in cfg.get("peak_hours", ()))
-        if any(not hours[0] <= h <= hours[1] for h in peaks):
-            raise ConfigError(f"{p}.peak_hours: every peak must lie within opening_hours {list(hours)}")
-        restock = tuple(float(h) for h in cfg.get("restock_hours", ()))
-        if any(not hours[0] <= h <= hours[1] for h in restock):
-            raise ConfigError(f"{p}.restock_hours: every restock must lie within opening_hours {list(hours)}")
-        return cls(
-            population_size=number(cfg, "population_size", p, low=1, integer=True),
-            visits_per_day=number(cfg, "visits_per_day", p, low=1, integer=True),
-            opening_hours=hours,  # type: ignore[arg-type]
-            peak_hours=peaks,
-            restock_hours=restock,
-            peak_share=probability(cfg, "peak_share", p),
-            peak_width_h=number(cfg, "peak_width_h", p, low=0.0, low_open=True),
-            visit_frequency_shape=number(cfg, "visit_frequency_shape", p, low=0.0, low_open=True),
-            popularity_zipf=number(cfg, "popularity_zipf", p, low=0.0),
-            preference_concentration=number(cfg, "preference_concentration", p, low=0.0, low_open=True),
-            past_visits_mean=number(cfg, "past_visits_mean", p, low=0.0),
-            picks_per_visit_mean=number(cfg, "picks_per_visit_mean", p, low=0.0),
-            p_buy_given_pick=probability(cfg, "p_buy_given_pick", p),
-            p_misplaced=probability(cfg, "p_misplaced", p),
-            p_mixed_grab=probability(cfg, "p_mixed_grab", p),
-            p_single_unit=number(cfg, "p_single_unit", p, low=0.0, high=1.0, low_open=True),
-            max_units=number(cfg, "max_units", p, low=1, integer=True),
-            mixed_max_units=number(cfg, "mixed_max_units", p, low=1, integer=True),
-            browse_stops_mean=number(cfg, "browse_stops_mean", p, low=0.0),
-            walking_speed_mps=number(cfg, "walking_speed_mps", p, low=0.0, low_open=True),
-            p_leave_together=probability(cfg, "p_leave_together", p),
-            stop_dwell_s=number(cfg, "stop_dwell_s", p, low=0.0),
-            pick_seconds=number(cfg, "pick_seconds", p, low=0.0, low_open=True),
-            hold_seconds=number(cfg, "hold_seconds", p, low=0.0, low_open=True),
-        )
+    population_size: AtLeastOne
+    visits_per_day: AtLeastOne
+    opening_hours: tuple[Annotated[Real, Field(ge=0.0, le=24.0)], Annotated[Real, Field(ge=0.0, le=24.0)]]
+    peak_hours: tuple[Real, ...]
+    restock_hours: tuple[Real, ...]
+    peak_share: Probability
+    peak_width_h: Positive
+    visit_frequency_shape: Positive
+    popularity_zipf: NonNegative
+    preference_concentration: Positive
+    past_visits_mean: NonNegative
+    picks_per_visit_mean: NonNegative
+    p_buy_given_pick: Probability
+    p_misplaced: Probability
+    p_mixed_grab: Probability
+    p_single_unit: Annotated[Real, Field(gt=0.0, le=1.0)]
+    max_units: AtLeastOne
+    mixed_max_units: AtLeastOne
+    browse_stops_mean: NonNegative
+    walking_speed_mps: Positive
+    p_leave_together: Probability
+    stop_dwell_s: NonNegative
+    pick_seconds: Positive
+    hold_seconds: Positive
+
+    @model_validator(mode="after")
+    def _hours_in_order(self) -> Self:
+        start, end = self.opening_hours
+        if not start < end:
+            raise ValueError(f"opening_hours: expected [open, close], got {[start, end]}")
+        for key in ("peak_hours", "restock_hours"):
+            if any(not start <= h <= end for h in getattr(self, key)):
+                raise ValueError(f"{key}: every hour must lie within opening_hours {[start, end]}")
+        return self
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,17 @@ This module reads observations only (detections, door scans, store geometry), ne
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 from filterpy.common import Q_discrete_white_noise
 from scipy.optimize import linear_sum_assignment
 
-from toolkit.config import number
+from toolkit.config import (
+    Positive,
+    Settings,
+)
 from toolkit.sensors.observations import (
     CameraDetections,
     EntryScans,
@@ -49,28 +51,16 @@ _UNASSIGNABLE = 1.0e9
 STATE_WIDTH = 7  # x, y, v_x, v_y, p_xx, p_xv, p_vv
 
 
-@dataclass(frozen=True)
-class TrackerParams:
-    accel_noise_mps2: float
-    measurement_noise_m: float
-    init_pos_std_m: float
-    init_vel_std_mps: float
-    gate_chi2: float
-    appearance_noise: float
-    zone_depth_m: float
+class TrackerParams(Settings):
+    config_path: ClassVar[str] = "tracking"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> TrackerParams:
-        p = "tracking"
-        return cls(
-            accel_noise_mps2=number(cfg, "accel_noise_mps2", p, low=0.0, low_open=True),
-            measurement_noise_m=number(cfg, "measurement_noise_m", p, low=0.0, low_open=True),
-            init_pos_std_m=number(cfg, "init_pos_std_m", p, low=0.0, low_open=True),
-            init_vel_std_mps=number(cfg, "init_vel_std_mps", p, low=0.0, low_open=True),
-            gate_chi2=number(cfg, "gate_chi2", p, low=0.0, low_open=True),
-            appearance_noise=number(cfg, "appearance_noise", p, low=0.0, low_open=True),
-            zone_depth_m=number(cfg, "zone_depth_m", p, low=0.0, low_open=True),
-        )
+    accel_noise_mps2: Positive
+    measurement_noise_m: Positive
+    init_pos_std_m: Positive
+    init_vel_std_mps: Positive
+    gate_chi2: Positive
+    appearance_noise: Positive
+    zone_depth_m: Positive
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, ClassVar, Self
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from toolkit.config import number, probability
+from toolkit.config import (
+    AtLeastOne,
+    Count,
+    NonNegative,
+    Probability,
+    Settings,
+    Whole,
+)
 from toolkit.seeding import component_rng
 from toolkit.shoppers import (
     EMPTY_REACH,
@@ -45,33 +53,23 @@ from toolkit.world import World, make_world
 SOURCES = ("pos", "pos_behaviour", "pos_dash", "pos_behaviour_dash")
 
 
-@dataclass(frozen=True)
-class ValueParams:
-    n_days: int
-    window_days: int
-    visits_log_sd: float
-    reach_seen: float
-    dash_share: float
-    unbranded_share: float
-    private_label_steer: float
-    shaping_start_day: int
+class ValueParams(Settings):
+    config_path: ClassVar[str] = "value"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> ValueParams:
-        p = "value"
-        params = cls(
-            n_days=number(cfg, "n_days", p, low=2, integer=True),
-            window_days=number(cfg, "window_days", p, low=1, integer=True),
-            visits_log_sd=number(cfg, "visits_log_sd", p, low=0.0),
-            reach_seen=probability(cfg, "reach_seen", p),
-            dash_share=probability(cfg, "dash_share", p),
-            unbranded_share=probability(cfg, "unbranded_share", p),
-            private_label_steer=probability(cfg, "private_label_steer", p),
-            shaping_start_day=number(cfg, "shaping_start_day", p, low=0, integer=True),
-        )
-        if params.window_days >= params.n_days:
-            raise ValueError(f"{p}.window_days: must be below n_days ({params.n_days})")
-        return params
+    n_days: Annotated[Whole, Field(ge=2)]
+    window_days: AtLeastOne
+    visits_log_sd: NonNegative
+    reach_seen: Probability
+    dash_share: Probability
+    unbranded_share: Probability
+    private_label_steer: Probability
+    shaping_start_day: Count
+
+    @model_validator(mode="after")
+    def _window_inside_the_days(self) -> Self:
+        if self.window_days >= self.n_days:
+            raise ValueError(f"window_days: must be below n_days ({self.n_days}), got {self.window_days}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,7 @@ def simulate_days(
         visits = max(1, round(shoppers.visits_per_day * np.exp(params.visits_log_sd * rng.standard_normal())))
         population = shaped if day >= params.shaping_start_day else base
         truth = simulate_day(
-            world, dataclasses.replace(shoppers, visits_per_day=visits), population, seed * 1000 + day
+            world, shoppers.model_copy(update={"visits_per_day": visits}), population, seed * 1000 + day
         )
         lines = truth.inter_sku >= 0
         first = truth.inter_sku[:, 0]

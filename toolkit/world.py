@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
+from pydantic import BeforeValidator
 
-from toolkit.config import ConfigError, number, probability
+from toolkit.config import (
+    AtLeastOne,
+    ConfigError,
+    NonNegative,
+    Positive,
+    Probability,
+    Settings,
+)
 from toolkit.seeding import component_rng
 
 MATERIALS: tuple[str, ...] = ("plain", "liquid", "metal", "foil")
@@ -112,14 +120,52 @@ class World:
     planogram: Planogram
 
 
-def _material_probs(mix: Mapping[str, Any], path: str) -> np.ndarray:
+def _material_shares(value: Any) -> np.ndarray:
+    """{material: share} in config as probabilities indexed like MATERIALS."""
+    if isinstance(value, np.ndarray):
+        return value
+    mix = dict(value or {})
     unknown = set(mix) - set(MATERIALS)
     if unknown:
-        raise ConfigError(f"{path}: unknown material {sorted(unknown)}; allowed: {', '.join(MATERIALS)}")
-    probs = np.array([number(mix, m, path, low=0.0) if m in mix else 0.0 for m in MATERIALS])
-    if probs.sum() <= 0:
-        raise ConfigError(f"{path}: shares must not all be zero")
+        raise ValueError(f"unknown material {sorted(unknown)}; allowed: {', '.join(MATERIALS)}")
+    probs = np.array([mix.get(m, 0.0) for m in MATERIALS], dtype=float)
+    if not np.all(np.isfinite(probs) & (probs >= 0.0)) or probs.sum() <= 0:
+        raise ValueError(f"shares must be >= 0 and not all zero, got {mix}")
     return probs / probs.sum()
+
+
+class CatalogSettings(Settings):
+    """The `catalog` section: how the store's products weigh, cost, look and are packed."""
+
+    config_path: ClassVar[str] = "catalog"
+
+    name: str = ""
+    n_skus: AtLeastOne
+    weight_median_g: Positive
+    weight_log_sigma: NonNegative
+    weight_std_g: NonNegative
+    price_median: Positive
+    price_log_sigma: NonNegative
+    material_mix: Annotated[np.ndarray, BeforeValidator(_material_shares)]
+    lookalike_share: Probability
+    lookalike_max_group: AtLeastOne
+    weight_collision: Probability
+    variant_weight_log_sigma: NonNegative
+
+
+class StoreSettings(Settings):
+    """The `store` section: floor, shelves, plates and how deep the shelves are stocked."""
+
+    config_path: ClassVar[str] = "store"
+
+    name: str = ""
+    floor_area_m2: Positive
+    n_shelves: AtLeastOne
+    plates_per_shelf: AtLeastOne
+    shelf_length_m: Positive
+    aisle_pitch_m: Positive
+    facings_per_slot: AtLeastOne
+    units_per_facing: AtLeastOne
 
 
 def _lookalike_groups(n_skus: int, share: float, max_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -137,20 +183,11 @@ def _lookalike_groups(n_skus: int, share: float, max_size: int, rng: np.random.G
 
 def make_catalog(cfg: Mapping[str, Any], rng: np.random.Generator) -> Catalog:
     """A seeded synthetic catalog from a `catalog/` config node."""
-    p = "catalog"
-    n = number(cfg, "n_skus", p, low=1, integer=True)
-    median_g = number(cfg, "weight_median_g", p, low=0.0, low_open=True)
-    log_sigma = number(cfg, "weight_log_sigma", p, low=0.0)
-    std_g = number(cfg, "weight_std_g", p, low=0.0)
-    price_median = number(cfg, "price_median", p, low=0.0, low_open=True)
-    price_sigma = number(cfg, "price_log_sigma", p, low=0.0)
-    share = probability(cfg, "lookalike_share", p)
-    max_size = number(cfg, "lookalike_max_group", p, low=1, integer=True)
-    collision = probability(cfg, "weight_collision", p)
-    variant_sigma = number(cfg, "variant_weight_log_sigma", p, low=0.0)
-    if "material_mix" not in cfg:
-        raise ConfigError(f"{p}.material_mix: missing")
-    materials = _material_probs(cfg["material_mix"], f"{p}.material_mix")
+    c = CatalogSettings.from_config(cfg)
+    n, median_g, log_sigma, std_g = c.n_skus, c.weight_median_g, c.weight_log_sigma, c.weight_std_g
+    price_median, price_sigma, share = c.price_median, c.price_log_sigma, c.lookalike_share
+    max_size, collision, variant_sigma = c.lookalike_max_group, c.weight_collision, c.variant_weight_log_sigma
+    materials = c.material_mix
 
     group = _lookalike_groups(n, share, max_size, rng)
     n_groups = int(group.max()) + 1
@@ -184,11 +221,14 @@ def make_catalog(cfg: Mapping[str, Any], rng: np.random.Generator) -> Catalog:
 
 def make_layout(cfg: Mapping[str, Any], rng: np.random.Generator) -> StoreLayout:
     """Shelf units in rows (aisles) on a floor of the configured area; a serpentine shopping route."""
-    p = "store"
-    area = number(cfg, "floor_area_m2", p, low=0.0, low_open=True)
-    n_shelves = number(cfg, "n_shelves", p, low=1, integer=True)
-    length = number(cfg, "shelf_length_m", p, low=0.0, low_open=True)
-    aisle = number(cfg, "aisle_pitch_m", p, low=0.0, low_open=True)
+    store = StoreSettings.from_config(cfg)
+    p = store.config_path
+    area, n_shelves, length, aisle = (
+        store.floor_area_m2,
+        store.n_shelves,
+        store.shelf_length_m,
+        store.aisle_pitch_m,
+    )
     width = float(np.sqrt(area * 1.5))
     depth = area / width
     n_rows = max(1, min(n_shelves, int(depth // aisle)))
@@ -220,10 +260,8 @@ def make_planogram(
     cfg: Mapping[str, Any], catalog: Catalog, layout: StoreLayout, rng: np.random.Generator
 ) -> Planogram:
     """Assign SKUs to slots; look-alike variants sit next to each other, as stores shelve them."""
-    p = "store"
-    plates_per_shelf = number(cfg, "plates_per_shelf", p, low=1, integer=True)
-    facings = number(cfg, "facings_per_slot", p, low=1, integer=True)
-    depth = number(cfg, "units_per_facing", p, low=1, integer=True)
+    store = StoreSettings.from_config(cfg)
+    plates_per_shelf, facings, depth = store.plates_per_shelf, store.facings_per_slot, store.units_per_facing
     n_plates = layout.n_shelves * plates_per_shelf
     slots_per_plate = int(np.ceil(catalog.n_skus / n_plates))
     n_slots = n_plates * slots_per_plate

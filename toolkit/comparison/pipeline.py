@@ -18,13 +18,15 @@ import numpy as np
 from toolkit.behaviour import detect_dwells
 from toolkit.comparison.plan import Plan
 from toolkit.metrics.data_yield import Capture, camera_capture, dwell_false_share, track_capture
+from toolkit.metrics.detection import link_events
 from toolkit.metrics.tracking import tracking_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
 from toolkit.sensors.base import Sensed, SensingContext, check_sensed
 from toolkit.sensors.camera import ShelfCameras
 from toolkit.sensors.door import observe_doors
-from toolkit.sensors.loadcell_stream import detect_shelf_events
+from toolkit.sensors.loadcell import measure_events
+from toolkit.sensors.loadcell_stream import simulate_streams_and_detect
 from toolkit.sensors.observations import (
     EntryScans,
     LoadcellReadings,
@@ -114,16 +116,20 @@ def simulate_shoppers(plan: Plan) -> tuple[Population, GroundTruth]:
 
 
 def detect_events(plan: Plan, truth: GroundTruth) -> ShelfDetections:
-    """Stage 2: the load-cell streams and the store's detector on them (with the mats' own
-    scan where a load cell is dead)."""
+    """Stage 2: the load cells and the store's detector (with the mats' own scan where a load
+    cell is dead), then the judge's links from each event to the interactions behind it."""
     mats = plan.sensor_of_type(PressureMats)
-    events, readings, source, inter_event, stream_truth = detect_shelf_events(
-        plan.world,
-        truth,
-        plan.loadcell_cfg,
-        mats.params if mats is not None else None,
-        component_rng(plan.seed, "sensor", "loadcell"),
+    rng = component_rng(plan.seed, "sensor", "loadcell")
+    if plan.loadcell.mode == "per_event":
+        events, readings, source = measure_events(plan.world, truth, plan.loadcell, rng)
+        inter_event = np.full(truth.inter_kind.size, -1)
+        inter_event[source] = np.arange(source.size)
+        return ShelfDetections(events, readings, source, inter_event, None)
+    stream = plan.loadcell
+    events, readings, stream_truth = simulate_streams_and_detect(
+        plan.world, truth, stream, rng, mats.params if mats is not None else None
     )
+    source, inter_event = link_events(events, stream_truth, truth.inter_kind.size, stream.match_tolerance_s)
     return ShelfDetections(events, readings, source, inter_event, stream_truth)
 
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.behaviour import BehaviourParams
-from toolkit.config import ConfigError, number, probability
+from toolkit.config import ConfigError, number
 from toolkit.hypotheses import HypothesisSpace, build_hypothesis_space
 from toolkit.metrics.cost import BACKBONE_SENSORS, PriceBook
+from toolkit.review import ReviewSettings
 from toolkit.sensors.base import Sensor
 from toolkit.sensors.door import DoorParams
-from toolkit.sensors.loadcell import LoadcellParams
+from toolkit.sensors.loadcell_stream import LoadcellModel
 from toolkit.sensors.presence import PresenceParams
 from toolkit.sensors.registry import build_sensors
 from toolkit.sensors.walks import WalkParams
@@ -39,7 +40,7 @@ class Plan:
     seed: int
     shopper_params: ShopperParams
     door_params: DoorParams
-    loadcell_cfg: Mapping[str, Any]
+    loadcell: LoadcellModel
     presence_params: PresenceParams
     walk_params: WalkParams | None
     tracker_params: TrackerParams | None
@@ -62,8 +63,7 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
     ConfigError naming the first bad key before anything is simulated."""
     seed = number(cfg, "seed", "", low=0, integer=True)
     sensor_cfg = _section(cfg, "sensor")
-    loadcell_cfg = _section(sensor_cfg, "loadcell")
-    LoadcellParams.from_config(loadcell_cfg)
+    loadcell = LoadcellModel.from_config(_section(sensor_cfg, "loadcell"))
     presence_cfg = _section(sensor_cfg, "presence")
     presence_params = PresenceParams.from_config(presence_cfg)
     tracked = presence_params.mode == "tracks"
@@ -86,13 +86,13 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
         seed=seed,
         shopper_params=ShopperParams.from_config(_section(cfg, "shoppers")),
         door_params=DoorParams.from_config(_section(sensor_cfg, "door")),
-        loadcell_cfg=loadcell_cfg,
+        loadcell=loadcell,
         presence_params=presence_params,
-        walk_params=WalkParams.from_config(presence_cfg) if tracked else None,
+        walk_params=presence_params if tracked else None,
         tracker_params=TrackerParams.from_config(_section(cfg, "tracking")) if tracked else None,
         behaviour=BehaviourParams.from_config(_section(cfg, "behaviour")),
         sensors=sensors,
-        review_error=probability(_section(cfg, "review"), "error_rate", "review"),
+        review_error=ReviewSettings.from_config(_section(cfg, "review")).error_rate,
         prices=PriceBook.from_config(_section(cfg, "costs")),
         systems=systems,
         world=world,

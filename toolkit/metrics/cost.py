@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
-from toolkit.config import ConfigError, choice, number
+from toolkit.config import AtLeastOne, NonNegative, Positive, Real, Settings
 from toolkit.sensors.base import Hardware, check_hardware
 
 if TYPE_CHECKING:
@@ -24,94 +25,82 @@ BACKBONE_SENSORS = ("camera", "loadcell")
 """Priced here: the ceiling cameras with their compute, and the load-cell plates."""
 
 
-@dataclass(frozen=True)
-class PriceBook:
-    days_per_year: float
-    hours_per_day: float
-    depreciation_years: float
-    installation_share: float
-    maintenance_share: float
-    electricity_per_kwh: float
-    camera_density_per_m2: float
-    camera_price: float
-    compute_per_camera: float
-    camera_power_w: float
-    plate_price: float
-    plate_power_w: float
-    pressure_mat_per_m: float
-    tag_price: float
-    on_metal_tag_price: float
-    tagging_labour_per_item: float
-    unsold_share: float
-    reader_price: float
-    antenna_price: float
-    gate_antennas: int
-    shelf_antennas_per_reader: int
-    reader_power_w: float
-    review_seconds: float
-    review_wage_per_hour: float
-    overcharge_handling: float
-    door_lanes: int
-    door_price_per_lane: float
-    door_power_w: float
+class CameraPrices(Settings):
+    density_per_m2: NonNegative
+    unit_price: NonNegative
+    compute_per_camera: NonNegative
+    power_w: NonNegative
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> PriceBook:
-        p = "costs"
-        for section in ("camera", "loadcell", "pressure_mat", "rfid", "review", "receipt_errors", "door"):
-            if section not in cfg:
-                raise ConfigError(f"{p}.{section}: missing")
-        cam, cell, rfid, review, door = (
-            cfg["camera"],
-            cfg["loadcell"],
-            cfg["rfid"],
-            cfg["review"],
-            cfg["door"],
-        )
-        return cls(
-            days_per_year=number(cfg, "operating_days_per_year", p, low=1.0, high=366.0),
-            hours_per_day=number(cfg, "operating_hours_per_day", p, low=0.0, high=24.0),
-            depreciation_years=number(cfg, "depreciation_years", p, low=0.0, low_open=True),
-            installation_share=number(cfg, "installation_share", p, low=0.0),
-            maintenance_share=number(cfg, "maintenance_share_per_year", p, low=0.0),
-            electricity_per_kwh=number(cfg, "electricity_per_kwh", p, low=0.0),
-            camera_density_per_m2=number(cam, "density_per_m2", f"{p}.camera", low=0.0),
-            camera_price=number(cam, "unit_price", f"{p}.camera", low=0.0),
-            compute_per_camera=number(cam, "compute_per_camera", f"{p}.camera", low=0.0),
-            camera_power_w=number(cam, "power_w", f"{p}.camera", low=0.0),
-            plate_price=number(cell, "plate_price", f"{p}.loadcell", low=0.0),
-            plate_power_w=number(cell, "power_w", f"{p}.loadcell", low=0.0),
-            pressure_mat_per_m=number(cfg["pressure_mat"], "price_per_shelf_m", f"{p}.pressure_mat", low=0.0),
-            tag_price=number(rfid, "tag_price", f"{p}.rfid", low=0.0),
-            on_metal_tag_price=number(rfid, "on_metal_tag_price", f"{p}.rfid", low=0.0),
-            tagging_labour_per_item=_tagging_labour(rfid, f"{p}.rfid"),
-            unsold_share=number(rfid, "unsold_share", f"{p}.rfid", low=0.0, high=0.9),
-            reader_price=number(rfid, "reader_price", f"{p}.rfid", low=0.0),
-            antenna_price=number(rfid, "antenna_price", f"{p}.rfid", low=0.0),
-            gate_antennas=number(rfid, "gate_antennas", f"{p}.rfid", low=1, integer=True),
-            shelf_antennas_per_reader=number(
-                rfid, "shelf_antennas_per_reader", f"{p}.rfid", low=1, integer=True
-            ),
-            reader_power_w=number(rfid, "reader_power_w", f"{p}.rfid", low=0.0),
-            review_seconds=number(review, "seconds_per_event", f"{p}.review", low=0.0),
-            review_wage_per_hour=number(review, "wage_per_hour", f"{p}.review", low=0.0),
-            overcharge_handling=number(
-                cfg["receipt_errors"], "overcharge_handling_per_receipt", f"{p}.receipt_errors", low=0.0
-            ),
-            door_lanes=number(door, "lanes", f"{p}.door", low=1, integer=True),
-            door_price_per_lane=number(door, "price_per_lane", f"{p}.door", low=0.0),
-            door_power_w=number(door, "power_w_per_lane", f"{p}.door", low=0.0),
-        )
+
+class LoadcellPrices(Settings):
+    plate_price: NonNegative
+    power_w: NonNegative
+
+
+class PressureMatPrices(Settings):
+    price_per_shelf_m: NonNegative
+
+
+class RfidPrices(Settings):
+    tag_price: NonNegative
+    on_metal_tag_price: NonNegative
+    tagging_at: Literal["source", "store"]  # who puts the tags on: the supplier, or the store
+    tagging_labour_at_source: NonNegative
+    tagging_labour_in_store: NonNegative
+    unsold_share: Annotated[Real, Field(ge=0.0, le=0.9)]
+    reader_price: NonNegative
+    antenna_price: NonNegative
+    gate_antennas: AtLeastOne
+    shelf_antennas_per_reader: AtLeastOne
+    reader_power_w: NonNegative
+
+    @property
+    def tagging_labour_per_item(self) -> float:
+        """Labour per tagged item where it is tagged: at source (the supplier) or in the store."""
+        return self.tagging_labour_at_source if self.tagging_at == "source" else self.tagging_labour_in_store
+
+
+class ReviewPrices(Settings):
+    seconds_per_event: NonNegative
+    wage_per_hour: NonNegative
+
+
+class ReceiptErrorPrices(Settings):
+    overcharge_handling_per_receipt: NonNegative
+
+
+class DoorPrices(Settings):
+    lanes: AtLeastOne
+    price_per_lane: NonNegative
+    power_w_per_lane: NonNegative
+
+
+class PriceBook(Settings):
+    """The `costs` section: what hardware, tags, power, review and mistakes cost."""
+
+    config_path: ClassVar[str] = "costs"
+
+    operating_days_per_year: Annotated[Real, Field(ge=1.0, le=366.0)]
+    operating_hours_per_day: Annotated[Real, Field(ge=0.0, le=24.0)]
+    depreciation_years: Positive
+    installation_share: NonNegative
+    maintenance_share_per_year: NonNegative
+    electricity_per_kwh: NonNegative
+    camera: CameraPrices
+    loadcell: LoadcellPrices
+    pressure_mat: PressureMatPrices
+    rfid: RfidPrices
+    review: ReviewPrices
+    receipt_errors: ReceiptErrorPrices
+    door: DoorPrices
+
+    @property
+    def days_per_year(self) -> float:
+        return self.operating_days_per_year
 
     @property
     def review_cost_per_event(self) -> float:
-        return self.review_seconds / 3600.0 * self.review_wage_per_hour
-
-
-def _tagging_labour(cfg: Mapping[str, Any], path: str) -> float:
-    """Labour per tagged item where it is tagged: at source (the supplier) or in the store."""
-    where = choice(str(cfg.get("tagging_at", "")), ("source", "store"), f"{path}.tagging_at")
-    return number(cfg, f"tagging_labour_{'at_source' if where == 'source' else 'in_store'}", path, low=0.0)
+        return self.review.seconds_per_event / 3600.0 * self.review.wage_per_hour
 
 
 @dataclass(frozen=True)
@@ -143,14 +132,17 @@ def hardware(
     if unknown:
         priced = sorted({*BACKBONE_SENSORS, *plugins})
         raise ValueError(f"no price for sensors {sorted(unknown)}; priced: {priced}")
-    lanes = float(prices.door_lanes)
-    items: Hardware = {"doors": (lanes * prices.door_price_per_lane, lanes * prices.door_power_w)}
+    lanes = float(prices.door.lanes)
+    items: Hardware = {"doors": (lanes * prices.door.price_per_lane, lanes * prices.door.power_w_per_lane)}
     if "camera" in sensors:
-        n = float(np.ceil(prices.camera_density_per_m2 * store.floor_area_m2))
-        items["cameras"] = (n * prices.camera_price, 0.0)
-        items["camera_compute"] = (n * prices.compute_per_camera, n * prices.camera_power_w)
+        n = float(np.ceil(prices.camera.density_per_m2 * store.floor_area_m2))
+        items["cameras"] = (n * prices.camera.unit_price, 0.0)
+        items["camera_compute"] = (n * prices.camera.compute_per_camera, n * prices.camera.power_w)
     if "loadcell" in sensors:
-        items["load_cells"] = (store.n_plates * prices.plate_price, store.n_plates * prices.plate_power_w)
+        items["load_cells"] = (
+            store.n_plates * prices.loadcell.plate_price,
+            store.n_plates * prices.loadcell.power_w,
+        )
     for name, sensor in plugins.items():
         if name in sensors:
             own = sensor.hardware(store, prices)
@@ -182,18 +174,20 @@ def annual_cost(
     days = prices.days_per_year
     fixed = {
         "depreciation": installed / prices.depreciation_years,
-        "maintenance": capex * prices.maintenance_share,
-        "power": watts / 1000.0 * prices.hours_per_day * days * prices.electricity_per_kwh,
+        "maintenance": capex * prices.maintenance_share_per_year,
+        "power": watts / 1000.0 * prices.operating_hours_per_day * days * prices.electricity_per_kwh,
     }
     # every unit stocked carries its tag: those sold, and those tagged but never sold (waste, shrink)
     per_unit = unit_cost(sensors, prices, plugins)
     variable = {
-        "tags": float(store.sold_by_material_per_day @ per_unit) / (1.0 - prices.unsold_share) * days
+        "tags": float(store.sold_by_material_per_day @ per_unit) / (1.0 - prices.rfid.unsold_share) * days
         if per_unit is not None
         else 0.0,
         "review": store.reviewed_events_per_day * prices.review_cost_per_event * days,
         "undercharge": store.undercharged_revenue_per_day * days,
-        "overcharge": store.overcharged_receipts_per_day * prices.overcharge_handling * days,
+        "overcharge": store.overcharged_receipts_per_day
+        * prices.receipt_errors.overcharge_handling_per_receipt
+        * days,
     }
     total = sum(fixed.values()) + sum(variable.values())
     visits = store.visits_per_day * days

@@ -13,8 +13,8 @@ import numpy as np
 
 from toolkit.behaviour import Dwells, EmptyReaches
 from toolkit.metrics.accuracy import lines_equal
+from toolkit.metrics.detection import nearest_on_plate
 from toolkit.metrics.tracking import LOST_M
-from toolkit.sensors.loadcell_stream import nearest_on_plate
 from toolkit.sensors.walks import WalkTruth
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, TAKE, GroundTruth
 from toolkit.systems import SystemOutput

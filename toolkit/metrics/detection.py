@@ -1,4 +1,6 @@
-"""Event detection against the truth: precision, recall, merged and split events, false events."""
+"""Event detection against the truth: which interaction each detected event came from (the
+judge's links every event-level metric rests on), then precision, recall, merged and split
+events, false events."""
 
 from __future__ import annotations
 
@@ -10,6 +12,88 @@ from toolkit.sensors.loadcell_stream import StreamTruth
 from toolkit.sensors.observations import LoadcellReadings, ShelfEvents
 
 _PLATE_STRIDE_S = 1.0e6
+
+
+def link_events(
+    events: ShelfEvents, stream: StreamTruth, n_interactions: int, tolerance_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per detected event, the interaction it most likely came from (the nearest weight change on
+    its plate within tolerance; -1: a false event), and per interaction the event it is part of."""
+    source = nearest_on_plate(
+        events.plate,
+        events.time_s,
+        stream.move_plate,
+        stream.move_time_s,
+        stream.move_interaction,
+        tolerance_s,
+    )
+    inter_event = merged_into(
+        events.plate,
+        events.time_s,
+        stream.event_end_s,
+        source,
+        stream.move_plate,
+        stream.move_time_s,
+        stream.move_interaction,
+        n_interactions,
+        tolerance_s,
+    )
+    return source, inter_event
+
+
+def merged_into(
+    plate: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    source: np.ndarray,
+    move_plate: np.ndarray,
+    move_time: np.ndarray,
+    moves: np.ndarray,
+    n_interactions: int,
+    tolerance_s: float,
+) -> np.ndarray:
+    """The detected event each interaction is part of (-1: none): the latest event on its plate
+    that began by the interaction (within tolerance) and had not ended before it. Two grabs from
+    one plate a second apart make one event, and that event stands for both."""
+    tol = tolerance_s
+    order = np.lexsort((start, plate))
+    key = plate[order] * _PLATE_STRIDE_S + start[order]
+    at = np.searchsorted(key, move_plate * _PLATE_STRIDE_S + move_time + tol, side="right") - 1
+    candidate = order[np.maximum(at, 0)] if order.size else np.zeros(move_plate.size, dtype=np.int64)
+    inside = (
+        (at >= 0) & (plate[candidate] == move_plate) & (move_time <= end[candidate] + tol)
+        if order.size
+        else at < 0
+    )
+    inter_event = np.full(n_interactions, -1)
+    inter_event[moves[inside]] = candidate[inside]
+    detected = np.flatnonzero(source >= 0)
+    inter_event[source[detected]] = detected  # an event's main interaction is always its own
+    return inter_event
+
+
+def nearest_on_plate(
+    plate: np.ndarray,
+    time: np.ndarray,
+    ref_plate: np.ndarray,
+    ref_time: np.ndarray,
+    ref_id: np.ndarray,
+    tolerance_s: float,
+) -> np.ndarray:
+    """For each (plate, time), the id of the reference on the same plate nearest in time (within
+    tolerance), or -1: a detected event's interaction, a true reach's flagged reach."""
+    key = ref_plate * _PLATE_STRIDE_S + ref_time
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    query = plate * _PLATE_STRIDE_S + time
+    right = np.searchsorted(key, query)
+    left = np.maximum(right - 1, 0)
+    right = np.minimum(right, max(key.size - 1, 0))
+    if key.size == 0:
+        return np.full(plate.size, -1)
+    nearest = np.where(np.abs(key[left] - query) <= np.abs(key[right] - query), left, right)
+    close = np.abs(key[nearest] - query) <= tolerance_s
+    return np.where(close, ref_id[order][nearest], -1)
 
 
 def detection_metrics(

@@ -56,6 +56,11 @@ class Evidence:
 
 @runtime_checkable
 class Recognizer(Protocol):
+    """Evidence from one kind of reading: log-likelihoods of every event's hypotheses given the
+    signals it declares (`signals`: the names of the per-event signals it reads, which decide the
+    sensors a design that fuses it pays for). Built from config by `_target_`; `check_recognizer`
+    says whether one honours the protocol."""
+
     signals: ClassVar[frozenset[str]]
 
     def prepare(self, world: World, rng: np.random.Generator) -> None:

@@ -12,13 +12,17 @@ rest of the nuisances (pose, blur, hand, resolution, noise) come from the vision
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from toolkit.config import number, probability
+from toolkit.config import (
+    AtLeastOne,
+    NonNegative,
+    Probability,
+    Settings,
+)
 from toolkit.hypotheses import EventHypotheses
 from toolkit.sensors.base import BaseSensor, Sensed, SensingContext
 from toolkit.sensors.observations import CameraCrops, Presence, ShelfEvents, ShelfReaches
@@ -30,30 +34,17 @@ from toolkit.world import World
 _CHUNK = 4096
 
 
-@dataclass(frozen=True)
-class CameraParams:
-    views_per_event: int
-    occlusion_per_other_shopper: float
-    p_view_missing: float
-    p_holding_missed: float
-    p_holding_false: float
-    p_reach_seen: float
-    reach_time_noise_s: float
-    false_reaches_per_shelf_hour: float
+class CameraParams(Settings):
+    config_path: ClassVar[str] = "sensor.camera"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> CameraParams:
-        p = "sensor.camera"
-        return cls(
-            views_per_event=number(cfg, "views_per_event", p, low=1, integer=True),
-            occlusion_per_other_shopper=probability(cfg, "occlusion_per_other_shopper", p),
-            p_view_missing=probability(cfg, "p_view_missing", p),
-            p_holding_missed=probability(cfg, "p_holding_missed", p),
-            p_holding_false=probability(cfg, "p_holding_false", p),
-            p_reach_seen=probability(cfg, "p_reach_seen", p),
-            reach_time_noise_s=number(cfg, "reach_time_noise_s", p, low=0.0),
-            false_reaches_per_shelf_hour=number(cfg, "false_reaches_per_shelf_hour", p, low=0.0),
-        )
+    views_per_event: AtLeastOne
+    occlusion_per_other_shopper: Probability
+    p_view_missing: Probability
+    p_holding_missed: Probability
+    p_holding_false: Probability
+    p_reach_seen: Probability
+    reach_time_noise_s: NonNegative
+    false_reaches_per_shelf_hour: NonNegative
 
 
 def observe_crops(

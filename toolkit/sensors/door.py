@@ -9,31 +9,26 @@ closed `missed_exit_timeout_s` after its entry scan, as an app session times out
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 
-from toolkit.config import number, probability
+from toolkit.config import (
+    NonNegative,
+    Positive,
+    Probability,
+    Settings,
+)
 from toolkit.sensors.observations import EntryScans
 from toolkit.shoppers import GroundTruth
 
 
-@dataclass(frozen=True)
-class DoorParams:
-    scan_jitter_s: float
-    p_exit_missed: float
-    missed_exit_timeout_s: float
+class DoorParams(Settings):
+    config_path: ClassVar[str] = "sensor.door"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> DoorParams:
-        p = "sensor.door"
-        return cls(
-            scan_jitter_s=number(cfg, "scan_jitter_s", p, low=0.0),
-            p_exit_missed=probability(cfg, "p_exit_missed", p),
-            missed_exit_timeout_s=number(cfg, "missed_exit_timeout_s", p, low=0.0, low_open=True),
-        )
+    scan_jitter_s: NonNegative
+    p_exit_missed: Probability
+    missed_exit_timeout_s: Positive
 
 
 def observe_doors(truth: GroundTruth, params: DoorParams, rng: np.random.Generator) -> EntryScans:

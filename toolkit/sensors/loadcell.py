@@ -9,44 +9,35 @@ sample streams and the store's Kalman/CUSUM detector instead; this one is the qu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 
-from toolkit.config import number, probability
+from toolkit.config import (
+    NonNegative,
+    Positive,
+    Probability,
+    Settings,
+)
 from toolkit.sensors.observations import LoadcellReadings, ShelfEvents
 from toolkit.shoppers import EMPTY_REACH, GroundTruth
 from toolkit.world import World
 
 
-@dataclass(frozen=True)
-class LoadcellParams:
-    noise_g: float
-    resolution_g: float
-    sample_hz: float
-    window_s: float
-    noise_correlation_s: float
-    drift_g_per_s: float
-    event_duration_s: float
-    detect_threshold_g: float
-    p_dropout: float
+class LoadcellParams(Settings):
+    """The load-cell plates (the quick per-event model reads only these)."""
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> LoadcellParams:
-        p = "sensor.loadcell"
-        return cls(
-            noise_g=number(cfg, "noise_g", p, low=0.0),
-            resolution_g=number(cfg, "resolution_g", p, low=0.0),
-            sample_hz=number(cfg, "sample_hz", p, low=0.0, low_open=True),
-            window_s=number(cfg, "window_s", p, low=0.0, low_open=True),
-            noise_correlation_s=number(cfg, "noise_correlation_s", p, low=0.0),
-            drift_g_per_s=number(cfg, "drift_g_per_s", p, low=0.0),
-            event_duration_s=number(cfg, "event_duration_s", p, low=0.0),
-            detect_threshold_g=number(cfg, "detect_threshold_g", p, low=0.0),
-            p_dropout=probability(cfg, "p_dropout", p),
-        )
+    config_path: ClassVar[str] = "sensor.loadcell"
+
+    noise_g: NonNegative
+    resolution_g: NonNegative
+    sample_hz: Positive
+    window_s: Positive
+    noise_correlation_s: NonNegative
+    drift_g_per_s: NonNegative
+    event_duration_s: NonNegative
+    detect_threshold_g: NonNegative
+    p_dropout: Probability
 
     @property
     def measurement_variance_g2(self) -> float:

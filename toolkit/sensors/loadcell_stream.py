@@ -16,16 +16,20 @@ its weight change is the filtered level `settle_s` after the event minus the lev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import AfterValidator
 from scipy.signal import lfilter
 
-from toolkit.config import ConfigError, choice, number, probability
+from toolkit.config import (
+    NonNegative,
+    Positive,
+    Probability,
+)
 from toolkit.sensors.kalman import LevelTrack, cusum, kalman_level_filter
-from toolkit.sensors.loadcell import LoadcellParams, measure_events, true_weight_change
+from toolkit.sensors.loadcell import LoadcellParams, true_weight_change
 from toolkit.sensors.observations import TRIGGER_LOADCELL, TRIGGER_PRESSURE, LoadcellReadings, ShelfEvents
 from toolkit.sensors.pressure import PressureParams
 from toolkit.shoppers import EMPTY_REACH, GroundTruth
@@ -35,68 +39,55 @@ _PLATE_STRIDE_S = 1.0e6  # longer than a day: (plate, time) packs into one sorta
 _CHUNK_WINDOWS = 1024
 
 
-@dataclass(frozen=True)
-class StreamParams:
-    sensor: LoadcellParams
-    detector_noise_g: float
-    transient_s: float
-    level_q_g2: float
-    cusum_k: float
-    cusum_h: float
-    settle_s: float
-    settling_time_constant_s: float
-    settling_oscillation_hz: float
-    disturbances_per_plate_hour: float
-    disturbance_median_g: float
-    disturbance_duration_s: tuple[float, float]
-    p_dead_plate: float
-    window_pad_s: float
-    match_tolerance_s: float
+def _duration_range(pair: tuple[float, float]) -> tuple[float, float]:
+    if pair[0] > pair[1]:
+        raise ValueError("expected [shortest, longest]")
+    return pair
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> StreamParams:
-        p = "sensor.loadcell"
-        duration = tuple(float(v) for v in cfg.get("disturbance_duration_s", ()))
-        if len(duration) != 2 or not 0 < duration[0] <= duration[1]:
-            raise ConfigError(
-                f"{p}.disturbance_duration_s: expected [shortest, longest] > 0, got {list(duration)}"
-            )
-        return cls(
-            sensor=LoadcellParams.from_config(cfg),
-            detector_noise_g=number(cfg, "detector_noise_g", p, low=0.0, low_open=True),
-            transient_s=number(cfg, "transient_s", p, low=0.0),
-            level_q_g2=number(cfg, "level_q_g2", p, low=0.0, low_open=True),
-            cusum_k=number(cfg, "cusum_k", p, low=0.0),
-            cusum_h=number(cfg, "cusum_h", p, low=0.0, low_open=True),
-            settle_s=number(cfg, "settle_s", p, low=0.0),
-            settling_time_constant_s=number(cfg, "settling_time_constant_s", p, low=0.0, low_open=True),
-            settling_oscillation_hz=number(cfg, "settling_oscillation_hz", p, low=0.0),
-            disturbances_per_plate_hour=number(cfg, "disturbances_per_plate_hour", p, low=0.0),
-            disturbance_median_g=number(cfg, "disturbance_median_g", p, low=0.0),
-            disturbance_duration_s=duration,  # type: ignore[arg-type]
-            p_dead_plate=probability(cfg, "p_dead_plate", p),
-            window_pad_s=number(cfg, "window_pad_s", p, low=0.0, low_open=True),
-            match_tolerance_s=number(cfg, "match_tolerance_s", p, low=0.0, low_open=True),
-        )
+
+class StreamParams(LoadcellParams):
+    """The plates' sample streams and the store's Kalman/CUSUM detector on them."""
+
+    detector_noise_g: Positive
+    transient_s: NonNegative
+    level_q_g2: Positive
+    cusum_k: NonNegative
+    cusum_h: Positive
+    settle_s: NonNegative
+    settling_time_constant_s: Positive
+    settling_oscillation_hz: NonNegative
+    disturbances_per_plate_hour: NonNegative
+    disturbance_median_g: NonNegative
+    disturbance_duration_s: Annotated[tuple[Positive, Positive], AfterValidator(_duration_range)]
+    p_dead_plate: Probability
+    window_pad_s: Positive
+    match_tolerance_s: Positive  # the judge's: how far in time an event may lie from its interaction
+
+
+class LoadcellModel(StreamParams):
+    """The `sensor.loadcell` section, every key checked when the comparison is planned: `stream`
+    (sample streams and the store's detector) or `per_event` (the quick model: one noisy reading
+    per weight-changing interaction)."""
+
+    mode: Literal["stream", "per_event"] = "stream"
 
 
 @dataclass(frozen=True)
 class StreamTruth:
-    """Truth side, for detection metrics: every weight-changing interaction and disturbance, and
-    the span of each detected event."""
+    """Truth side, for detection metrics: every weight-changing interaction (plate, time, id), the
+    span of each detected event, the dead plates and the shelf-hours watched."""
 
     move_plate: np.ndarray
     move_time_s: np.ndarray
     move_interaction: np.ndarray
     event_end_s: np.ndarray
-    inter_event: np.ndarray
     dead_plates: np.ndarray
     shelf_hours: float
 
 
 def settling_kernel(params: StreamParams) -> np.ndarray:
     """Response minus the final step, sample by sample, of a unit load change: a damped oscillation."""
-    hz = params.sensor.sample_hz
+    hz = params.sample_hz
     tau = np.arange(int(np.ceil(6 * params.settling_time_constant_s * hz)) + 1) / hz
     omega = 2 * np.pi * params.settling_oscillation_hz
     return -np.exp(-tau / params.settling_time_constant_s) * np.cos(omega * tau)
@@ -123,14 +114,14 @@ def simulate_streams_and_detect(
     params: StreamParams,
     rng: np.random.Generator,
     mat: PressureParams | None = None,
-) -> tuple[ShelfEvents, LoadcellReadings, np.ndarray, StreamTruth]:
-    """Synthesise the plates' streams around activity, detect events in them, and link each
-    detected event to the interaction it most likely came from (-1: a false event).
+) -> tuple[ShelfEvents, LoadcellReadings, StreamTruth]:
+    """Synthesise the plates' streams around activity and detect events in them, as the store's
+    detector would. Which interaction each event came from is the judge's question
+    (`toolkit.metrics.detection.link_events`).
 
     With a pressure `mat` under the plates, activity on a dead plate still makes an event when the
     mat's own signal triggers (`mat_trigger_events`), with no weight reading: the other
     recognizers decide it."""
-    sensor = params.sensor
     n_plates = world.planogram.n_plates
     moves = np.flatnonzero(truth.inter_kind != EMPTY_REACH)
     move_plate, move_time = truth.inter_plate[moves], truth.inter_time_s[moves]
@@ -152,7 +143,7 @@ def simulate_streams_and_detect(
         np.r_[move_time, dist_time + dist_len] + after,
     )
     # the ADC samples on its own clock: windows start on that grid, not at a true event time
-    w_start = np.floor(w_start * sensor.sample_hz) / sensor.sample_hz
+    w_start = np.floor(w_start * params.sample_hz) / params.sample_hz
     # step impulses: (window, time, amount)
     imp_window = np.r_[
         _window_of(w_plate, w_start, move_plate, move_time),
@@ -186,7 +177,7 @@ def simulate_streams_and_detect(
         plate, start, end, delta, var = (np.concatenate(parts) for parts in zip(*events, strict=True))
     else:
         plate = start = end = delta = var = np.zeros(0)
-    keep = np.abs(delta) >= sensor.detect_threshold_g
+    keep = np.abs(delta) >= params.detect_threshold_g
     plate, start, end, delta, var = (
         plate[keep].astype(np.int64),
         start[keep],
@@ -216,10 +207,6 @@ def simulate_streams_and_detect(
     plate, start, end, delta, var, transient = (
         a[time_order] for a in (plate, start, end, delta, var, transient)
     )
-    source = nearest_on_plate(plate, start, move_plate, move_time, moves, params.match_tolerance_s)
-    inter_event = merged_into(
-        plate, start, end, source, move_plate, move_time, moves, truth.inter_kind.size, params
-    )
     trigger = np.where(np.isnan(delta), TRIGGER_PRESSURE, TRIGGER_LOADCELL)
     shelf_events = ShelfEvents(
         time_s=start,
@@ -229,9 +216,9 @@ def simulate_streams_and_detect(
         transient=transient,
     )
     stream_truth = StreamTruth(
-        move_plate, move_time, moves, end, inter_event, dead, world.layout.n_shelves * open_s / 3600
+        move_plate, move_time, moves, end, dead, world.layout.n_shelves * open_s / 3600
     )
-    return shelf_events, LoadcellReadings(delta_g=delta, variance_g2=var), source, stream_truth
+    return shelf_events, LoadcellReadings(delta_g=delta, variance_g2=var), stream_truth
 
 
 def mat_trigger_events(
@@ -272,8 +259,7 @@ def _detect_chunk(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, ...]:
     """Synthesise the streams of some windows, filter them, and return their detected events."""
-    sensor = params.sensor
-    hz = sensor.sample_hz
+    hz = params.sample_hz
     lengths = np.ceil((w_end[chunk] - w_start[chunk]) * hz).astype(np.int64) + 1
     n, width = chunk.size, int(lengths.max())
     row_of = np.full(w_plate.size, -1)
@@ -284,16 +270,16 @@ def _detect_chunk(
     impulses = np.zeros((n, width))
     np.add.at(impulses, (rows, cols), imp_amount[mine])
     load = np.cumsum(impulses, axis=1) + lfilter(kernel, [1.0], impulses, axis=1)
-    step_sd = sensor.drift_g_per_s / np.sqrt(hz)
+    step_sd = params.drift_g_per_s / np.sqrt(hz)
     load += np.cumsum(step_sd * rng.standard_normal((n, width)), axis=1)
-    z = load + sensor.noise_g * rng.standard_normal((n, width))
-    if sensor.resolution_g > 0:
-        z = np.round(z / sensor.resolution_g) * sensor.resolution_g
+    z = load + params.noise_g * rng.standard_normal((n, width))
+    if params.resolution_g > 0:
+        z = np.round(z / params.resolution_g) * params.resolution_g
     beyond = np.arange(width)[None, :] >= lengths[:, None]
-    z[(rng.random((n, width)) < sensor.p_dropout) | beyond | dead[w_plate[chunk]][:, None]] = np.nan
+    z[(rng.random((n, width)) < params.p_dropout) | beyond | dead[w_plate[chunk]][:, None]] = np.nan
 
     # the detector is tuned for the shelf's nominal noise, not told the true noise of the day
-    r = params.detector_noise_g**2 + sensor.resolution_g**2 / 12.0
+    r = params.detector_noise_g**2 + params.resolution_g**2 / 12.0
     first = np.nan_to_num(z[:, 0], nan=0.0)
     track = kalman_level_filter(z, params.level_q_g2, r, first, r)
     return _find_events(z, track, lengths, r, params, w_plate[chunk], w_start[chunk])
@@ -315,7 +301,7 @@ def _find_events(
     jumps to the new load) and ends the event once the innovations stay calm; the weight change is
     the level `settle_s` after the end minus the level just before the change.
     """
-    hz = params.sensor.sample_hz
+    hz = params.sample_hz
     n, width = z.shape
     col = np.arange(width)[None, :]
     resume = np.zeros(n, dtype=np.int64)
@@ -382,81 +368,3 @@ def _transients(
     out = np.zeros(plate.size, dtype=bool)
     out[order] = flagged
     return out
-
-
-def merged_into(
-    plate: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    source: np.ndarray,
-    move_plate: np.ndarray,
-    move_time: np.ndarray,
-    moves: np.ndarray,
-    n_interactions: int,
-    params: StreamParams,
-) -> np.ndarray:
-    """The detected event each interaction is part of (-1: none): the latest event on its plate
-    that began by the interaction (within tolerance) and had not ended before it. Two grabs from
-    one plate a second apart make one event, and that event stands for both."""
-    tol = params.match_tolerance_s
-    order = np.lexsort((start, plate))
-    key = plate[order] * _PLATE_STRIDE_S + start[order]
-    at = np.searchsorted(key, move_plate * _PLATE_STRIDE_S + move_time + tol, side="right") - 1
-    candidate = order[np.maximum(at, 0)] if order.size else np.zeros(move_plate.size, dtype=np.int64)
-    inside = (
-        (at >= 0) & (plate[candidate] == move_plate) & (move_time <= end[candidate] + tol)
-        if order.size
-        else at < 0
-    )
-    inter_event = np.full(n_interactions, -1)
-    inter_event[moves[inside]] = candidate[inside]
-    detected = np.flatnonzero(source >= 0)
-    inter_event[source[detected]] = detected  # an event's main interaction is always its own
-    return inter_event
-
-
-def nearest_on_plate(
-    plate: np.ndarray,
-    time: np.ndarray,
-    ref_plate: np.ndarray,
-    ref_time: np.ndarray,
-    ref_id: np.ndarray,
-    tolerance_s: float,
-) -> np.ndarray:
-    """For each (plate, time), the id of the reference on the same plate nearest in time (within
-    tolerance), or -1: a detected event's interaction, a true reach's flagged reach."""
-    key = ref_plate * _PLATE_STRIDE_S + ref_time
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    query = plate * _PLATE_STRIDE_S + time
-    right = np.searchsorted(key, query)
-    left = np.maximum(right - 1, 0)
-    right = np.minimum(right, max(key.size - 1, 0))
-    if key.size == 0:
-        return np.full(plate.size, -1)
-    nearest = np.where(np.abs(key[left] - query) <= np.abs(key[right] - query), left, right)
-    close = np.abs(key[nearest] - query) <= tolerance_s
-    return np.where(close, ref_id[order][nearest], -1)
-
-
-def detect_shelf_events(
-    world: World,
-    truth: GroundTruth,
-    cfg: Mapping[str, Any],
-    mat: PressureParams | None,
-    rng: np.random.Generator,
-) -> tuple[ShelfEvents, LoadcellReadings, np.ndarray, np.ndarray, StreamTruth | None]:
-    """Shelf events by the configured load-cell model: `stream` (sample streams and the detector;
-    a pressure `mat` triggers events on dead plates) or `per_event` (the quick model: one noisy
-    reading per weight-changing interaction). Judge side: each event's main interaction, and the
-    event each interaction was merged into."""
-    mode = choice(str(cfg.get("mode", "stream")), ("stream", "per_event"), "sensor.loadcell.mode")
-    if mode == "per_event":
-        events, readings, source = measure_events(world, truth, LoadcellParams.from_config(cfg), rng)
-        inter_event = np.full(truth.inter_kind.size, -1)
-        inter_event[source] = np.arange(source.size)
-        return events, readings, source, inter_event, None
-    events, readings, source, stream = simulate_streams_and_detect(
-        world, truth, StreamParams.from_config(cfg), rng, mat
-    )
-    return events, readings, source, stream.inter_event, stream

@@ -9,36 +9,29 @@ exactly when shoppers stand close together. The smart-shelf RFID design uses it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
 import numpy as np
 
-from toolkit.config import choice, number, probability
+from toolkit.config import (
+    NonNegative,
+    Probability,
+)
 from toolkit.sensors.observations import Presence, ShelfEvents
+from toolkit.sensors.walks import WalkParams
 from toolkit.shoppers import GroundTruth
 from toolkit.world import World
 
 _SHELF_STRIDE_S = 1.0e6  # larger than a day in seconds: (shelf, time) sort key
 
 
-PRESENCE_MODES = ("tracks", "direct")
+class PresenceParams(WalkParams):
+    """The `sensor.presence` section: `tracks` (person detections every frame, tracked from the
+    door) or `direct` (a noisy position of each shopper at the shelf, no tracking)."""
 
-
-@dataclass(frozen=True)
-class PresenceParams:
-    mode: str
-    position_noise_m: float
-    p_stop_seen: float
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> PresenceParams:
-        return cls(
-            mode=choice(cfg.get("mode", ""), PRESENCE_MODES, "sensor.presence.mode"),
-            position_noise_m=number(cfg, "position_noise_m", "sensor.presence", low=0.0),
-            p_stop_seen=probability(cfg, "p_stop_seen", "sensor.presence"),
-        )
+    mode: Literal["tracks", "direct"]
+    position_noise_m: NonNegative
+    p_stop_seen: Probability
 
 
 def observe_presence(

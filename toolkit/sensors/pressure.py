@@ -8,13 +8,16 @@ their weight-weighted centre. A false event (a hand pressing) is wherever the ha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from toolkit.config import number, probability
+from toolkit.config import (
+    NonNegative,
+    Positive,
+    Probability,
+    Settings,
+)
 from toolkit.hypotheses import EventHypotheses
 from toolkit.sensors.base import BaseSensor, Hardware, Sensed, SensingContext
 from toolkit.sensors.observations import PressureReadings, ShelfEvents
@@ -26,24 +29,14 @@ if TYPE_CHECKING:
     from toolkit.metrics.cost import PriceBook, StoreFacts
 
 
-@dataclass(frozen=True)
-class PressureParams:
-    cell_pitch_m: float
-    noise_m: float
-    p_missing: float
-    trigger_hz: float
-    trigger_merge_s: float
+class PressureParams(Settings):
+    config_path: ClassVar[str] = "sensor.pressure"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> PressureParams:
-        p = "sensor.pressure"
-        return cls(
-            cell_pitch_m=number(cfg, "cell_pitch_m", p, low=0.0, low_open=True),
-            noise_m=number(cfg, "noise_m", p, low=0.0),
-            p_missing=probability(cfg, "p_missing", p),
-            trigger_hz=number(cfg, "trigger_hz", p, low=0.0, low_open=True),
-            trigger_merge_s=number(cfg, "trigger_merge_s", p, low=0.0),
-        )
+    cell_pitch_m: Positive
+    noise_m: NonNegative
+    p_missing: Probability
+    trigger_hz: Positive
+    trigger_merge_s: NonNegative
 
     def variance_m2(self, slot_width_m: float) -> float:
         """Spread of a reading around its slot's centre: facing position, cell quantisation, noise."""
@@ -100,7 +93,7 @@ class PressureMats(BaseSensor):
         )
 
     def hardware(self, store: StoreFacts, prices: PriceBook) -> Hardware:
-        return {"pressure_mats": (store.shelf_metres * prices.pressure_mat_per_m, 0.0)}
+        return {"pressure_mats": (store.shelf_metres * prices.pressure_mat.price_per_shelf_m, 0.0)}
 
     def synthetic(
         self, world: World, hypotheses: EventHypotheses, rng: np.random.Generator, p_missing: float

@@ -19,13 +19,17 @@ run in lockstep: the loop is over slots, vectorised over every session at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal, Self
 
 import numpy as np
+from pydantic import BeforeValidator, Field, model_validator
 
-from toolkit.config import ConfigError, choice, number
+from toolkit.config import (
+    NonNegative,
+    Real,
+    Settings,
+)
 from toolkit.world import MATERIALS
 
 SPEED_OF_LIGHT_MPS = 299_792_458.0
@@ -39,23 +43,13 @@ _QUERY_BITS, _QUERY_REP_BITS, _QUERY_ADJUST_BITS, _ACK_BITS = 22, 4, 9, 18
 _RN16_BITS, _EPC_REPLY_BITS = 16, 16 + 96 + 16  # PC + EPC-96 + CRC-16
 
 
-@dataclass(frozen=True)
-class LinkProfile:
+class LinkProfile(Settings):
     """Air-interface timing. Tari = reader data-0 length; BLF = tag backscatter link frequency;
     miller = 1 for FM0, else 2, 4 or 8 subcarrier cycles per bit."""
 
-    tari_us: float
-    blf_khz: float
-    miller: int
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], path: str) -> LinkProfile:
-        tari = number(cfg, "tari_us", path, low=6.25, high=25.0)
-        blf = number(cfg, "blf_khz", path, low=40.0, high=640.0)
-        miller = number(cfg, "miller", path, low=1, high=8, integer=True)
-        if miller not in (1, 2, 4, 8):
-            raise ConfigError(f"{path}.miller: must be 1 (FM0), 2, 4 or 8, got {miller}")
-        return cls(tari_us=tari, blf_khz=blf, miller=miller)
+    tari_us: Annotated[Real, Field(ge=6.25, le=25.0)]
+    blf_khz: Annotated[Real, Field(ge=40.0, le=640.0)]
+    miller: Literal[1, 2, 4, 8]
 
     def _reader(self, bits: int, full_preamble: bool = False) -> float:
         tari = self.tari_us * 1e-6
@@ -104,46 +98,38 @@ class LinkProfile:
         return self.success_slot_s + self.empty_slot_s + (np.e - 2.0) * self.collision_slot_s
 
 
-@dataclass(frozen=True)
-class LinkBudget:
-    region: str
-    eirp_dbm: float
-    frequency_mhz: float
-    tag_sensitivity_dbm: float
-    polarisation_loss_db: float
-    orientation_loss_cap_db: float
-    fading_sigma_db: float
-    body_loss_db: float
-    stack_loss_db_per_doubling: float
-    material_loss_db: np.ndarray  # indexed like MATERIALS
+def per_material(value: Any) -> np.ndarray:
+    """{material: dB} in config (missing materials 0) as an array indexed like MATERIALS."""
+    if isinstance(value, np.ndarray):
+        return value
+    losses = dict(value or {})
+    unknown = set(losses) - set(MATERIALS)
+    if unknown:
+        raise ValueError(f"unknown material {sorted(unknown)}; allowed: {', '.join(MATERIALS)}")
+    array = np.array([losses.get(m, 0.0) for m in MATERIALS], dtype=float)
+    if not np.all(np.isfinite(array) & (array >= 0.0)):
+        raise ValueError(f"losses must be finite and >= 0, got {losses}")
+    return array
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], path: str) -> LinkBudget:
-        region = choice(str(cfg.get("region", "")), REGION_MAX_EIRP_DBM, f"{path}.region")
-        eirp = number(cfg, "eirp_dbm", path, high=REGION_MAX_EIRP_DBM[region])
-        losses = cfg.get("material_loss_db") or {}
-        unknown = set(losses) - set(MATERIALS)
-        if unknown:
-            raise ConfigError(
-                f"{path}.material_loss_db: unknown material {sorted(unknown)}; allowed: {MATERIALS}"
-            )
-        return cls(
-            region=region,
-            eirp_dbm=eirp,
-            frequency_mhz=number(cfg, "frequency_mhz", path, low=860.0, high=960.0),
-            tag_sensitivity_dbm=number(cfg, "tag_sensitivity_dbm", path, high=0.0),
-            polarisation_loss_db=number(cfg, "polarisation_loss_db", path, low=0.0),
-            orientation_loss_cap_db=number(cfg, "orientation_loss_cap_db", path, low=0.0),
-            fading_sigma_db=number(cfg, "fading_sigma_db", path, low=0.0),
-            body_loss_db=number(cfg, "body_loss_db", path, low=0.0),
-            stack_loss_db_per_doubling=number(cfg, "stack_loss_db_per_doubling", path, low=0.0),
-            material_loss_db=np.array(
-                [
-                    number(losses, m, f"{path}.material_loss_db", low=0.0) if m in losses else 0.0
-                    for m in MATERIALS
-                ]
-            ),
-        )
+
+class LinkBudget(Settings):
+    region: Literal["FCC", "ETSI", "Japan"]
+    eirp_dbm: Real
+    frequency_mhz: Annotated[Real, Field(ge=860.0, le=960.0)]
+    tag_sensitivity_dbm: Annotated[Real, Field(le=0.0)]
+    polarisation_loss_db: NonNegative
+    orientation_loss_cap_db: NonNegative
+    fading_sigma_db: NonNegative
+    body_loss_db: NonNegative
+    stack_loss_db_per_doubling: NonNegative
+    material_loss_db: Annotated[np.ndarray, BeforeValidator(per_material)]  # indexed like MATERIALS
+
+    @model_validator(mode="after")
+    def _within_regulation(self) -> Self:
+        limit = REGION_MAX_EIRP_DBM[self.region]
+        if self.eirp_dbm > limit:
+            raise ValueError(f"eirp_dbm: must be <= {limit} in region {self.region}, got {self.eirp_dbm}")
+        return self
 
     def free_space_loss_db(self, distance_m: np.ndarray) -> np.ndarray:
         """FSPL = 20 log10(4π d / λ)."""

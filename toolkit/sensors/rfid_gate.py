@@ -13,13 +13,21 @@ assigning reads to passes is the decoder's job, from the read times and the exit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
-from toolkit.config import ConfigError, number, probability
+from toolkit.config import (
+    Count,
+    NonNegative,
+    Positive,
+    Probability,
+    Real,
+    Settings,
+    Whole,
+)
 from toolkit.sensors.base import BaseSensor, Hardware, Sensed, SensingContext
 from toolkit.sensors.loadcell_stream import merge_windows
 from toolkit.sensors.observations import GateSignal, TagReads
@@ -34,51 +42,26 @@ if TYPE_CHECKING:
 OWN, DISPLAY, CARRIED = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class GateParams:
-    budget: LinkBudget
-    link: LinkProfile
-    tagging: TaggingParams
-    q_initial: int
-    q_step: float
-    antenna_dwell_s: float
-    gate_width_m: float
-    zone_depth_m: float
-    basket_spread_m: float
-    p_body_shadowed: float
-    display_tags: int
-    display_distance_m: float
-    lane_spread_m: float
-    speed_spread: float
-    rssi_noise_db: float
-    carried_in_per_visit: float
-    p_carried_in_listed: float
+class GateParams(Settings):
+    config_path: ClassVar[str] = "sensor.rfid_gate"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> GateParams:
-        p = "sensor.rfid_gate"
-        for section in ("link_budget", "link_profile", "tagging"):
-            if section not in cfg:
-                raise ConfigError(f"{p}.{section}: missing")
-        return cls(
-            budget=LinkBudget.from_config(cfg["link_budget"], f"{p}.link_budget"),
-            link=LinkProfile.from_config(cfg["link_profile"], f"{p}.link_profile"),
-            tagging=TaggingParams.from_config(cfg["tagging"], f"{p}.tagging"),
-            q_initial=number(cfg, "q_initial", p, low=0, high=15, integer=True),
-            q_step=number(cfg, "q_step", p, low=0.1, high=0.5),
-            antenna_dwell_s=number(cfg, "antenna_dwell_s", p, low=0.0, low_open=True),
-            gate_width_m=number(cfg, "gate_width_m", p, low=0.0, low_open=True),
-            zone_depth_m=number(cfg, "zone_depth_m", p, low=0.0, low_open=True),
-            basket_spread_m=number(cfg, "basket_spread_m", p, low=0.0),
-            p_body_shadowed=probability(cfg, "p_body_shadowed", p),
-            display_tags=number(cfg, "display_tags", p, low=0, integer=True),
-            display_distance_m=number(cfg, "display_distance_m", p, low=0.0, low_open=True),
-            lane_spread_m=number(cfg, "lane_spread_m", p, low=0.0),
-            speed_spread=number(cfg, "speed_spread", p, low=0.0),
-            rssi_noise_db=number(cfg, "rssi_noise_db", p, low=0.0),
-            carried_in_per_visit=number(cfg, "carried_in_per_visit", p, low=0.0),
-            p_carried_in_listed=probability(cfg, "p_carried_in_listed", p),
-        )
+    link_budget: LinkBudget
+    link_profile: LinkProfile
+    tagging: TaggingParams
+    q_initial: Annotated[Whole, Field(ge=0, le=15)]
+    q_step: Annotated[Real, Field(ge=0.1, le=0.5)]
+    antenna_dwell_s: Positive
+    gate_width_m: Positive
+    zone_depth_m: Positive
+    basket_spread_m: NonNegative
+    p_body_shadowed: Probability
+    display_tags: Count
+    display_distance_m: Positive
+    lane_spread_m: NonNegative
+    speed_spread: NonNegative
+    rssi_noise_db: NonNegative
+    carried_in_per_visit: NonNegative
+    p_carried_in_listed: Probability
 
 
 @dataclass(frozen=True)
@@ -167,7 +150,7 @@ def simulate_gate(
     window_enter = np.r_[enter[bag_visit] - s_start[session[bag_visit]], np.zeros(display_session.size)]
     window_leave = np.r_[leave[bag_visit] - s_start[session[bag_visit]], (s_end - s_start)[display_session]]
     cos_theta = rng.uniform(-1.0, 1.0, entry_session.size)
-    margin = deployed_budget(params.tagging, params.budget).margin_db(
+    margin = deployed_budget(params.tagging, params.link_budget).margin_db(
         distance, material, cos_theta, body, nearby
     )
 
@@ -175,8 +158,8 @@ def simulate_gate(
         entry_session,
         margin,
         s_end - s_start,
-        params.link,
-        params.budget.fading_sigma_db,
+        params.link_profile,
+        params.link_budget.fading_sigma_db,
         params.antenna_dwell_s,
         params.q_initial,
         params.q_step,
@@ -255,8 +238,8 @@ class RfidGate(BaseSensor):
         return Sensed(signal, truth)
 
     def hardware(self, store: StoreFacts, prices: PriceBook) -> Hardware:
-        antennas = prices.gate_antennas * prices.antenna_price
-        return {"rfid_gate": (prices.reader_price + antennas, prices.reader_power_w)}
+        antennas = prices.rfid.gate_antennas * prices.rfid.antenna_price
+        return {"rfid_gate": (prices.rfid.reader_price + antennas, prices.rfid.reader_power_w)}
 
     def unit_cost(self, prices: PriceBook) -> np.ndarray:
         return tag_cost_per_unit(prices, self.params.tagging.on_metal)

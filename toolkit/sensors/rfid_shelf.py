@@ -18,14 +18,18 @@ What the shelves cannot see is who took the tag: attribution borrows the ceiling
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 import numpy as np
+from pydantic import Field, model_validator
 from scipy.special import ndtr
 
-from toolkit.config import ConfigError, number
+from toolkit.config import (
+    Positive,
+    Real,
+    Settings,
+)
 from toolkit.metrics.data_yield import Capture, interaction_capture
 from toolkit.sensors.base import BaseSensor, Hardware, Sensed, SensingContext
 from toolkit.sensors.observations import DEPART, REAPPEAR, ShelfEvents, ShelfReaderSignal, ShelfTagEvents
@@ -42,34 +46,24 @@ if TYPE_CHECKING:
 _NEVER = 1.0e9  # a time after any store-day
 
 
-@dataclass(frozen=True)
-class ShelfReaderParams:
-    budget: LinkBudget
-    tagging: TaggingParams
-    antenna_distance_m: float
-    cycle_s: float
-    absence_s: float
-    false_alarm_per_cycle: float
-    presence_window_s: float
+class ShelfReaderParams(Settings):
+    config_path: ClassVar[str] = "sensor.rfid_shelf"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> ShelfReaderParams:
-        p = "sensor.rfid_shelf"
-        for section in ("link_budget", "tagging"):
-            if section not in cfg:
-                raise ConfigError(f"{p}.{section}: missing")
-        params = cls(
-            budget=LinkBudget.from_config(cfg["link_budget"], f"{p}.link_budget"),
-            tagging=TaggingParams.from_config(cfg["tagging"], f"{p}.tagging"),
-            antenna_distance_m=number(cfg, "antenna_distance_m", p, low=0.0, low_open=True),
-            cycle_s=number(cfg, "cycle_s", p, low=0.0, low_open=True),
-            absence_s=number(cfg, "absence_s", p, low=0.0, low_open=True),
-            false_alarm_per_cycle=number(cfg, "false_alarm_per_cycle", p, low=0.0, high=1.0, low_open=True),
-            presence_window_s=number(cfg, "presence_window_s", p, low=0.0, low_open=True),
-        )
-        if params.absence_s < params.cycle_s:
-            raise ConfigError(f"{p}.absence_s: must be at least one cycle ({params.cycle_s} s)")
-        return params
+    link_budget: LinkBudget
+    tagging: TaggingParams
+    antenna_distance_m: Positive
+    cycle_s: Positive
+    absence_s: Positive
+    false_alarm_per_cycle: Annotated[Real, Field(gt=0.0, le=1.0)]
+    presence_window_s: Positive
+
+    @model_validator(mode="after")
+    def _at_least_a_cycle(self) -> Self:
+        if self.absence_s < self.cycle_s:
+            raise ValueError(
+                f"absence_s: must be at least one cycle ({self.cycle_s} s), got {self.absence_s}"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -90,10 +84,10 @@ def _read_probability(
     params: ShelfReaderParams, material: np.ndarray, nearby: np.ndarray, n: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Per-cycle read probability of `n` tags lying on plates, each at a random orientation."""
-    margin = deployed_budget(params.tagging, params.budget).margin_db(
+    margin = deployed_budget(params.tagging, params.link_budget).margin_db(
         np.full(n, params.antenna_distance_m), material, rng.uniform(-1.0, 1.0, n), np.zeros(n, bool), nearby
     )
-    sigma = max(params.budget.fading_sigma_db, 1e-9)
+    sigma = max(params.link_budget.fading_sigma_db, 1e-9)
     return ndtr(margin / sigma)
 
 
@@ -318,10 +312,10 @@ class SmartShelves(BaseSensor):
         return Sensed(signal, truth)
 
     def hardware(self, store: StoreFacts, prices: PriceBook) -> Hardware:
-        readers = float(np.ceil(store.n_plates / prices.shelf_antennas_per_reader))
+        readers = float(np.ceil(store.n_plates / prices.rfid.shelf_antennas_per_reader))
         return {
-            "rfid_shelf_antennas": (store.n_plates * prices.antenna_price, 0.0),
-            "rfid_shelf_readers": (readers * prices.reader_price, readers * prices.reader_power_w),
+            "rfid_shelf_antennas": (store.n_plates * prices.rfid.antenna_price, 0.0),
+            "rfid_shelf_readers": (readers * prices.rfid.reader_price, readers * prices.rfid.reader_power_w),
         }
 
     def unit_cost(self, prices: PriceBook) -> np.ndarray:

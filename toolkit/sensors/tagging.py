@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import numpy as np
+from pydantic import BeforeValidator, model_validator
 
-from toolkit.config import ConfigError, number, probability
+from toolkit.config import (
+    NonNegative,
+    Probability,
+    Settings,
+)
 from toolkit.sensors.rfid import LinkBudget
 from toolkit.world import MATERIALS
 
@@ -16,39 +19,38 @@ if TYPE_CHECKING:
     from toolkit.metrics.cost import PriceBook
 
 
-@dataclass(frozen=True)
-class TaggingParams:
+def _materials(value: Any) -> np.ndarray:
+    """A list of packaging materials in config as a mask indexed like MATERIALS."""
+    if isinstance(value, np.ndarray):
+        return value
+    chosen = list(value or [])
+    unknown = set(chosen) - set(MATERIALS)
+    if unknown:
+        raise ValueError(f"unknown material {sorted(unknown)}; allowed: {', '.join(MATERIALS)}")
+    return np.array([m in chosen for m in MATERIALS])
+
+
+class TaggingParams(Settings):
     """Tagging compliance (Auburn RFID Lab audit 2015: 3.5 % of items with tagging problems)."""
 
-    p_untagged: float
-    p_double_tagged: float
-    p_misencoded: float
-    on_metal: np.ndarray  # (len(MATERIALS),) bool: packaging tagged with on-metal tags
-    on_metal_loss_db: float
+    p_untagged: Probability
+    p_double_tagged: Probability
+    p_misencoded: Probability
+    on_metal: Annotated[np.ndarray, BeforeValidator(_materials)]  # packaging with on-metal tags
+    on_metal_loss_db: NonNegative
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], path: str) -> TaggingParams:
-        chosen = list(cfg.get("on_metal") or [])
-        unknown = set(chosen) - set(MATERIALS)
-        if unknown:
-            raise ConfigError(f"{path}.on_metal: unknown material {sorted(unknown)}; allowed: {MATERIALS}")
-        params = cls(
-            p_untagged=probability(cfg, "p_untagged", path),
-            p_double_tagged=probability(cfg, "p_double_tagged", path),
-            p_misencoded=probability(cfg, "p_misencoded", path),
-            on_metal=np.array([m in chosen for m in MATERIALS]),
-            on_metal_loss_db=number(cfg, "on_metal_loss_db", path, low=0.0),
-        )
-        if params.p_untagged + params.p_double_tagged > 1.0:
-            raise ConfigError(f"{path}: p_untagged + p_double_tagged must not exceed 1")
-        return params
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> Self:
+        if self.p_untagged + self.p_double_tagged > 1.0:
+            raise ValueError("p_double_tagged: p_untagged + p_double_tagged must not exceed 1")
+        return self
 
 
 def deployed_budget(params: TaggingParams, budget: LinkBudget) -> LinkBudget:
     """The link budget of the tags the store put on: a plain inlay suffers its packaging's
     detuning loss, an on-metal tag (spacer, tuned for the surface) only its own."""
     losses = np.where(params.on_metal, params.on_metal_loss_db, budget.material_loss_db)
-    return replace(budget, material_loss_db=losses)
+    return budget.model_copy(update={"material_loss_db": losses})
 
 
 def tag_units(
@@ -66,4 +68,7 @@ def tag_units(
 
 def tag_cost_per_unit(prices: PriceBook, on_metal: np.ndarray) -> np.ndarray:
     """Tag and labour per unit, per material (indexed like MATERIALS): on-metal tags where chosen."""
-    return np.where(on_metal, prices.on_metal_tag_price, prices.tag_price) + prices.tagging_labour_per_item
+    return (
+        np.where(on_metal, prices.rfid.on_metal_tag_price, prices.rfid.tag_price)
+        + prices.rfid.tagging_labour_per_item
+    )

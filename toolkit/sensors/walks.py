@@ -10,13 +10,19 @@ detections) anywhere on the floor. Detections carry no identity: the tracker has
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, ClassVar
 
 import numpy as np
+from pydantic import Field
 
-from toolkit.config import number, probability
+from toolkit.config import (
+    NonNegative,
+    Positive,
+    Probability,
+    Settings,
+    Whole,
+)
 from toolkit.sensors.observations import CameraDetections, visit_frames
 from toolkit.shoppers import GroundTruth
 from toolkit.world import World
@@ -26,32 +32,21 @@ _HOLD_S = 0.5  # a shopper stands at the plate this long before and after touchi
 _STEP_S = 1.0  # the time a step between the standing spot and the plate takes
 
 
-@dataclass(frozen=True)
-class WalkParams:
-    frame_hz: float
-    detection_noise_m: float
-    p_detect: float
-    clutter_per_frame: float
-    standoff_m: float
-    queue_depth_m: float
-    p_at_front: float
-    appearance_dim: int
-    appearance_noise: float
+class WalkParams(Settings):
+    """How shoppers walk and how the floor cameras see them (the `sensor.presence` section's
+    tracking part; `PresenceParams` adds the rest)."""
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> WalkParams:
-        p = "sensor.presence"
-        return cls(
-            frame_hz=number(cfg, "frame_hz", p, low=0.0, low_open=True),
-            detection_noise_m=number(cfg, "detection_noise_m", p, low=0.0),
-            p_detect=probability(cfg, "p_detect", p),
-            clutter_per_frame=number(cfg, "clutter_per_frame", p, low=0.0),
-            standoff_m=number(cfg, "standoff_m", p, low=0.0),
-            queue_depth_m=number(cfg, "queue_depth_m", p, low=0.0),
-            p_at_front=probability(cfg, "p_at_front", p),
-            appearance_dim=number(cfg, "appearance_dim", p, low=1, integer=True),
-            appearance_noise=number(cfg, "appearance_noise", p, low=0.0),
-        )
+    config_path: ClassVar[str] = "sensor.presence"
+
+    frame_hz: Positive
+    detection_noise_m: NonNegative
+    p_detect: Probability
+    clutter_per_frame: NonNegative
+    standoff_m: NonNegative
+    queue_depth_m: NonNegative
+    p_at_front: Probability
+    appearance_dim: Annotated[Whole, Field(ge=1)]
+    appearance_noise: NonNegative
 
 
 @dataclass(frozen=True)

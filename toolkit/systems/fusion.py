@@ -8,13 +8,19 @@ then attribution to a shopper, review of doubtful events, and receipts from virt
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from toolkit.carts import CartLedger, build_receipts, joint_cart_posterior, misplaced_floor
-from toolkit.config import ConfigError, choice, number, probability
+from toolkit.config import (
+    ConfigError,
+    Positive,
+    Probability,
+    Settings,
+    choice,
+    number,
+)
 from toolkit.fusion import (
     PriorSettings,
     attribute,
@@ -32,19 +38,13 @@ from toolkit.systems.base import Reviewer, SystemOutput
 from toolkit.world import World
 
 
-@dataclass(frozen=True)
-class DecisionSettings:
-    review_threshold: float
-    attribution_threshold: float
-    attribution_sigma_m: float
+class DecisionSettings(Settings):
+    """A fusion design's policy: below `review_threshold` (MAP posterior) or
+    `attribution_threshold` (shopper posterior) an event goes to a human reviewer."""
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], path: str) -> DecisionSettings:
-        return cls(
-            review_threshold=probability(cfg, "review_threshold", path),
-            attribution_threshold=probability(cfg, "attribution_threshold", path),
-            attribution_sigma_m=number(cfg, "attribution_sigma_m", path, low=0.0, low_open=True),
-        )
+    review_threshold: Probability
+    attribution_threshold: Probability
+    attribution_sigma_m: Positive
 
 
 class CheckoutSystem:

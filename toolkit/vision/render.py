@@ -10,14 +10,20 @@ camera's resolution (rendered small, then scaled up).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, ClassVar
 
 import numpy as np
 import torch
+from pydantic import AfterValidator, Field
 
-from toolkit.config import number, probability
+from toolkit.config import (
+    NonNegative,
+    Positive,
+    Probability,
+    Real,
+    Settings,
+    Whole,
+)
 from toolkit.world import APPEARANCE_FIELDS
 
 SIZE = 32  # crops are SIZE × SIZE RGB
@@ -26,41 +32,29 @@ _FIELD = {name: i for i, name in enumerate(APPEARANCE_FIELDS)}
 _SHAPES = torch.tensor([[0.55, 0.80, 8.0], [0.33, 0.85, 2.0], [0.45, 0.70, 4.0], [0.62, 0.75, 2.5]])
 
 
-@dataclass(frozen=True)
-class RenderParams:
+def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
+    if pair[0] > pair[1]:
+        raise ValueError("expected [low, high] with low <= high")
+    return pair
+
+
+Range = Annotated[tuple[Positive, Positive], AfterValidator(_ordered)]
+
+
+class RenderParams(Settings):
     """Nuisances of one camera view; `clean()` is the studio shot used to measure pure recognition."""
 
-    max_rotation_deg: float
-    scale_range: tuple[float, float]
-    max_shift: float
-    brightness_range: tuple[float, float]
-    max_blur_px: int
-    p_hand: float
-    p_other_shopper: float
-    noise_sd: float
-    resolution_px: int
+    config_path: ClassVar[str] = "vision.render"
 
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], path: str = "vision.render") -> RenderParams:
-        def pair(key: str) -> tuple[float, float]:
-            values = tuple(float(v) for v in cfg.get(key, ()))
-            if len(values) != 2 or values[0] > values[1] or values[0] <= 0:
-                raise ValueError(
-                    f"{path}.{key}: expected [low, high] with 0 < low <= high, got {list(values)}"
-                )
-            return values  # type: ignore[return-value]
-
-        return cls(
-            max_rotation_deg=number(cfg, "max_rotation_deg", path, low=0.0, high=180.0),
-            scale_range=pair("scale_range"),
-            max_shift=number(cfg, "max_shift", path, low=0.0, high=1.0),
-            brightness_range=pair("brightness_range"),
-            max_blur_px=number(cfg, "max_blur_px", path, low=0, high=SIZE // 2, integer=True),
-            p_hand=probability(cfg, "p_hand", path),
-            p_other_shopper=probability(cfg, "p_other_shopper", path),
-            noise_sd=number(cfg, "noise_sd", path, low=0.0),
-            resolution_px=number(cfg, "resolution_px", path, low=4, high=SIZE, integer=True),
-        )
+    max_rotation_deg: Annotated[Real, Field(ge=0.0, le=180.0)]
+    scale_range: Range
+    max_shift: Annotated[Real, Field(ge=0.0, le=1.0)]
+    brightness_range: Range
+    max_blur_px: Annotated[Whole, Field(ge=0, le=SIZE // 2)]
+    p_hand: Probability
+    p_other_shopper: Probability
+    noise_sd: NonNegative
+    resolution_px: Annotated[Whole, Field(ge=4, le=SIZE)]
 
     def clean(self) -> RenderParams:
         return RenderParams(5.0, (0.95, 1.05), 0.03, (0.95, 1.05), 0, 0.0, 0.0, 0.0, SIZE)

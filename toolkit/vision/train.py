@@ -8,49 +8,53 @@ everything it depends on, and loaded with ``torch.load(..., weights_only=True)``
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 import torch
+from pydantic import field_validator
 from torch import nn
 from tqdm import tqdm
 
 from toolkit.calibration import expected_calibration_error
-from toolkit.config import number
+from toolkit.config import (
+    AtLeastOne,
+    Count,
+    Positive,
+    Settings,
+)
 from toolkit.io import write_atomic
-from toolkit.vision.models import build_model, logits_in_batches
+from toolkit.vision.models import available_models, build_model, logits_in_batches
 from toolkit.vision.render import RenderParams, render
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class TrainParams:
-    model: str
-    steps: int
-    batch: int
-    learning_rate: float
-    train_per_class: int
-    holdout_per_class: int
-    seed: int
+class TrainParams(Settings):
+    config_path: ClassVar[str] = "vision.train"
 
+    model: str = "small_cnn"
+    steps: AtLeastOne
+    batch: AtLeastOne
+    learning_rate: Positive
+    train_per_class: AtLeastOne
+    holdout_per_class: AtLeastOne
+    seed: Count
+
+    @field_validator("model")
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], path: str = "vision.train") -> TrainParams:
-        return cls(
-            model=str(cfg.get("model", "small_cnn")),
-            steps=number(cfg, "steps", path, low=1, integer=True),
-            batch=number(cfg, "batch", path, low=1, integer=True),
-            learning_rate=number(cfg, "learning_rate", path, low=0.0, low_open=True),
-            train_per_class=number(cfg, "train_per_class", path, low=1, integer=True),
-            holdout_per_class=number(cfg, "holdout_per_class", path, low=1, integer=True),
-            seed=number(cfg, "seed", path, low=0, integer=True),
-        )
+    def _registered(cls, name: str) -> str:
+        if name not in available_models():
+            close = difflib.get_close_matches(name, available_models(), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown value {name!r}{hint}; allowed: {', '.join(available_models())}")
+        return name
 
 
 @dataclass
@@ -145,7 +149,7 @@ def render_split(
 
 def cache_key(appearance: np.ndarray, render_params: RenderParams, train: TrainParams) -> str:
     digest = hashlib.sha256(np.ascontiguousarray(appearance, dtype=np.float64).tobytes())
-    digest.update(json.dumps([asdict(render_params), asdict(train)], sort_keys=True).encode())
+    digest.update(json.dumps([render_params.model_dump(), train.model_dump()], sort_keys=True).encode())
     return digest.hexdigest()[:24]
 
 
