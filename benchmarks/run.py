@@ -242,7 +242,7 @@ def fusion_rows(plan: Plan, day: SensedDay, label: str = "", loop_events: int = 
     return rows
 
 
-def report_rows(cfg) -> list[Row]:
+def report_rows() -> list[Row]:
     """Collect and summarise a 40-run sweep's metrics.json files (the report's table stage)."""
     record = run_comparison(
         compose_with(
@@ -331,13 +331,13 @@ def main() -> None:
         )
         rows.append((f"RFID gate, baskets of {size} items", gate_truth.entry_kind.size / seconds, "tags/s"))
 
-    rows += report_rows(cfg)
+    rows += report_rows()
     rows += vision_rows(cfg, world)
     rows += filter_rows()
     rows += store_day_streams()
-    day = store_day([])
-    rows.append(("default store-day, all systems, end to end", day["seconds"], "s"))
-    rows.append(("  peak resident memory of that store-day", day["peak_mib"], "MiB"))
+    end_to_end = store_day([])
+    rows.append(("default store-day, all systems, end to end", end_to_end["seconds"], "s"))
+    rows.append(("  peak resident memory of that store-day", end_to_end["peak_mib"], "MiB"))
     for name in cfg.system:
         alone = store_day([f"system=[{name}]"])
         rows.append((f"  the same store-day with {name} alone", alone["seconds"], "s"))

@@ -16,7 +16,7 @@ from toolkit.comparison import run_comparison
 from toolkit.fusion import posterior
 from toolkit.hypotheses import build_hypothesis_space
 from toolkit.io import write_json_atomic
-from toolkit.recognizers.base import synthetic_batch
+from toolkit.recognizers.base import DEFAULT_HYPOTHESES, synthetic_batch
 from toolkit.recognizers.pressure import PressureRecognizer
 from toolkit.recognizers.weight import WeightRecognizer
 from toolkit.vision.render import RenderParams
@@ -63,7 +63,7 @@ def world():
 
 
 def test_non_finite_or_impossible_readings_count_as_missing(world):
-    space = build_hypothesis_space(world, {"max_count": 3, "mixed_max_count": 2})
+    space = build_hypothesis_space(world, DEFAULT_HYPOTHESES)
     batch = synthetic_batch(
         world, space, frozenset({"loadcell", "pressure"}), 12, np.random.default_rng(0), p_missing=0.0
     )

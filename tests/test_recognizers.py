@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from toolkit.hypotheses import EventHypotheses, build_hypothesis_space
 from toolkit.recognizers import RecognizerCheckError, check_recognizer
-from toolkit.recognizers.base import EventBatch, synthetic_batch
+from toolkit.recognizers.base import DEFAULT_HYPOTHESES, EventBatch, synthetic_batch
 from toolkit.recognizers.weight import WeightRecognizer
 from toolkit.sensors.observations import CameraCrops, LoadcellReadings, ShelfEvents
 from toolkit.world import make_world
@@ -70,7 +70,7 @@ def test_a_recognizer_importing_the_ground_truth_is_refused(world):
 
 
 def test_weight_evidence_prefers_the_hypothesis_that_matches_the_weight(world):
-    space = build_hypothesis_space(world, {"max_count": 3, "mixed_max_count": 2})
+    space = build_hypothesis_space(world, DEFAULT_HYPOTHESES)
     batch = synthetic_batch(
         world, space, frozenset({"loadcell"}), 200, np.random.default_rng(1), p_missing=0.0
     )

@@ -20,6 +20,11 @@ from toolkit.world import MATERIALS, make_world
 FAST = LinkProfile(tari_us=6.25, blf_khz=640.0, miller=1)
 
 
+def gate_decoder(**changes) -> RfidGateDecoder:
+    """The configured gate decoder, with some settings changed."""
+    return RfidGateDecoder.from_config({**compose_config().system.rfid_gate.decoder, **changes})
+
+
 @pytest.fixture(scope="module")
 def gate_cfg():
     return compose_config().sensor.rfid_gate
@@ -135,7 +140,7 @@ def gate_signal(epc, sku, rssi, time, stock=None):
 
 def test_decoder_assigns_reads_to_passes_by_the_exit_scans():
     # passes 0, 1, 2 leave at 10, 20 and 30 s; a read 1 s before an exit scan belongs to that pass
-    decoder = RfidGateDecoder(read_window_s=1.5, exit_slack_s=1.0)
+    decoder = gate_decoder(read_window_s=1.5, exit_slack_s=1.0)
     exits = np.array([10.0, 20.0, 30.0])
     visit = decoder.assign(np.array([9.0, 19.5, 28.6, 15.0, 31.0]), exits)
     assert visit.tolist() == [0, 1, 2, -1, -1]
@@ -155,11 +160,11 @@ def test_decoder_drops_static_and_unlisted_tags_and_charges_a_shared_tag_once():
         time=[9.0, 9.2, 19.0, 19.1, 29.0, 9.3, 29.2, 9.4],
         stock=[1, 2, 3, 7],
     )
-    receipts, charged = RfidGateDecoder(static_passes=3).receipts(signal, exits, n_skus=10)
+    receipts, charged = gate_decoder(static_passes=3).receipts(signal, exits, n_skus=10)
     assert receipts[0, 4] == 2 and receipts[1].sum() == 0 and receipts[2, 5] == 1
     assert receipts[:, 9].sum() == 0 and receipts[:, 6].sum() == 0
     assert charged.tolist() == [0, -1, -1, -1, -1, 0, 2, -1]
-    floor = RfidGateDecoder(static_passes=3, min_rssi_db=4.0).receipts(signal, exits, n_skus=10)[0]
+    floor = gate_decoder(static_passes=3, min_rssi_db=4.0).receipts(signal, exits, n_skus=10)[0]
     assert floor[0, 4] == 1
 
 
@@ -170,7 +175,7 @@ def gate_day(truth, exit_s, seed=0):
     moved = dataclasses.replace(truth, visit_exit_s=exit_s)
     params = GateParams.from_config(cfg.sensor.rfid_gate)
     signal, gate = simulate_gate(world, moved, params, 1.0, np.random.default_rng(seed))
-    receipts, charged = RfidGateDecoder(read_window_s=2.2, exit_slack_s=1.0).receipts(
+    receipts, charged = gate_decoder(read_window_s=2.2, exit_slack_s=1.0).receipts(
         signal, exit_s + 0.2, world.catalog.n_skus
     )
     metrics = gate_metrics(gate, world.catalog, truth.n_visits, charged)

@@ -115,7 +115,7 @@ def test_decoder_charges_departures_and_refunds_reappearances_before_exit():
         visit_seen=[0, 1, -1, 1, -1, -1],
     )
     exit_s = np.array([100.0, 200.0])
-    decoder = RfidShelfDecoder()
+    decoder = RfidShelfDecoder.from_config(compose_config().system.rfid_shelf.decoder)
     visit = decoder.event_visits(signal, np.array([0.0]))
     assert visit.tolist() == [0, 1, 1, 1, 1, -1]  # a reappearance belongs to its tag's departure
     carts = decoder.receipts(signal, visit, exit_s, n_skus=5)

@@ -17,12 +17,11 @@ from toolkit.config import (
     Settings,
 )
 from toolkit.fusion import attribute
-from toolkit.sensors.observations import ShelfEvents, ShelfReaches
+from toolkit.sensors.observations import KEY_STRIDE_S, ShelfEvents, ShelfReaches
 from toolkit.tracking import Tracks, at_shelf, presence_from_tracks
 from toolkit.world import World
 
 _CHUNK = 200_000  # track samples per zone test (memory: samples × shelves)
-_PLATE_STRIDE_S = 1.0e6  # longer than a day: (plate, time) packs into one sortable float
 
 
 class BehaviourParams(Settings):
@@ -80,8 +79,8 @@ def find_empty_reaches(
 ) -> EmptyReaches:
     """Camera reaches with no shelf event on their plate within the window: the hand came back
     empty. Each is put down to the shopper the tracks place nearest the plate."""
-    key = np.sort(events.plate * _PLATE_STRIDE_S + events.time_s)
-    query = reaches.plate * _PLATE_STRIDE_S + reaches.time_s
+    key = np.sort(events.plate * KEY_STRIDE_S + events.time_s)
+    query = reaches.plate * KEY_STRIDE_S + reaches.time_s
     w = params.empty_reach_window_s
     lo = np.searchsorted(key, query - w, side="left")
     hi = np.searchsorted(key, query + w, side="right")

@@ -18,8 +18,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from toolkit.hypotheses import KIND_MISPLACED, EventHypotheses
+from toolkit.sensors.observations import KEY_STRIDE_S
 
-_TIME_STRIDE_S = 2.0e5  # longer than a day: (visit, sku, time) packs into one sortable float
 _CHUNK_EVENTS = 2048  # bounds the (events × shoppers × hypotheses) working set
 
 
@@ -38,14 +38,14 @@ class CartLedger:
         take = (sku >= 0) & (count != 0) & (visit >= 0)[:, None]
         rows = np.broadcast_to(visit[:, None], sku.shape)[take]
         when = np.broadcast_to(time_s[:, None], sku.shape)[take]
-        key = (rows * n_skus + sku[take]) * _TIME_STRIDE_S + when
+        key = (rows * n_skus + sku[take]) * KEY_STRIDE_S + when
         order = np.argsort(key, kind="stable")
         return cls(key=key[order], cumulative=np.r_[0, np.cumsum(count[take][order])], n_skus=n_skus)
 
     def units_before(self, visit: np.ndarray, sku: np.ndarray, time_s: np.ndarray) -> np.ndarray:
         """Net units of `sku` that `visit` holds just before `time_s` (broadcast; -1 ids give 0)."""
         known = (visit >= 0) & (sku >= 0)
-        base = (np.where(known, visit, 0) * self.n_skus + np.where(known, sku, 0)) * _TIME_STRIDE_S
+        base = (np.where(known, visit, 0) * self.n_skus + np.where(known, sku, 0)) * KEY_STRIDE_S
         units = (
             self.cumulative[np.searchsorted(self.key, base + time_s)]
             - self.cumulative[np.searchsorted(self.key, base)]
@@ -107,7 +107,7 @@ def misplaced_floor(
     the candidates' foreign holdings instead of every foreign SKU: it stays a few hypotheses wide
     however large the catalog."""
     n_events = time_s.shape[0]
-    pair = np.unique(np.floor(ledger.key / _TIME_STRIDE_S).astype(np.int64))
+    pair = np.unique(np.floor(ledger.key / KEY_STRIDE_S).astype(np.int64))
     pair_visit, pair_sku = pair // ledger.n_skus, pair % ledger.n_skus
     first = np.searchsorted(pair_visit, candidate_visit)
     count = np.searchsorted(pair_visit, candidate_visit, side="right") - first

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, ClassVar, Self
 
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -56,11 +56,6 @@ def number(
     return int(value) if integer else float(value)
 
 
-def probability(node: Mapping[str, Any], key: str, path: str) -> float:
-    """A value in [0, 1]."""
-    return number(node, key, path, low=0.0, high=1.0)
-
-
 def choice(value: str, allowed: Iterable[str], full_key: str) -> str:
     """Check `value` is one of `allowed`; the error suggests the closest name."""
     allowed = list(allowed)
@@ -81,28 +76,57 @@ def build_from_config(node: Any, path: str, **kwargs: Any) -> Any:
     try:
         built = instantiate(node, **kwargs)
     except Exception as err:
-        cause = err
+        cause: BaseException = err
         while cause.__cause__ is not None and not isinstance(cause, ConfigError):
             cause = cause.__cause__
         if isinstance(cause, ConfigError):  # it names its own key: say that, in one line
             raise cause from err
-        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConfigError(f"{path}: cannot build {node.get('_target_')!r}: {first_line}") from err
+        model = _settings_built_by(node, cause)
+        if model is not None:  # a Settings class refused its section: name the key
+            raise _one_line(cause, model, model.config_path or path) from err
+        # the innermost error says what is wrong (Hydra's own lines only say where it happened)
+        reason = next((line for line in reversed(str(cause).splitlines()) if line.strip()), "")
+        reason = reason.strip() or type(cause).__name__
+        raise ConfigError(f"{path}: cannot build {node.get('_target_')!r}: {reason}") from err
     log.info("%s = %s", path, node["_target_"])
     return built
 
 
-def _not_bool(value: Any) -> Any:
-    if isinstance(value, bool):
+def _settings_built_by(node: Any, error: BaseException) -> type[Settings] | None:
+    """The Settings class, among the `_target_`s of a node and its children, that raised `error`."""
+    if not isinstance(error, ValidationError) or not isinstance(node, Mapping):
+        return None
+    target = node.get("_target_")
+    if isinstance(target, str):
+        try:
+            found = get_class(target)
+        except Exception:  # not a class, or not importable: the caller reports the first error
+            found = None
+        if isinstance(found, type) and issubclass(found, Settings) and found.__name__ == error.title:
+            return found
+    return next((m for v in node.values() if (m := _settings_built_by(v, error)) is not None), None)
+
+
+def _a_number(value: Any) -> Any:
+    """Numbers only: YAML and the command line give ints and floats; a string or a bool is a slip."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("expected a number")
     return value
 
 
-Real = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
+def _a_whole_number(value: Any) -> Any:
+    value = _a_number(value)
+    if not float(value).is_integer():
+        raise ValueError("expected an integer")
+    return int(value)
+
+
+Real = Annotated[float, BeforeValidator(_a_number), Field(allow_inf_nan=False)]
 NonNegative = Annotated[Real, Field(ge=0.0)]
 Positive = Annotated[Real, Field(gt=0.0)]
 Probability = Annotated[Real, Field(ge=0.0, le=1.0)]
-Whole = Annotated[int, BeforeValidator(_not_bool)]
+Whole = Annotated[int, BeforeValidator(_a_whole_number)]
+Flag = Annotated[bool, Field(strict=True)]  # true or false, nothing that merely converts to one
 Count = Annotated[Whole, Field(ge=0)]
 AtLeastOne = Annotated[Whole, Field(ge=1)]
 
@@ -117,7 +141,10 @@ class Settings(BaseModel):
 
     def __init__(self, *args: Any, **data: Any) -> None:
         """Fields by keyword, or in declaration order like a dataclass."""
-        super().__init__(**dict(zip(type(self).model_fields, args, strict=False)), **data)
+        fields = list(type(self).model_fields)
+        if len(args) > len(fields):
+            raise TypeError(f"{type(self).__name__} takes {len(fields)} fields, got {len(args)} positional")
+        super().__init__(**dict(zip(fields, args, strict=False)), **data)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], path: str | None = None) -> Self:

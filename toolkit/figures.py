@@ -10,6 +10,7 @@ from typing import Any
 
 import matplotlib
 
+from toolkit.io import write_atomic
 from toolkit.metrics.data_yield import EVENT_TYPES
 from toolkit.world import MATERIALS
 
@@ -39,7 +40,10 @@ def save(figure: plt.Figure, stem: Path) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
     for path in paths:
-        figure.savefig(path, dpi=150, bbox_inches="tight")
+        write_atomic(
+            path,
+            lambda fh, kind=path.suffix[1:]: figure.savefig(fh, format=kind, dpi=150, bbox_inches="tight"),
+        )
     plt.close(figure)
     return paths
 

@@ -16,6 +16,7 @@ from pydantic import Field
 from scipy.special import logsumexp
 
 from toolkit.config import (
+    Flag,
     Positive,
     Real,
     Settings,
@@ -37,9 +38,9 @@ OpenProbability = Annotated[Real, Field(gt=0.0, le=1.0)]
 class PriorSettings(Settings):
     """Store-level prior knowledge a deployed system would estimate from its own data."""
 
-    planogram: bool = True
-    history: bool = False
-    cart: bool = False
+    planogram: Flag
+    history: Flag
+    cart: Flag
     cart_epsilon: OpenProbability
     kappa: Positive
     off_plate_weight: Positive

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolkit.config import AtLeastOne, Count, Settings
+from toolkit.config import AtLeastOne, Count, Flag, Settings
 from toolkit.world import World
 
 KIND_ON_PLATE, KIND_ON_SHELF, KIND_MIXED, KIND_MISPLACED, KIND_NULL = 0, 1, 2, 3, 4
@@ -95,8 +95,8 @@ class HypothesisSettings(Settings):
 
     max_count: AtLeastOne  # units per take a design considers
     mixed_max_count: Count  # units per SKU in a mixed grab of two SKUs (0: no mixed grabs)
-    misplaced_floor: bool = True  # put-backs of items the shoppers at the shelf carry
-    null_hypothesis: bool = True  # "no product moved": the answer to a false event
+    misplaced_floor: Flag  # put-backs of items the shoppers at the shelf carry
+    null_hypothesis: Flag  # "no product moved": the answer to a false event
 
 
 def build_hypothesis_space(world: World, cfg: Mapping[str, Any]) -> HypothesisSpace:

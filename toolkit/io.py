@@ -23,7 +23,14 @@ log = logging.getLogger(__name__)
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process's umask, read without changing it (os.umask would, for a moment, in every thread)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # no /proc: the only portable way, briefly
     os.umask(mask)
     return mask
 

@@ -87,7 +87,7 @@ def _check_appends(config_name: str, job: list[str]) -> None:
         return
     base = compose(config_name=config_name, overrides=[o for o in job if not o.startswith("+")])
     for override in appends:
-        full_key = override[1:].split("=", 1)[0]
+        full_key = override.lstrip("+").split("=", 1)[0]
         parent_path, key = full_key.rsplit(".", 1)
         parent = OmegaConf.select(base, parent_path)
         if parent_path in _OPEN_GROUPS or not isinstance(parent, DictConfig) or not len(parent):

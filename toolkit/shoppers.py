@@ -336,20 +336,59 @@ def _leave_together(exit_s: np.ndarray, p_together: float, rng: np.random.Genera
     return out
 
 
-def simulate_day(world: World, params: ShopperParams, population: Population, seed: int) -> GroundTruth:
-    """Simulate one store-day of visits: arrivals, route, stops, picks, put-backs, stock-outs."""
-    rng = component_rng(seed, "shoppers", "day")
-    plano, layout = world.planogram, world.layout
-    n_shelves = layout.n_shelves
+@dataclass(frozen=True)
+class _Picks:
+    """What each visit takes from the shelves (P picks, before stock and put-backs): up to two
+    lines (a mixed grab takes a second SKU from the same plate), its plate and shelf."""
 
-    arrival = _arrival_times(params, rng)
-    n_visits = arrival.size
-    rate = population.visit_rate / population.visit_rate.sum()
-    visit_shopper = rng.choice(rate.size, size=n_visits, p=rate)
+    visit: np.ndarray
+    sku: np.ndarray  # (P, 2), -1 for no second line
+    count: np.ndarray  # (P, 2)
+    plate: np.ndarray
+    shelf: np.ndarray
 
-    # picks: what each visit takes from the shelves (before stock and put-backs)
-    n_picks = rng.poisson(params.picks_per_visit_mean, n_visits)
-    pick_visit = np.repeat(np.arange(n_visits), n_picks)
+    def take(self, index: np.ndarray) -> _Picks:
+        return _Picks(*(a[index] for a in (self.visit, self.sku, self.count, self.plate, self.shelf)))
+
+
+@dataclass(frozen=True)
+class _Stops:
+    """The shelves each visit stops at (S, in route order), when, where the shopper stands, and
+    the visits' exits; per pick, its stop and its rank within the stop."""
+
+    visit: np.ndarray
+    shelf: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+    dwell_s: np.ndarray
+    stand_m: np.ndarray
+    visit_exit_s: np.ndarray
+    pick_stop: np.ndarray
+    pick_rank: np.ndarray
+
+
+@dataclass(frozen=True)
+class _PutBacks:
+    """Per pick: when it happened, whether it went back, where (misplaced: not its own plate) and when."""
+
+    pick_time_s: np.ndarray
+    put_back: np.ndarray
+    misplaced: np.ndarray
+    return_plate: np.ndarray
+    return_time_s: np.ndarray
+
+
+def _draw_picks(
+    world: World,
+    params: ShopperParams,
+    population: Population,
+    visit_shopper: np.ndarray,
+    rng: np.random.Generator,
+) -> _Picks:
+    """Stage 2: each visit's picks from its shopper's preference; counts and mixed grabs."""
+    plano = world.planogram
+    n_picks = rng.poisson(params.picks_per_visit_mean, visit_shopper.size)
+    pick_visit = np.repeat(np.arange(visit_shopper.size), n_picks)
     n_total = pick_visit.size
     sku_a = _sample_rows(population.preference, visit_shopper[pick_visit], rng)
     count_a = np.minimum(rng.geometric(params.p_single_unit, n_total), params.max_units)
@@ -358,29 +397,54 @@ def simulate_day(world: World, params: ShopperParams, population: Population, se
     count_b = np.where(
         sku_b >= 0, np.minimum(rng.geometric(params.p_single_unit, n_total), params.mixed_max_units), 0
     )
-    pick_plate = plano.sku_plate[sku_a]
-    pick_shelf = plano.plate_shelf[pick_plate]
+    plate = plano.sku_plate[sku_a]
+    return _Picks(
+        pick_visit,
+        np.stack([sku_a, sku_b], axis=1),
+        np.stack([count_a, count_b], axis=1),
+        plate,
+        plano.plate_shelf[plate],
+    )
 
-    # stops: the shelves a visit stops at (for picks, or to browse), in route order
+
+def _plan_stops(
+    world: World, params: ShopperParams, picks: _Picks, n_visits: int, rng: np.random.Generator
+) -> tuple[_Picks, np.ndarray, np.ndarray, np.ndarray]:
+    """Stage 3: the shelves a visit stops at (for picks, or to browse) in route order, and the
+    picks in time order within their stop. Returns the ordered picks, stop visit and shelf, and
+    each pick's stop."""
+    layout = world.layout
+    n_shelves = layout.n_shelves
     n_browse = rng.poisson(params.browse_stops_mean, n_visits)
     browse_visit = np.repeat(np.arange(n_visits), n_browse)
     browse_shelf = rng.integers(n_shelves, size=browse_visit.size)
-    pick_key = pick_visit * n_shelves + pick_shelf
+    pick_key = picks.visit * n_shelves + picks.shelf
     stop_key = np.unique(np.r_[pick_key, browse_visit * n_shelves + browse_shelf])
     stop_visit, stop_shelf = stop_key // n_shelves, stop_key % n_shelves
     route = np.lexsort((layout.route_order[stop_shelf], stop_visit))
     stop_visit, stop_shelf = stop_visit[route], stop_shelf[route]
     pick_stop = np.argsort(route)[np.searchsorted(stop_key, pick_key)]
+    by_stop = np.lexsort((rng.random(picks.visit.size), pick_stop))
+    return picks.take(by_stop), stop_visit, stop_shelf, pick_stop[by_stop]
 
-    # picks in time order within their stop
-    by_stop = np.lexsort((rng.random(n_total), pick_stop))
-    pick_visit, sku_a, count_a, sku_b, count_b, pick_plate, pick_stop = (
-        a[by_stop] for a in (pick_visit, sku_a, count_a, sku_b, count_b, pick_plate, pick_stop)
-    )
+
+def _walk_the_route(
+    world: World,
+    params: ShopperParams,
+    picks: _Picks,
+    stop_visit: np.ndarray,
+    stop_shelf: np.ndarray,
+    pick_stop: np.ndarray,
+    arrival: np.ndarray,
+    seed: int,
+    rng: np.random.Generator,
+) -> _Stops:
+    """Stage 4: when each stop starts and ends (travel along the route, dwell, picks), when each
+    visit leaves (some right behind a companion), and where the shopper stands at each stop."""
+    layout, plano = world.layout, world.planogram
     pick_rank = _group_rank(pick_stop)
     n_stops = stop_visit.size
     picks_at_stop = np.bincount(pick_stop, minlength=n_stops)
-
     dwell = (
         params.stop_dwell_s * np.exp(0.5 * rng.standard_normal(n_stops))
         + params.pick_seconds * picks_at_stop
@@ -399,72 +463,109 @@ def simulate_day(world: World, params: ShopperParams, population: Population, se
     visit_exit = _leave_together(
         visit_exit, params.p_leave_together, component_rng(seed, "shoppers", "groups")
     )
-
     stand = rng.uniform(0.0, layout.shelf_length_m, n_stops)
     lead = pick_rank == 0
-    stand[pick_stop[lead]] = plano.plate_offset_m[pick_plate[lead]]
+    stand[pick_stop[lead]] = plano.plate_offset_m[picks.plate[lead]]
+    return _Stops(
+        stop_visit, stop_shelf, stop_start, stop_end, dwell, stand, visit_exit, pick_stop, pick_rank
+    )
 
-    pick_time = stop_start[pick_stop] + params.pick_seconds * (pick_rank + rng.random(n_total))
+
+def _put_back_or_keep(
+    world: World, params: ShopperParams, picks: _Picks, stops: _Stops, rng: np.random.Generator
+) -> _PutBacks:
+    """Stage 5: when each pick happens, which are put back, where (a misplaced put-back goes onto
+    the next stop's shelf, or another plate of the same shelf) and when."""
+    plano = world.planogram
+    n_total, n_stops = picks.visit.size, stops.visit.size
+    n_shelves = world.layout.n_shelves
+    pick_time = stops.start_s[stops.pick_stop] + params.pick_seconds * (stops.pick_rank + rng.random(n_total))
     put_back = rng.random(n_total) >= params.p_buy_given_pick
     return_time = pick_time + params.hold_seconds * rng.uniform(0.5, 1.5, n_total)
-    return_plate = pick_plate.copy()
-
-    # misplaced put-backs: onto the next stop's shelf, or another plate of the same shelf
     misplaced = put_back & (rng.random(n_total) < params.p_misplaced)
-    nxt = np.minimum(pick_stop + 1, max(n_stops - 1, 0))
-    has_next = (pick_stop + 1 < n_stops) & (stop_visit[nxt] == pick_visit)
+    nxt = np.minimum(stops.pick_stop + 1, max(n_stops - 1, 0))
+    has_next = (stops.pick_stop + 1 < n_stops) & (stops.visit[nxt] == picks.visit)
     plates_per_shelf = np.bincount(plano.plate_shelf, minlength=n_shelves)
     first_plate = np.searchsorted(plano.plate_shelf, np.arange(n_shelves))
-    next_shelf = stop_shelf[nxt]
+    next_shelf = stops.shelf[nxt]
     to_next = misplaced & has_next
     u = rng.random(n_total)
     next_plate = first_plate[next_shelf] + np.floor(u * plates_per_shelf[next_shelf]).astype(np.int64)
-    own_shelf = plano.plate_shelf[pick_plate]
+    own_shelf = plano.plate_shelf[picks.plate]
     n_here = plates_per_shelf[own_shelf]
-    local = pick_plate - first_plate[own_shelf]
+    local = picks.plate - first_plate[own_shelf]
     other_here = (
         first_plate[own_shelf]
         + (local + 1 + np.floor(u * np.maximum(n_here - 1, 1)).astype(np.int64)) % n_here
     )
     same_shelf = misplaced & ~has_next & (n_here > 1)
     misplaced = to_next | same_shelf
-    return_plate = np.where(to_next, next_plate, np.where(same_shelf, other_here, return_plate))
-    arrive_next = stop_start[nxt] + rng.random(n_total) * np.minimum(params.pick_seconds, dwell[nxt])
+    return_plate = np.where(to_next, next_plate, np.where(same_shelf, other_here, picks.plate))
+    arrive_next = stops.start_s[nxt] + rng.random(n_total) * np.minimum(
+        params.pick_seconds, stops.dwell_s[nxt]
+    )
     return_time = np.where(to_next, arrive_next, return_time)
+    return _PutBacks(pick_time, put_back, misplaced, return_plate, return_time)
 
-    sku = np.stack([sku_a, sku_b], axis=1)
-    count = np.stack([count_a, count_b], axis=1)
+
+def simulate_day(world: World, params: ShopperParams, population: Population, seed: int) -> GroundTruth:
+    """Simulate one store-day of visits in stages: arrivals, picks, the stops of each route, the
+    walk along it, put-backs (some misplaced), then stock-outs and the interactions they leave."""
+    rng = component_rng(seed, "shoppers", "day")
+    arrival = _arrival_times(params, rng)
+    rate = population.visit_rate / population.visit_rate.sum()
+    visit_shopper = rng.choice(rate.size, size=arrival.size, p=rate)
+    picks = _draw_picks(world, params, population, visit_shopper, rng)
+    picks, stop_visit, stop_shelf, pick_stop = _plan_stops(world, params, picks, arrival.size, rng)
+    stops = _walk_the_route(world, params, picks, stop_visit, stop_shelf, pick_stop, arrival, seed, rng)
+    returns = _put_back_or_keep(world, params, picks, stops, rng)
+    return _interactions(world, params, picks, stops, returns, visit_shopper, arrival)
+
+
+def _interactions(
+    world: World,
+    params: ShopperParams,
+    picks: _Picks,
+    stops: _Stops,
+    returns: _PutBacks,
+    visit_shopper: np.ndarray,
+    arrival: np.ndarray,
+) -> GroundTruth:
+    """Stage 6: what the stock on the shelves let each pick take, the takes, put-backs and reaches
+    into empty slots in time order, and each visit's basket."""
+    sku, count, put_back, pick_time = picks.sku, picks.count, returns.put_back, returns.pick_time_s
+    misplaced, return_plate, return_time = returns.misplaced, returns.return_plate, returns.return_time_s
     restock_s = np.sort(np.asarray(params.restock_hours, dtype=float)) * 3600.0
     taken = _apply_stock(world, sku, count, pick_time, put_back & ~misplaced, return_time, restock_s)
     took_any = taken.sum(axis=1) > 0
-
     take_sku, take_count = canonical_lines(sku, taken)
     empty = ~took_any
-    take_sku[empty] = np.stack([sku_a[empty], np.full(empty.sum(), -1)], axis=1)
+    take_sku[empty] = np.stack([sku[empty, 0], np.full(empty.sum(), -1)], axis=1)
     back = put_back & took_any
     back_sku, back_count = canonical_lines(sku[back], -taken[back])
 
-    inter_visit = np.r_[pick_visit, pick_visit[back]]
+    inter_visit = np.r_[picks.visit, picks.visit[back]]
     inter_time = np.r_[pick_time, return_time[back]]
-    inter_plate = np.r_[pick_plate, return_plate[back]]
+    inter_plate = np.r_[picks.plate, return_plate[back]]
     inter_kind = np.r_[np.where(took_any, TAKE, EMPTY_REACH), np.full(back.sum(), PUTBACK)]
     inter_sku = np.concatenate([take_sku, back_sku])
     inter_count = np.concatenate([take_count, back_count])
-    inter_misplaced = np.r_[np.zeros(n_total, bool), misplaced[back]]
+    inter_misplaced = np.r_[np.zeros(picks.visit.size, bool), misplaced[back]]
     order = np.argsort(inter_time, kind="stable")
 
-    basket = build_receipts(inter_sku, inter_count, inter_visit, n_visits, world.catalog.n_skus)
+    n_skus = world.catalog.n_skus
+    basket = build_receipts(inter_sku, inter_count, inter_visit, arrival.size, n_skus)
     kept = ~put_back[:, None] & (sku >= 0)
-    latent = np.bincount(sku[kept], weights=count[kept], minlength=world.catalog.n_skus).astype(np.int64)
+    latent = np.bincount(sku[kept], weights=count[kept], minlength=n_skus).astype(np.int64)
     return GroundTruth(
         visit_shopper=visit_shopper,
         visit_arrival_s=arrival,
-        visit_exit_s=visit_exit,
-        stop_visit=stop_visit,
-        stop_shelf=stop_shelf,
-        stop_start_s=stop_start,
-        stop_end_s=stop_end,
-        stop_stand_m=stand,
+        visit_exit_s=stops.visit_exit_s,
+        stop_visit=stops.visit,
+        stop_shelf=stops.shelf,
+        stop_start_s=stops.start_s,
+        stop_end_s=stops.end_s,
+        stop_stand_m=stops.stand_m,
         inter_visit=inter_visit[order],
         inter_time_s=inter_time[order],
         inter_plate=inter_plate[order],

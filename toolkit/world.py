@@ -120,18 +120,26 @@ class World:
     planogram: Planogram
 
 
-def _material_shares(value: Any) -> np.ndarray:
-    """{material: share} in config as probabilities indexed like MATERIALS."""
+def per_material(value: Any) -> np.ndarray:
+    """{material: amount} in config (missing materials 0) as an array indexed like MATERIALS."""
     if isinstance(value, np.ndarray):
         return value
-    mix = dict(value or {})
-    unknown = set(mix) - set(MATERIALS)
+    losses = dict(value or {})
+    unknown = set(losses) - set(MATERIALS)
     if unknown:
         raise ValueError(f"unknown material {sorted(unknown)}; allowed: {', '.join(MATERIALS)}")
-    probs = np.array([mix.get(m, 0.0) for m in MATERIALS], dtype=float)
-    if not np.all(np.isfinite(probs) & (probs >= 0.0)) or probs.sum() <= 0:
-        raise ValueError(f"shares must be >= 0 and not all zero, got {mix}")
-    return probs / probs.sum()
+    array = np.array([losses.get(m, 0.0) for m in MATERIALS], dtype=float)
+    if not np.all(np.isfinite(array) & (array >= 0.0)):
+        raise ValueError(f"amounts must be finite and >= 0, got {losses}")
+    return array
+
+
+def _material_shares(value: Any) -> np.ndarray:
+    """{material: share} in config as probabilities indexed like MATERIALS."""
+    shares = per_material(value)
+    if shares.sum() <= 0:
+        raise ValueError("shares must not all be zero")
+    return shares / shares.sum()
 
 
 class CatalogSettings(Settings):

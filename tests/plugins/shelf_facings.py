@@ -96,7 +96,8 @@ class FacingCounterDesign:
         distance = np.abs(obs.presence.candidate_pos_m - plate_pos[:, None])
         nearest = np.argmin(np.where(obs.presence.candidate_visit >= 0, distance, np.inf), axis=1)
         visit = obs.presence.candidate_visit[np.arange(events.n_events), nearest]
-        units = np.where(np.isfinite(counted), counted, 0).astype(np.int64)
+        seen = events.seen_by(self.signals)  # not the events only a mat it does not pay for raised
+        units = np.where(np.isfinite(counted) & seen, counted, 0).astype(np.int64)
         n_visits = obs.entry.visit_shopper.shape[0]
         receipts = np.zeros((n_visits, world.catalog.n_skus), np.int64)
         charged = visit >= 0

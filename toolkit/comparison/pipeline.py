@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -99,12 +99,20 @@ class SensedDay:
     truth: GroundTruth
     observations: Observations
     reviewer: HumanReviewer
-    source: np.ndarray
-    inter_event: np.ndarray
     cameras: FloorCameras
     stream_truth: Any
     sensed: dict[str, Sensed]
     context: SensingContext
+
+    @property
+    def source(self) -> np.ndarray:
+        """Per detected event, the interaction behind it (-1: nothing moved)."""
+        return self.context.source
+
+    @property
+    def inter_event(self) -> np.ndarray:
+        """Per interaction, the detected event it was merged into (-1: none)."""
+        return self.context.inter_event
 
 
 def simulate_shoppers(plan: Plan) -> tuple[Population, GroundTruth]:
@@ -145,14 +153,14 @@ def watch_floor(
     gate (tracking mode), or in direct mode a noisy position of each shopper at the shelf and
     stops seen with probability p_stop_seen."""
     world, seed = plan.world, plan.seed
-    if plan.walk_params is None or plan.tracker_params is None:
+    if plan.tracker_params is None:
         rng = component_rng(seed, "sensor", "presence")
         presence = observe_presence(world, truth, shelf.events, shelf.source, plan.presence_params, rng)
         stops_seen = observe_stops(truth, plan.presence_params, component_rng(seed, "sensor", "camera_stops"))
         return FloorCameras(presence, None, {}, camera_capture(stops_seen, truth))
     with clock("floor cameras: paths and person detections", items=truth.n_visits):
         detections, door_view, walk = observe_walks(
-            world, truth, plan.walk_params, component_rng(seed, "sensor", "floor_cameras")
+            world, truth, plan.presence_params, component_rng(seed, "sensor", "floor_cameras")
         )
     scans = replace(scans, visit_appearance=door_view)
     zone = plan.tracker_params.zone_depth_m
@@ -223,17 +231,32 @@ def sense_day(plan: Plan, clock: StageClock | None = None) -> SensedDay:
         component_rng(plan.seed, "review"),
         extras=truth.event_extras(shelf.source, shelf.inter_event),
     )
-    return SensedDay(
-        truth,
-        observations,
-        reviewer,
-        shelf.source,
-        shelf.inter_event,
-        cameras,
-        shelf.stream_truth,
-        sensed,
-        ctx,
+    return SensedDay(truth, observations, reviewer, cameras, shelf.stream_truth, sensed, ctx)
+
+
+def view_for(obs: Observations, sensors: frozenset[str]) -> Observations:
+    """What a design that pays for `sensors` may see: their signals; who stood where and the hands
+    reaching only with cameras. Every design gets the door scans (every bill has the doors) and
+    the store's own past receipts."""
+    cameras = "camera" in sensors
+    return replace(
+        obs,
+        signals={name: signal for name, signal in obs.signals.items() if name in sensors},
+        presence=obs.presence if cameras else None,
+        reaches=obs.reaches if cameras else None,
     )
+
+
+def _read_only(item: Any) -> None:
+    """Lock every array of the observations: designs share them and must not write into them."""
+    if isinstance(item, np.ndarray):
+        item.flags.writeable = False
+    elif isinstance(item, Mapping):
+        for value in item.values():
+            _read_only(value)
+    elif is_dataclass(item) and not isinstance(item, type):
+        for field in fields(item):
+            _read_only(getattr(item, field.name))
 
 
 def run_systems(
@@ -242,10 +265,12 @@ def run_systems(
     """Every design on the day's observations (and the reviewer): nothing of the truth. Each
     output is checked (passively) against the design protocol."""
     clock = clock or StageClock()
-    obs = day.observations
-    n_visits = obs.entry.visit_shopper.shape[0] if obs.entry is not None else day.truth.n_visits
+    observed = day.observations
+    _read_only(observed)
+    n_visits = observed.entry.visit_shopper.shape[0] if observed.entry is not None else day.truth.n_visits
     outputs: dict[str, SystemOutput | BasketOutput] = {}
     for system in plan.systems:
+        obs = view_for(observed, system.sensors)
         log.info("running system %s on %d events", system.name, obs.events.n_events)
         with clock(f"design {system.name}: prepare"):
             system.prepare(plan.world, plan.seed)

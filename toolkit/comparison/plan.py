@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.behaviour import BehaviourParams
-from toolkit.config import ConfigError, number
+from toolkit.config import ConfigError, build_from_config, number
 from toolkit.hypotheses import HypothesisSpace, build_hypothesis_space
 from toolkit.metrics.cost import BACKBONE_SENSORS, PriceBook
 from toolkit.review import ReviewSettings
@@ -20,7 +20,6 @@ from toolkit.sensors.door import DoorParams
 from toolkit.sensors.loadcell_stream import LoadcellModel
 from toolkit.sensors.presence import PresenceParams
 from toolkit.sensors.registry import build_sensors
-from toolkit.sensors.walks import WalkParams
 from toolkit.shoppers import ShopperParams
 from toolkit.systems import build_systems
 from toolkit.tracking import TrackerParams
@@ -42,8 +41,7 @@ class Plan:
     door_params: DoorParams
     loadcell: LoadcellModel
     presence_params: PresenceParams
-    walk_params: WalkParams | None
-    tracker_params: TrackerParams | None
+    tracker_params: TrackerParams | None  # None: direct presence, no tracking
     behaviour: BehaviourParams
     sensors: dict[str, Sensor]
     review_error: float
@@ -67,8 +65,12 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
     presence_cfg = _section(sensor_cfg, "presence")
     presence_params = PresenceParams.from_config(presence_cfg)
     tracked = presence_params.mode == "tracks"
+    tracker = TrackerParams.from_config(_section(cfg, "tracking"))  # checked in either mode
     sensors = build_sensors(sensor_cfg)
-    systems = build_systems(_section(cfg, "system"), _section(cfg, "recognizer"))
+    recognizer_cfg = _section(cfg, "recognizer")
+    for name, node in recognizer_cfg.items():  # every one checked, used or not
+        build_from_config(node, f"recognizer.{name}")
+    systems = build_systems(_section(cfg, "system"), recognizer_cfg)
     available = {"loadcell", *sensors}
     for system in systems:
         missing = system.signals - available
@@ -88,8 +90,7 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
         door_params=DoorParams.from_config(_section(sensor_cfg, "door")),
         loadcell=loadcell,
         presence_params=presence_params,
-        walk_params=presence_params if tracked else None,
-        tracker_params=TrackerParams.from_config(_section(cfg, "tracking")) if tracked else None,
+        tracker_params=tracker if tracked else None,
         behaviour=BehaviourParams.from_config(_section(cfg, "behaviour")),
         sensors=sensors,
         review_error=ReviewSettings.from_config(_section(cfg, "review")).error_rate,

@@ -16,35 +16,28 @@ Reads weaker than `min_rssi_db` are ignored (the gate's RSSI floor against stray
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Annotated, ClassVar
 
+import numpy as np
+from pydantic import Field
+
+from toolkit.config import NonNegative, Positive, Real, Settings, Whole
 from toolkit.sensors.observations import GateSignal, Observations
 from toolkit.world import World
 
-_TIME_STRIDE_S = 2.0e5  # longer than a day: (epc, time) packs into one sortable float
 
+class RfidGateDecoder(Settings):
+    """Its settings are the `system.rfid_gate.decoder` section (values and sources in the YAML)."""
 
-class RfidGateDecoder:
-    signals = frozenset({"rfid_gate"})
-    sensors = frozenset({"rfid_gate"})  # the gate identifies the visit by the exit scan: no cameras
+    config_path: ClassVar[str] = "system.rfid_gate.decoder"
+    signals: ClassVar[frozenset[str]] = frozenset({"rfid_gate"})
+    # the gate identifies the visit by the exit scan: no cameras
+    sensors: ClassVar[frozenset[str]] = frozenset({"rfid_gate"})
 
-    def __init__(
-        self,
-        static_passes: int = 3,
-        min_rssi_db: float = 0.0,
-        read_window_s: float = 1.5,
-        exit_slack_s: float = 1.0,
-    ) -> None:
-        if static_passes < 2:
-            raise ValueError(f"static_passes must be >= 2, got {static_passes}")
-        if read_window_s <= 0 or exit_slack_s < 0:
-            raise ValueError(
-                f"read_window_s must be > 0 and exit_slack_s >= 0, got {read_window_s}, {exit_slack_s}"
-            )
-        self.static_passes = int(static_passes)
-        self.min_rssi_db = float(min_rssi_db)
-        self.read_window_s = float(read_window_s)
-        self.exit_slack_s = float(exit_slack_s)
+    static_passes: Annotated[Whole, Field(ge=2)]
+    min_rssi_db: Real
+    read_window_s: Positive
+    exit_slack_s: NonNegative
 
     def decode(self, world: World, obs: Observations) -> tuple[np.ndarray, np.ndarray]:
         """Receipts (V, n_skus) from the day's gate reads, and the pass each read was put down to."""

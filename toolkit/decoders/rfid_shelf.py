@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
+from toolkit.config import NonNegative, Positive, Settings
 from toolkit.fusion import attribute
-from toolkit.sensors.observations import DEPART, REAPPEAR, Observations, ShelfReaderSignal
+from toolkit.sensors.observations import DEPART, KEY_STRIDE_S, REAPPEAR, Observations, ShelfReaderSignal
 from toolkit.world import World
 
-_TIME_STRIDE_S = 2.0e5  # longer than a day: (epc, time) packs into one sortable float
 
-
-class RfidShelfDecoder:
+class RfidShelfDecoder(Settings):
     """Smart-shelf decoding: a tag that left a plate goes on the cart of the shopper the cameras
     place at the plate when it went; it comes off again if the tag is read on any shelf before that
     shopper leaves the store (put back, possibly on the wrong shelf)."""
 
-    signals = frozenset({"rfid_shelf"})
-    sensors = frozenset({"rfid_shelf", "camera"})  # cameras say who stood at the shelf
+    config_path: ClassVar[str] = "system.rfid_shelf.decoder"
+    signals: ClassVar[frozenset[str]] = frozenset({"rfid_shelf"})
+    sensors: ClassVar[frozenset[str]] = frozenset({"rfid_shelf", "camera"})  # cameras say who stood there
 
-    def __init__(self, attribution_sigma_m: float = 0.35, exit_grace_s: float = 0.0) -> None:
-        if attribution_sigma_m <= 0:
-            raise ValueError(f"attribution_sigma_m must be > 0, got {attribution_sigma_m}")
-        self.attribution_sigma_m = float(attribution_sigma_m)
-        self.exit_grace_s = float(exit_grace_s)
+    attribution_sigma_m: Positive
+    exit_grace_s: NonNegative
 
     def decode(self, world: World, obs: Observations) -> tuple[np.ndarray, np.ndarray]:
         """Receipts (V, n_skus) from the day's shelf-reader events, and the visit each event is put
@@ -39,9 +38,9 @@ class RfidShelfDecoder:
         visit, _ = attribute(signal.presence, plate_pos_m[events.plate], self.attribution_sigma_m)
         depart = np.flatnonzero(events.kind == DEPART)
         back = np.flatnonzero(events.kind == REAPPEAR)
-        dep_key = events.epc[depart] * _TIME_STRIDE_S + events.time_s[depart]
+        dep_key = events.epc[depart] * KEY_STRIDE_S + events.time_s[depart]
         order = np.argsort(dep_key, kind="stable")
-        before = np.searchsorted(dep_key[order], events.epc[back] * _TIME_STRIDE_S + events.time_s[back]) - 1
+        before = np.searchsorted(dep_key[order], events.epc[back] * KEY_STRIDE_S + events.time_s[back]) - 1
         prior = depart[order][np.maximum(before, 0)] if depart.size else np.zeros(back.size, dtype=np.int64)
         known = (
             (before >= 0) & (events.epc[prior] == events.epc[back])
@@ -59,13 +58,13 @@ class RfidShelfDecoder:
         events = signal.events
         depart = np.flatnonzero((events.kind == DEPART) & (visit >= 0))
         back = np.flatnonzero(events.kind == REAPPEAR)
-        back_key = np.sort(events.epc[back] * _TIME_STRIDE_S + events.time_s[back])
+        back_key = np.sort(events.epc[back] * KEY_STRIDE_S + events.time_s[back])
         nxt = np.searchsorted(
-            back_key, events.epc[depart] * _TIME_STRIDE_S + events.time_s[depart], side="right"
+            back_key, events.epc[depart] * KEY_STRIDE_S + events.time_s[depart], side="right"
         )
         nxt_key = back_key[np.minimum(nxt, back_key.size - 1)] if back_key.size else np.zeros(depart.size)
-        same_tag = (nxt < back_key.size) & (np.floor(nxt_key / _TIME_STRIDE_S) == events.epc[depart])
-        first_after = np.where(same_tag, nxt_key - events.epc[depart] * _TIME_STRIDE_S, np.inf)
+        same_tag = (nxt < back_key.size) & (np.floor(nxt_key / KEY_STRIDE_S) == events.epc[depart])
+        first_after = np.where(same_tag, nxt_key - events.epc[depart] * KEY_STRIDE_S, np.inf)
         returned = first_after <= exit_s[visit[depart]] + self.exit_grace_s
         kept = depart[~returned]
         carts = np.zeros((exit_s.shape[0], n_skus), dtype=np.int64)

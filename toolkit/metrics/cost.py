@@ -147,6 +147,11 @@ def hardware(
         if name in sensors:
             own = sensor.hardware(store, prices)
             check_hardware(name, sensor, own, sensor.unit_cost(prices))
+            taken = set(own) & set(items)
+            if taken:
+                raise ValueError(
+                    f"sensor.{name}: line items {sorted(taken)} already on the bill; name them apart"
+                )
             items.update(own)
     per_unit = unit_cost(sensors, prices, plugins)
     if per_unit is not None:

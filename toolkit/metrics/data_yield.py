@@ -15,13 +15,13 @@ from toolkit.behaviour import Dwells, EmptyReaches
 from toolkit.metrics.accuracy import lines_equal
 from toolkit.metrics.detection import nearest_on_plate
 from toolkit.metrics.tracking import LOST_M
+from toolkit.sensors.observations import KEY_STRIDE_S
 from toolkit.sensors.walks import WalkTruth
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, TAKE, GroundTruth
 from toolkit.systems import SystemOutput
 from toolkit.tracking import Tracks
 
 EVENT_TYPES = ("take", "putback", "dwell", "path", "empty_reach")
-_KEY_STRIDE_S = 1.0e6  # longer than a day: (key, time) packs into one sortable float
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,10 @@ def _coverage(intervals: Dwells, cover: Dwells, by_visit: bool) -> np.ndarray:
     cover_key = cover.visit * n_shelves + cover.shelf if by_visit else cover.shelf
     start, end = intervals.start_s, intervals.end_s
     order = np.lexsort((cover.start_s, cover_key))
-    sorted_key = cover_key[order] * _KEY_STRIDE_S + cover.start_s[order]
+    sorted_key = cover_key[order] * KEY_STRIDE_S + cover.start_s[order]
     longest = float((cover.end_s - cover.start_s).max(initial=0.0))
-    lo = np.searchsorted(sorted_key, key * _KEY_STRIDE_S + start - longest, side="left")
-    hi = np.searchsorted(sorted_key, key * _KEY_STRIDE_S + end, side="left")
+    lo = np.searchsorted(sorted_key, key * KEY_STRIDE_S + start - longest, side="left")
+    hi = np.searchsorted(sorted_key, key * KEY_STRIDE_S + end, side="left")
     n = hi - lo
     pair = np.repeat(np.arange(key.size), n)
     other = order[np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)]

@@ -9,9 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from toolkit.sensors.loadcell_stream import StreamTruth
-from toolkit.sensors.observations import LoadcellReadings, ShelfEvents
-
-_PLATE_STRIDE_S = 1.0e6
+from toolkit.sensors.observations import KEY_STRIDE_S, LoadcellReadings, ShelfEvents
 
 
 def link_events(
@@ -57,8 +55,8 @@ def merged_into(
     one plate a second apart make one event, and that event stands for both."""
     tol = tolerance_s
     order = np.lexsort((start, plate))
-    key = plate[order] * _PLATE_STRIDE_S + start[order]
-    at = np.searchsorted(key, move_plate * _PLATE_STRIDE_S + move_time + tol, side="right") - 1
+    key = plate[order] * KEY_STRIDE_S + start[order]
+    at = np.searchsorted(key, move_plate * KEY_STRIDE_S + move_time + tol, side="right") - 1
     candidate = order[np.maximum(at, 0)] if order.size else np.zeros(move_plate.size, dtype=np.int64)
     inside = (
         (at >= 0) & (plate[candidate] == move_plate) & (move_time <= end[candidate] + tol)
@@ -82,10 +80,10 @@ def nearest_on_plate(
 ) -> np.ndarray:
     """For each (plate, time), the id of the reference on the same plate nearest in time (within
     tolerance), or -1: a detected event's interaction, a true reach's flagged reach."""
-    key = ref_plate * _PLATE_STRIDE_S + ref_time
+    key = ref_plate * KEY_STRIDE_S + ref_time
     order = np.argsort(key, kind="stable")
     key = key[order]
-    query = plate * _PLATE_STRIDE_S + time
+    query = plate * KEY_STRIDE_S + time
     right = np.searchsorted(key, query)
     left = np.maximum(right - 1, 0)
     right = np.minimum(right, max(key.size - 1, 0))
@@ -112,9 +110,9 @@ def detection_metrics(
     n_true = stream.move_interaction.size
     matched = source >= 0
     hits = np.bincount(np.searchsorted(np.sort(stream.move_interaction), source[matched]), minlength=n_true)
-    key = np.sort(stream.move_plate * _PLATE_STRIDE_S + stream.move_time_s)
-    first = np.searchsorted(key, events.plate * _PLATE_STRIDE_S + events.time_s - 0.5)
-    last = np.searchsorted(key, events.plate * _PLATE_STRIDE_S + stream.event_end_s, side="right")
+    key = np.sort(stream.move_plate * KEY_STRIDE_S + stream.move_time_s)
+    first = np.searchsorted(key, events.plate * KEY_STRIDE_S + events.time_s - 0.5)
+    last = np.searchsorted(key, events.plate * KEY_STRIDE_S + stream.event_end_s, side="right")
     merged = (last - first) > 1
     n_events = events.n_events
     return {

@@ -23,6 +23,7 @@ from toolkit.sensors.synthetic import SYNTHETIC_READINGS
 from toolkit.world import World
 
 FORBIDDEN_MODULES = ("toolkit.shoppers", "toolkit.metrics")
+DEFAULT_HYPOTHESES = {"max_count": 3, "mixed_max_count": 2, "misplaced_floor": True, "null_hypothesis": True}
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,6 @@ def _missing_rows(batch: EventBatch) -> np.ndarray:
 def check_evidence(recognizer: Any, batch: EventBatch, evidence: Any) -> np.ndarray:
     """The passive check on every call: Evidence of shape (E, H), floating, no NaN or +inf, -inf
     on padding. Returns the log-likelihoods."""
-    return _check_evidence(recognizer, batch, evidence)
-
-
-def _check_evidence(recognizer: Any, batch: EventBatch, evidence: Any) -> np.ndarray:
     if not isinstance(evidence, Evidence):
         raise _fail(recognizer, f"evidence() must return Evidence, got {type(evidence).__name__}")
     loglik = np.asarray(evidence.loglik)
@@ -209,7 +206,7 @@ def check_recognizer(
             raise _fail(recognizer, f"has no {method}() method")
     _check_imports(recognizer)
 
-    space = build_hypothesis_space(world, hypotheses_cfg or {"max_count": 3, "mixed_max_count": 2})
+    space = build_hypothesis_space(world, hypotheses_cfg or DEFAULT_HYPOTHESES)
     batch = synthetic_batch(world, space, declared, n_events, np.random.default_rng(seed), sensors=sensors)
     runs = []
     for _ in range(2):
@@ -220,7 +217,7 @@ def check_recognizer(
             if "read-only" in str(err):
                 raise _fail(recognizer, f"writes into its input arrays ({err})") from err
             raise
-        runs.append(_check_evidence(recognizer, batch, evidence))
+        runs.append(check_evidence(recognizer, batch, evidence))
     if not np.array_equal(runs[0], runs[1]):
         raise _fail(recognizer, "same seed, same batch, different evidence: it must be deterministic")
 
@@ -237,4 +234,4 @@ def check_recognizer(
         hypotheses=EventHypotheses(*(a[:0] for a in vars(batch.hypotheses).values())),
         signals={k: type(v)(*(a[:0] for a in vars(v).values())) for k, v in batch.signals.items()},
     )
-    _check_evidence(recognizer, empty, recognizer.evidence(empty))
+    check_evidence(recognizer, empty, recognizer.evidence(empty))

@@ -30,12 +30,17 @@ from toolkit.config import (
 )
 from toolkit.sensors.kalman import LevelTrack, cusum, kalman_level_filter
 from toolkit.sensors.loadcell import LoadcellParams, true_weight_change
-from toolkit.sensors.observations import TRIGGER_LOADCELL, TRIGGER_PRESSURE, LoadcellReadings, ShelfEvents
+from toolkit.sensors.observations import (
+    KEY_STRIDE_S,
+    TRIGGER_LOADCELL,
+    TRIGGER_PRESSURE,
+    LoadcellReadings,
+    ShelfEvents,
+)
 from toolkit.sensors.pressure import PressureParams
 from toolkit.shoppers import EMPTY_REACH, GroundTruth
 from toolkit.world import World
 
-_PLATE_STRIDE_S = 1.0e6  # longer than a day: (plate, time) packs into one sortable float
 _CHUNK_WINDOWS = 1024
 
 
@@ -69,7 +74,7 @@ class LoadcellModel(StreamParams):
     (sample streams and the store's detector) or `per_event` (the quick model: one noisy reading
     per weight-changing interaction)."""
 
-    mode: Literal["stream", "per_event"] = "stream"
+    mode: Literal["stream", "per_event"]
 
 
 @dataclass(frozen=True)
@@ -99,10 +104,8 @@ def merge_windows(
     """Merge overlapping [start, end) intervals per plate into windows: plate, start, end (sorted)."""
     order = np.lexsort((start, plate))
     plate, start, end = plate[order], start[order], end[order]
-    reach = np.maximum.accumulate(plate * _PLATE_STRIDE_S + end)
-    new = (
-        np.r_[True, plate[1:] * _PLATE_STRIDE_S + start[1:] > reach[:-1]] if plate.size else np.zeros(0, bool)
-    )
+    reach = np.maximum.accumulate(plate * KEY_STRIDE_S + end)
+    new = np.r_[True, plate[1:] * KEY_STRIDE_S + start[1:] > reach[:-1]] if plate.size else np.zeros(0, bool)
     heads = np.flatnonzero(new)
     w_end = np.maximum.reduceat(end, heads) if heads.size else end[:0]
     return plate[heads], start[heads], w_end
@@ -241,8 +244,8 @@ def mat_trigger_events(
 
 def _window_of(w_plate: np.ndarray, w_start: np.ndarray, plate: np.ndarray, time: np.ndarray) -> np.ndarray:
     """Index of the (merged, sorted) window holding each (plate, time)."""
-    key = w_plate * _PLATE_STRIDE_S + w_start
-    return np.searchsorted(key, plate * _PLATE_STRIDE_S + time, side="right") - 1
+    key = w_plate * KEY_STRIDE_S + w_start
+    return np.searchsorted(key, plate * KEY_STRIDE_S + time, side="right") - 1
 
 
 def _detect_chunk(

@@ -15,6 +15,8 @@ SIGNALS: frozenset[str] = frozenset({"loadcell", "pressure", "camera"})
 """The built-in per-event signals a recognizer may declare; a per-event sensor plugin adds its own
 name (toolkit.sensors.base.Sensor.per_event)."""
 TRIGGER_LOADCELL, TRIGGER_PRESSURE = 0, 1  # ShelfEvents.trigger: which sensor raised the event
+# a day lasts under 86,400 s: (an integer key, a time) packs into one sortable float
+KEY_STRIDE_S = 2.0e5
 DEPART, REAPPEAR = 0, 1  # ShelfTagEvents.kind: a tag declared gone from a plate, or read on one again
 
 

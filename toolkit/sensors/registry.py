@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from toolkit.config import build_from_config
+from toolkit.config import ConfigError, build_from_config
 from toolkit.sensors.base import Sensor, check_sensor_shape
 
 BACKBONE = ("door", "loadcell", "presence")
@@ -23,6 +23,10 @@ def build_sensors(sensor_cfg: Mapping[str, Any]) -> dict[str, Sensor]:
     sensors: dict[str, Sensor] = {}
     for name, node in sensor_cfg.items():
         if name in BACKBONE:
+            if node is not None and "_target_" in node:
+                raise ConfigError(
+                    f"sensor.{name}._target_: the backbone is built by the pipeline, not by a class"
+                )
             continue
         sensor = build_from_config(node, f"sensor.{name}")
         check_sensor_shape(name, sensor)

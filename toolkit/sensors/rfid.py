@@ -20,17 +20,18 @@ run in lockstep: the loop is over slots, vectorised over every session at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 import numpy as np
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from toolkit.config import (
     NonNegative,
     Real,
     Settings,
+    Whole,
 )
-from toolkit.world import MATERIALS
+from toolkit.world import per_material
 
 SPEED_OF_LIGHT_MPS = 299_792_458.0
 # reader EIRP limits by region (docs/references.md, RFID)
@@ -43,13 +44,19 @@ _QUERY_BITS, _QUERY_REP_BITS, _QUERY_ADJUST_BITS, _ACK_BITS = 22, 4, 9, 18
 _RN16_BITS, _EPC_REPLY_BITS = 16, 16 + 96 + 16  # PC + EPC-96 + CRC-16
 
 
+def _fm0_or_miller(value: int) -> int:
+    if value not in (1, 2, 4, 8):
+        raise ValueError("must be 1 (FM0), 2, 4 or 8")
+    return value
+
+
 class LinkProfile(Settings):
     """Air-interface timing. Tari = reader data-0 length; BLF = tag backscatter link frequency;
     miller = 1 for FM0, else 2, 4 or 8 subcarrier cycles per bit."""
 
     tari_us: Annotated[Real, Field(ge=6.25, le=25.0)]
     blf_khz: Annotated[Real, Field(ge=40.0, le=640.0)]
-    miller: Literal[1, 2, 4, 8]
+    miller: Annotated[Whole, AfterValidator(_fm0_or_miller)]  # 1 (FM0), 2, 4 or 8
 
     def _reader(self, bits: int, full_preamble: bool = False) -> float:
         tari = self.tari_us * 1e-6
@@ -96,20 +103,6 @@ class LinkProfile(Settings):
         """At the ALOHA optimum (one tag per slot on average) reading one tag takes e slots: one
         success, one empty and e − 2 collisions."""
         return self.success_slot_s + self.empty_slot_s + (np.e - 2.0) * self.collision_slot_s
-
-
-def per_material(value: Any) -> np.ndarray:
-    """{material: dB} in config (missing materials 0) as an array indexed like MATERIALS."""
-    if isinstance(value, np.ndarray):
-        return value
-    losses = dict(value or {})
-    unknown = set(losses) - set(MATERIALS)
-    if unknown:
-        raise ValueError(f"unknown material {sorted(unknown)}; allowed: {', '.join(MATERIALS)}")
-    array = np.array([losses.get(m, 0.0) for m in MATERIALS], dtype=float)
-    if not np.all(np.isfinite(array) & (array >= 0.0)):
-        raise ValueError(f"losses must be finite and >= 0, got {losses}")
-    return array
 
 
 class LinkBudget(Settings):

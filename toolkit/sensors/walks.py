@@ -11,17 +11,16 @@ detections) anywhere on the floor. Detections carry no identity: the tracker has
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
 import numpy as np
-from pydantic import Field
 
 from toolkit.config import (
+    AtLeastOne,
     NonNegative,
     Positive,
     Probability,
     Settings,
-    Whole,
 )
 from toolkit.sensors.observations import CameraDetections, visit_frames
 from toolkit.shoppers import GroundTruth
@@ -45,7 +44,7 @@ class WalkParams(Settings):
     standoff_m: NonNegative
     queue_depth_m: NonNegative
     p_at_front: Probability
-    appearance_dim: Annotated[Whole, Field(ge=1)]
+    appearance_dim: AtLeastOne
     appearance_noise: NonNegative
 
 

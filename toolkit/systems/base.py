@@ -5,8 +5,9 @@ config node's ``_target_`` under ``system.<name>`` (the builder passes `name`, a
 lists ``recognizers``, fresh instances of those recognizers), says which signals it reads and
 which sensors it pays for, and returns either per-event decisions (`SystemOutput`) or baskets
 decoded straight from a sensor (`BasketOutput`). It sees observations and the human reviewer,
-never the truth. Downstream projects run `check_system` on their own designs; the pipeline runs
-its passive checks on every run.
+never the truth, and only what its own sensors measure (the pipeline hands each design a view
+of the observations cut to its `sensors`). `check_system_shape` runs when a design is built and
+`check_output` on everything it returns, on every run; downstream projects run both on theirs.
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ def check_system_shape(name: str, system: Any) -> None:
     for method in ("prepare", "run"):
         if not callable(getattr(system, method, None)):
             raise _fail(name, system, f"has no {method}() method")
+    unpaid = system.signals - system.sensors
+    if unpaid:
+        raise _fail(name, system, f"reads {sorted(unpaid)} without paying for it: list it in sensors")
 
 
 def check_output(name: str, system: Any, output: Any, n_events: int, n_visits: int, n_skus: int) -> None:

@@ -156,8 +156,8 @@ class CheckoutSystem:
             if floor.shape[1]:
                 floor_evidence = self._evidence(EventBatch(events=events, hypotheses=floor, signals=signals))
                 evidence = [
-                    (weight, np.concatenate([loglik, more], axis=1))
-                    for (weight, loglik), (_, more) in zip(evidence, floor_evidence, strict=True)
+                    (beta, np.concatenate([loglik, more], axis=1))
+                    for (beta, loglik), (_, more) in zip(evidence, floor_evidence, strict=True)
                 ]
                 hyps = join_hypotheses(hyps, floor)
                 log_post, fallback = self._posterior(world, hyps, evidence, shopper, obs)

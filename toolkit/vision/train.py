@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 class TrainParams(Settings):
     config_path: ClassVar[str] = "vision.train"
 
-    model: str = "small_cnn"
+    model: str
     steps: AtLeastOne
     batch: AtLeastOne
     learning_rate: Positive
