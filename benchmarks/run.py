@@ -182,7 +182,7 @@ def event_slice(obs: Observations, index: np.ndarray) -> Observations:
     return dataclasses.replace(
         obs,
         events=take(obs.events),
-        signals={k: take(v) for k, v in obs.signals.items()},
+        readings={k: take(v) for k, v in obs.readings.items()},
         presence=take(obs.presence),
     )
 
@@ -329,7 +329,7 @@ def main() -> None:
         seconds, (_, gate_truth) = timed(
             lambda s=sized: simulate_gate(world, s, gate.params, walking, component_rng(0, "g")), repeats=1
         )
-        rows.append((f"RFID gate, baskets of {size} items", gate_truth.entry_kind.size / seconds, "tags/s"))
+        rows.append((f"RFID gate, baskets of {size} items", gate_truth.entry_origin.size / seconds, "tags/s"))
 
     rows += report_rows()
     rows += vision_rows(cfg, world)

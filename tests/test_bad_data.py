@@ -67,7 +67,7 @@ def test_non_finite_or_impossible_readings_count_as_missing(world):
     batch = synthetic_batch(
         world, space, frozenset({"loadcell", "pressure"}), 12, np.random.default_rng(0), p_missing=0.0
     )
-    weight, mat = batch.signals["loadcell"], batch.signals["pressure"]
+    weight, mat = batch.readings["loadcell"], batch.readings["pressure"]
     delta, weight_var = weight.delta_g.copy(), weight.variance_g2.copy()
     delta[:3] = [np.nan, np.inf, -np.inf]
     weight_var[3:6] = [np.nan, np.inf, -1.0]
@@ -76,7 +76,7 @@ def test_non_finite_or_impossible_readings_count_as_missing(world):
     mat_var[9:12] = [np.nan, 0.0, -1.0]
     bad = dataclasses.replace(
         batch,
-        signals={
+        readings={
             "loadcell": dataclasses.replace(weight, delta_g=delta, variance_g2=weight_var),
             "pressure": dataclasses.replace(mat, position_m=position, variance_m2=mat_var),
         },

@@ -30,7 +30,7 @@ def test_a_put_back_goes_to_the_shopper_who_holds_the_item():
         sku=np.array([[[1, -1], [2, -1]]]),
         count=np.array([[[-1, 0], [-1, 0]]]),
         valid=np.ones((1, 2), dtype=bool),
-        kind=np.zeros((1, 2), dtype=np.int8),
+        form=np.zeros((1, 2), dtype=np.int8),
     )
     ledger = CartLedger.from_decisions(
         np.array([6]), np.array([[2, -1]]), np.array([[1, 0]]), np.array([5.0]), 3
@@ -51,7 +51,7 @@ def test_takes_are_unaffected_by_holdings():
         sku=np.array([[[1, -1], [2, -1]]]),
         count=np.array([[[1, 0], [1, 0]]]),
         valid=np.ones((1, 2), dtype=bool),
-        kind=np.zeros((1, 2), dtype=np.int8),
+        form=np.zeros((1, 2), dtype=np.int8),
     )
     ledger = CartLedger.from_decisions(
         np.zeros(0, int), np.zeros((0, 2), int), np.zeros((0, 2), int), np.zeros(0), 3

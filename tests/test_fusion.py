@@ -92,7 +92,7 @@ def test_history_prior_is_the_shrunk_dirichlet_multinomial():
         sku=np.array([[[0, -1], [1, -1]]] * 3),
         count=np.array([[[1, 0], [1, 0]]] * 3),
         valid=np.ones((3, 2), dtype=bool),
-        kind=np.zeros((3, 2), dtype=np.int8),
+        form=np.zeros((3, 2), dtype=np.int8),
     )
     lift = history_log_lift(hyps, np.array([0, 1, -1]), records, kappa)
     assert lift[0, 0] > 0 > lift[0, 1]  # shopper 0 buys SKU 0 often, SKU 1 never

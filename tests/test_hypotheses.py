@@ -6,7 +6,7 @@ import numpy as np
 from conftest import compose_config, small_day
 
 from toolkit.carts import CartLedger, misplaced_floor
-from toolkit.hypotheses import KIND_MISPLACED, build_hypothesis_space, canonical_lines, join_hypotheses
+from toolkit.hypotheses import FORM_MISPLACED, build_hypothesis_space, canonical_lines, join_hypotheses
 from toolkit.shoppers import EMPTY_REACH
 from toolkit.world import make_world
 
@@ -22,7 +22,7 @@ def test_canonical_lines_sort_merge_and_drop_empty_lines():
 def test_nearly_every_true_interaction_is_a_hypothesis_of_its_plate_or_its_floor():
     cfg, world, truth = small_day()
     space = build_hypothesis_space(world, cfg.hypotheses)
-    assert not (space.kind == KIND_MISPLACED).any()  # the floor is per event, not per plate
+    assert not (space.form == FORM_MISPLACED).any()  # the floor is per event, not per plate
     moves = truth.inter_kind != EMPTY_REACH
     # the floor of each move, from the true carts, with the actor among the shoppers seen
     ledger = CartLedger.from_decisions(
@@ -57,7 +57,7 @@ def test_the_floor_holds_foreign_items_the_shoppers_present_carry():
     # visit 0 put SKU 0 back already and SKU 2 belongs here; visit 1 carries SKU 4; visit 2 is not seen
     assert listed.tolist() == [4]
     assert np.all(floor.count[0, floor.valid[0], 0] == -1)
-    assert np.all(floor.kind[floor.valid] == KIND_MISPLACED)
+    assert np.all(floor.form[floor.valid] == FORM_MISPLACED)
     # before visit 1 took it, nothing foreign was carried
     early = misplaced_floor(ledger, np.array([[0, 1]]), np.array([4.0]), np.array([1]), sku_shelf)
     assert not early.valid.any()

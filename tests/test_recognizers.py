@@ -83,7 +83,7 @@ def test_weight_evidence_prefers_the_hypothesis_that_matches_the_weight(world):
         batch.hypotheses.sku[rows, best], batch.hypotheses.count[rows, best]
     )
     # the best hypothesis explains the reading to within a few standard deviations of the noise (3 g)
-    assert np.all(np.abs(expected - batch.signals["loadcell"].delta_g) < 5 * 3.0 + 1e-9)
+    assert np.all(np.abs(expected - batch.readings["loadcell"].delta_g) < 5 * 3.0 + 1e-9)
 
 
 def test_weight_likelihood_is_the_gaussian_multiset_formula(world):
@@ -101,10 +101,10 @@ def _batch(sku, count, signals):
     """One event on plate 0 with the given hypotheses (H, 2) and readings."""
     sku, count = np.asarray(sku)[None], np.asarray(count)[None]
     hyps = EventHypotheses(
-        sku=sku, count=count, valid=np.ones(sku.shape[:2], bool), kind=np.zeros(sku.shape[:2], int)
+        sku=sku, count=count, valid=np.ones(sku.shape[:2], bool), form=np.zeros(sku.shape[:2], int)
     )
     events = ShelfEvents(time_s=np.zeros(1), shelf=np.zeros(1, int), plate=np.zeros(1, int))
-    return EventBatch(events=events, hypotheses=hyps, signals=signals)
+    return EventBatch(events=events, hypotheses=hyps, readings=signals)
 
 
 def test_a_push_no_product_explains_is_nothing_moved_and_a_matching_weight_is_a_product(world):

@@ -77,7 +77,7 @@ def test_metal_items_are_harder_to_see_leave_a_shelf(setup):
 def test_reader_times_come_from_its_cycles_and_a_tag_read_again_in_time_never_departs(setup):
     cfg, world, truth = setup
     events = readers(cfg, world, truth)[0].events
-    depart, back = events.kind == DEPART, events.kind == REAPPEAR
+    depart, back = events.change == DEPART, events.change == REAPPEAR
     # a departure is bounded by the cycle that last read the tag and the next one, which missed it
     gap = (events.moved_by_s - events.last_read_s)[depart]
     assert np.allclose(gap, ShelfReaderParams.from_config(cfg.sensor.rfid_shelf).cycle_s)
@@ -89,10 +89,10 @@ def test_reader_times_come_from_its_cycles_and_a_tag_read_again_in_time_never_de
     assert shared.size == 0 and back.sum() > 0
 
 
-def signal_of(kind, epc, time, visit_seen):
-    n = len(kind)
+def signal_of(change, epc, time, visit_seen):
+    n = len(change)
     events = ShelfTagEvents(
-        kind=np.array(kind),
+        change=np.array(change),
         epc=np.array(epc),
         sku=np.full(n, 3),
         plate=np.zeros(n, int),
@@ -109,7 +109,7 @@ def test_decoder_charges_departures_and_refunds_reappearances_before_exit():
     # tag 1 leaves with visit 0 and stays gone; tag 2 leaves with visit 1 and comes back before visit 1
     # exits; tag 3 leaves with visit 1 and comes back only after visit 1 has left; tag 4 leaves unseen
     signal = signal_of(
-        kind=[DEPART, DEPART, REAPPEAR, DEPART, REAPPEAR, DEPART],
+        change=[DEPART, DEPART, REAPPEAR, DEPART, REAPPEAR, DEPART],
         epc=[1, 2, 2, 3, 3, 4],
         time=[10, 20, 30, 40, 500, 60],
         visit_seen=[0, 1, -1, 1, -1, -1],

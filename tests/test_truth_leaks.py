@@ -132,7 +132,7 @@ def test_every_observation_field_is_measured_by_a_named_sensor_model(sensed):
         f"identity fields from no scan or track: {identities - IDENTITY_FIELDS}"
     )
     # every signal the day produced is one of the listed types
-    for name, signal in day.observations.signals.items():
+    for name, signal in day.observations.readings.items():
         assert type(signal) in _observation_types(), name
 
 
@@ -140,16 +140,16 @@ def test_no_identity_hides_in_an_epc(sensed):
     """An EPC is a serial number: its order must say nothing of whose tag it is, nor whether a
     shelf tag was taken or never moved (a phantom)."""
     _, day = sensed
-    reads = day.observations.signals["rfid_gate"].reads
+    reads = day.observations.readings["rfid_gate"].reads
     owner = day.sensed["rfid_gate"].truth.entry_visit[day.sensed["rfid_gate"].truth.read_entry]
     own = owner >= 0
     rho = stats.spearmanr(reads.epc[own], owner[own]).statistic
     assert abs(rho) < 0.1, f"gate EPCs follow their owners' visit order (Spearman {rho:.2f})"
-    kinds = day.sensed["rfid_gate"].truth.entry_kind[day.sensed["rfid_gate"].truth.read_entry]
+    kinds = day.sensed["rfid_gate"].truth.entry_origin[day.sensed["rfid_gate"].truth.read_entry]
     display = stats.mannwhitneyu(np.unique(reads.epc[kinds == 1]), np.unique(reads.epc[kinds == 0])).pvalue
     assert display > 1e-4, "display tags stand apart from basket tags by EPC"
-    events = day.observations.signals["rfid_shelf"].events
-    departure = events.kind == 0
+    events = day.observations.readings["rfid_shelf"].events
+    departure = events.change == 0
     phantom = day.sensed["rfid_shelf"].truth.departure_visit < 0
     if phantom.any() and (~phantom).any():
         p = stats.mannwhitneyu(events.epc[departure][phantom], events.epc[departure][~phantom]).pvalue

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from toolkit.hypotheses import KIND_MISPLACED, EventHypotheses
+from toolkit.hypotheses import FORM_MISPLACED, EventHypotheses
 from toolkit.sensors.observations import KEY_STRIDE_S
 
 _CHUNK_EVENTS = 2048  # bounds the (events × shoppers × hypotheses) working set
@@ -134,8 +134,8 @@ def _floor_hypotheses(sku: np.ndarray) -> EventHypotheses:
     valid = sku >= 0
     lines = np.stack([np.where(valid, sku, -1), np.full_like(sku, -1)], axis=-1)
     count = np.stack([np.where(valid, -1, 0), np.zeros_like(sku)], axis=-1)
-    kind = np.where(valid, KIND_MISPLACED, -1).astype(np.int8)
-    return EventHypotheses(sku=lines, count=count, valid=valid, kind=kind)
+    form = np.where(valid, FORM_MISPLACED, -1).astype(np.int8)
+    return EventHypotheses(sku=lines, count=count, valid=valid, form=form)
 
 
 def build_receipts(

@@ -22,11 +22,11 @@ from toolkit.config import (
     Settings,
 )
 from toolkit.hypotheses import (
-    KIND_MISPLACED,
-    KIND_MIXED,
-    KIND_NULL,
-    KIND_ON_PLATE,
-    KIND_ON_SHELF,
+    FORM_MISPLACED,
+    FORM_MIXED,
+    FORM_NULL,
+    FORM_ON_PLATE,
+    FORM_ON_SHELF,
     EventHypotheses,
 )
 from toolkit.sensors.observations import Presence, PurchaseRecords
@@ -60,7 +60,7 @@ def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSet
         lines = hyps.sku >= 0
         # p(count = c) ∝ decay^(c−1), per line
         log_p = log_p + np.where(lines, (np.abs(hyps.count) - 1) * np.log(settings.count_decay), 0.0).sum(-1)
-        mixed = hyps.kind == KIND_MIXED
+        mixed = hyps.form == FORM_MIXED
         log_p = log_p + np.where(mixed, np.log(settings.p_mixed), np.log1p(-settings.p_mixed))
         if settings.planogram:
             facings = world.planogram.slot_facings[world.planogram.sku_slot]
@@ -68,20 +68,20 @@ def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSet
             on_plate = np.where(lines, np.log(facings[safe]), 0.0).sum(-1)
             log_p = log_p + np.select(
                 [
-                    hyps.kind == KIND_ON_PLATE,
-                    hyps.kind == KIND_MIXED,
-                    hyps.kind == KIND_ON_SHELF,
-                    hyps.kind == KIND_MISPLACED,
+                    hyps.form == FORM_ON_PLATE,
+                    hyps.form == FORM_MIXED,
+                    hyps.form == FORM_ON_SHELF,
+                    hyps.form == FORM_MISPLACED,
                 ],
                 [on_plate, on_plate, np.log(settings.off_plate_weight), np.log(settings.misplaced_weight)],
                 0.0,
             )
         # the product hypotheses share 1 − p_false_event; "nothing moved" gets p_false_event
-        product = hyps.valid & (hyps.kind != KIND_NULL)
+        product = hyps.valid & (hyps.form != FORM_NULL)
         masked = np.where(product, log_p, -np.inf)
         norm = logsumexp(masked, axis=1, keepdims=True) if masked.shape[1] else masked
         log_p = np.where(
-            hyps.kind == KIND_NULL,
+            hyps.form == FORM_NULL,
             np.log(settings.p_false_event),
             masked - norm + np.log1p(-settings.p_false_event),
         )

@@ -27,17 +27,17 @@ import numpy as np
 from toolkit.config import AtLeastOne, Count, Flag, Settings
 from toolkit.world import World
 
-KIND_ON_PLATE, KIND_ON_SHELF, KIND_MIXED, KIND_MISPLACED, KIND_NULL = 0, 1, 2, 3, 4
+FORM_ON_PLATE, FORM_ON_SHELF, FORM_MIXED, FORM_MISPLACED, FORM_NULL = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
 class EventHypotheses:
-    """The hypotheses of a batch of E events, padded to H: sku, count (E, H, 2); valid, kind (E, H)."""
+    """The hypotheses of a batch of E events, padded to H: sku, count (E, H, 2); valid, form (E, H)."""
 
     sku: np.ndarray
     count: np.ndarray
     valid: np.ndarray
-    kind: np.ndarray
+    form: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -52,12 +52,12 @@ class HypothesisSpace:
     sku: np.ndarray  # (n_plates, H, 2)
     count: np.ndarray  # (n_plates, H, 2)
     valid: np.ndarray  # (n_plates, H)
-    kind: np.ndarray  # (n_plates, H)
+    form: np.ndarray  # (n_plates, H)
     misplaced_floor: bool = True
 
     def for_plates(self, plates: np.ndarray) -> EventHypotheses:
         """Gather the hypotheses of events on the given plates (read-only views)."""
-        arrays = [a[plates] for a in (self.sku, self.count, self.valid, self.kind)]
+        arrays = [a[plates] for a in (self.sku, self.count, self.valid, self.form)]
         for a in arrays:
             a.flags.writeable = False
         return EventHypotheses(*arrays)
@@ -113,28 +113,28 @@ def build_hypothesis_space(world: World, cfg: Mapping[str, Any]) -> HypothesisSp
         on_plate = np.sort(plano.skus_on_plate(plate))
         on_shelf = all_skus[(sku_shelf == shelf) & ~np.isin(all_skus, on_plate)]
         blocks = [_singles(on_plate, max_count, (1, -1)), _singles(on_shelf, max_count, (1, -1))]
-        kinds = [np.full(len(blocks[0]), KIND_ON_PLATE), np.full(len(blocks[1]), KIND_ON_SHELF)]
+        forms = [np.full(len(blocks[0]), FORM_ON_PLATE), np.full(len(blocks[1]), FORM_ON_SHELF)]
         if mixed_max > 0:
             blocks.append(_pairs(on_plate, mixed_max))
-            kinds.append(np.full(len(blocks[-1]), KIND_MIXED))
+            forms.append(np.full(len(blocks[-1]), FORM_MIXED))
         if null:
             blocks.append(np.array([[[-1, 0], [-1, 0]]], dtype=np.int64))
-            kinds.append(np.array([KIND_NULL]))
-        per_plate.append((np.concatenate(blocks), np.concatenate(kinds)))
+            forms.append(np.array([FORM_NULL]))
+        per_plate.append((np.concatenate(blocks), np.concatenate(forms)))
 
     width = max(len(k) for _, k in per_plate)
     n_plates = plano.n_plates
     sku = np.full((n_plates, width, 2), -1, dtype=np.int64)
     count = np.zeros((n_plates, width, 2), dtype=np.int64)
     valid = np.zeros((n_plates, width), dtype=bool)
-    kind = np.full((n_plates, width), -1, dtype=np.int8)
-    for plate, (lines, kinds) in enumerate(per_plate):
-        n = len(kinds)
+    form = np.full((n_plates, width), -1, dtype=np.int8)
+    for plate, (lines, forms) in enumerate(per_plate):
+        n = len(forms)
         sku[plate, :n] = lines[:, :, 0]
         count[plate, :n] = lines[:, :, 1]
         valid[plate, :n] = True
-        kind[plate, :n] = kinds
-    return HypothesisSpace(sku=sku, count=count, valid=valid, kind=kind, misplaced_floor=misplaced)
+        form[plate, :n] = forms
+    return HypothesisSpace(sku=sku, count=count, valid=valid, form=form, misplaced_floor=misplaced)
 
 
 def join_hypotheses(first: EventHypotheses, second: EventHypotheses) -> EventHypotheses:
@@ -142,8 +142,8 @@ def join_hypotheses(first: EventHypotheses, second: EventHypotheses) -> EventHyp
     arrays = [
         np.concatenate([a, b], axis=1)
         for a, b in zip(
-            (first.sku, first.count, first.valid, first.kind),
-            (second.sku, second.count, second.valid, second.kind),
+            (first.sku, first.count, first.valid, first.form),
+            (second.sku, second.count, second.valid, second.form),
             strict=True,
         )
     ]

@@ -43,7 +43,7 @@ class NotFlatWhenMissing(BaseRecognizer):
     signals: ClassVar[frozenset[str]] = frozenset({"loadcell"})
 
     def evidence(self, batch: EventBatch) -> Evidence:
-        delta = np.nan_to_num(batch.signals["loadcell"].delta_g, nan=-100.0)
+        delta = np.nan_to_num(batch.readings["loadcell"].delta_g, nan=-100.0)
         loglik = -np.abs(delta[:, None] + 100.0 * np.abs(batch.hypotheses.count[..., 0]))
         return Evidence(loglik=np.where(batch.hypotheses.valid, loglik, -np.inf), source="notflat")
 
@@ -59,5 +59,5 @@ class WritesInput(BaseRecognizer):
     signals: ClassVar[frozenset[str]] = frozenset({"loadcell"})
 
     def evidence(self, batch: EventBatch) -> Evidence:
-        batch.signals["loadcell"].delta_g[:] = 0.0
+        batch.readings["loadcell"].delta_g[:] = 0.0
         return Evidence(loglik=_flat(batch), source="writer")

@@ -60,7 +60,7 @@ class FacingsRecognizer(BaseRecognizer):
         self.p_miscount = p_miscount
 
     def evidence(self, batch: EventBatch) -> Evidence:
-        hyps, counted = batch.hypotheses, batch.signals["facings"].units_taken
+        hyps, counted = batch.hypotheses, batch.readings["facings"].units_taken
         expected = np.where(hyps.sku >= 0, hyps.count, 0).sum(axis=-1)
         match = np.where(expected == counted[:, None], 1.0 - self.p_miscount, self.p_miscount / 2)
         loglik = np.where(np.isfinite(counted)[:, None], np.log(match), 0.0)
@@ -86,7 +86,7 @@ class FacingCounterDesign:
         """Nothing to learn."""
 
     def run(self, world, space, obs, reviewer):
-        events, counted = obs.events, obs.signals["facings"].units_taken
+        events, counted = obs.events, obs.readings["facings"].units_taken
         plano = world.planogram
         stocked = (plano.slot_sku >= 0) & (plano.slot_stock > 0)
         stock = np.zeros((plano.n_plates, world.catalog.n_skus))

@@ -16,7 +16,7 @@ class StudentTWeight(BaseRecognizer):
         self.dof, self.scale_g = dof, scale_g
 
     def evidence(self, batch: EventBatch) -> Evidence:
-        reading, hyps = batch.signals["loadcell"], batch.hypotheses
+        reading, hyps = batch.readings["loadcell"], batch.hypotheses
         line = hyps.sku >= 0
         unit_g = self.world.catalog.weight_mean_g[np.where(line, hyps.sku, 0)]
         expected = -np.where(line, unit_g * hyps.count, 0.0).sum(axis=-1)

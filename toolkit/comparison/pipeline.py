@@ -219,7 +219,7 @@ def sense_day(plan: Plan, clock: StageClock | None = None) -> SensedDay:
             reaches = shelf_cameras.reaches(ctx, component_rng(plan.seed, "sensor", "reaches"))
     observations = Observations(
         events=shelf.events,
-        signals={"loadcell": shelf.readings, **{name: s.signal for name, s in sensed.items()}},
+        readings={"loadcell": shelf.readings, **{name: s.signal for name, s in sensed.items()}},
         presence=cameras.presence,
         entry=replace(scans, visit_appearance=cameras.door_view),
         records=PurchaseRecords(counts=population.past_counts),
@@ -241,7 +241,7 @@ def view_for(obs: Observations, sensors: frozenset[str]) -> Observations:
     cameras = "camera" in sensors
     return replace(
         obs,
-        signals={name: signal for name, signal in obs.signals.items() if name in sensors},
+        readings={name: signal for name, signal in obs.readings.items() if name in sensors},
         presence=obs.presence if cameras else None,
         reaches=obs.reaches if cameras else None,
     )

@@ -36,9 +36,9 @@ def score_day(
 ) -> dict[str, Any]:
     """Judge every design's output against the truth; the metrics.json record."""
     world, truth, cameras = plan.world, day.truth, day.cameras
-    events, signals, source = day.observations.events, day.observations.signals, day.source
+    events, readings, source = day.observations.events, day.observations.readings, day.source
     detection = (
-        detection_metrics(events, signals["loadcell"], source, day.stream_truth)
+        detection_metrics(events, readings["loadcell"], source, day.stream_truth)
         if day.stream_truth is not None
         else {}
     )

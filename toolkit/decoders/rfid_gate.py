@@ -41,7 +41,7 @@ class RfidGateDecoder(Settings):
 
     def decode(self, world: World, obs: Observations) -> tuple[np.ndarray, np.ndarray]:
         """Receipts (V, n_skus) from the day's gate reads, and the pass each read was put down to."""
-        return self.receipts(obs.signals["rfid_gate"], obs.entry.visit_exit_s, world.catalog.n_skus)
+        return self.receipts(obs.readings["rfid_gate"], obs.entry.visit_exit_s, world.catalog.n_skus)
 
     def assign(self, read_time_s: np.ndarray, exit_s: np.ndarray) -> np.ndarray:
         """The pass (visit) of each read: among the exits scanned no later than the window and

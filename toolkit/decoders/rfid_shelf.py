@@ -27,7 +27,7 @@ class RfidShelfDecoder(Settings):
     def decode(self, world: World, obs: Observations) -> tuple[np.ndarray, np.ndarray]:
         """Receipts (V, n_skus) from the day's shelf-reader events, and the visit each event is put
         down to."""
-        signal = obs.signals["rfid_shelf"]
+        signal = obs.readings["rfid_shelf"]
         visit = self.event_visits(signal, world.planogram.plate_offset_m)
         return self.receipts(signal, visit, obs.entry.visit_exit_s, world.catalog.n_skus), visit
 
@@ -36,8 +36,8 @@ class RfidShelfDecoder(Settings):
         same tag's latest earlier departure (-1 if none)."""
         events = signal.events
         visit, _ = attribute(signal.presence, plate_pos_m[events.plate], self.attribution_sigma_m)
-        depart = np.flatnonzero(events.kind == DEPART)
-        back = np.flatnonzero(events.kind == REAPPEAR)
+        depart = np.flatnonzero(events.change == DEPART)
+        back = np.flatnonzero(events.change == REAPPEAR)
         dep_key = events.epc[depart] * KEY_STRIDE_S + events.time_s[depart]
         order = np.argsort(dep_key, kind="stable")
         before = np.searchsorted(dep_key[order], events.epc[back] * KEY_STRIDE_S + events.time_s[back]) - 1
@@ -56,8 +56,8 @@ class RfidShelfDecoder(Settings):
     ) -> np.ndarray:
         """A departure stays on its shopper's receipt unless the tag reappears before they leave."""
         events = signal.events
-        depart = np.flatnonzero((events.kind == DEPART) & (visit >= 0))
-        back = np.flatnonzero(events.kind == REAPPEAR)
+        depart = np.flatnonzero((events.change == DEPART) & (visit >= 0))
+        back = np.flatnonzero(events.change == REAPPEAR)
         back_key = np.sort(events.epc[back] * KEY_STRIDE_S + events.time_s[back])
         nxt = np.searchsorted(
             back_key, events.epc[depart] * KEY_STRIDE_S + events.time_s[depart], side="right"

@@ -30,13 +30,13 @@ DEFAULT_HYPOTHESES = {"max_count": 3, "mixed_max_count": 2, "misplaced_floor": T
 class EventBatch:
     """What a recognizer sees for E events: where and when, the hypotheses, and sensor readings.
 
-    ``signals`` maps a signal name (see ``SIGNALS``) to that sensor's per-event readings.
+    ``readings`` maps a signal name (see ``SIGNALS``) to that sensor's per-event readings.
     Arrays are read-only: a recognizer must not write into its inputs.
     """
 
     events: ShelfEvents
     hypotheses: EventHypotheses
-    signals: Mapping[str, Any] = field(default_factory=dict)
+    readings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def n_events(self) -> int:
@@ -133,13 +133,13 @@ def synthetic_batch(
         for value in vars(reading).values():
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
-    return EventBatch(events=events, hypotheses=hyps, signals=readings)
+    return EventBatch(events=events, hypotheses=hyps, readings=readings)
 
 
 def _missing_rows(batch: EventBatch) -> np.ndarray:
     """Events where every declared signal is missing: a NaN reading, or no visible view."""
     missing = np.ones(batch.n_events, dtype=bool)
-    for reading in batch.signals.values():
+    for reading in batch.readings.values():
         row_nan = np.zeros(batch.n_events, dtype=bool)
         visible = getattr(reading, "visible", None)
         if isinstance(visible, np.ndarray) and visible.dtype == bool:
@@ -232,6 +232,6 @@ def check_recognizer(
         batch,
         events=ShelfEvents(*(a[:0] for a in (batch.events.time_s, batch.events.shelf, batch.events.plate))),
         hypotheses=EventHypotheses(*(a[:0] for a in vars(batch.hypotheses).values())),
-        signals={k: type(v)(*(a[:0] for a in vars(v).values())) for k, v in batch.signals.items()},
+        readings={k: type(v)(*(a[:0] for a in vars(v).values())) for k, v in batch.readings.items()},
     )
     check_evidence(recognizer, empty, recognizer.evidence(empty))

@@ -29,7 +29,7 @@ class PressureRecognizer(BaseRecognizer):
         self._log_uniform = -np.log(plano.plate_width_m)
 
     def evidence(self, batch: EventBatch) -> Evidence:
-        reading: PressureReadings = batch.signals["pressure"]
+        reading: PressureReadings = batch.readings["pressure"]
         hyps = batch.hypotheses
         lines = hyps.sku >= 0
         safe = np.where(lines, hyps.sku, 0)

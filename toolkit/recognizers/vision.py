@@ -68,7 +68,7 @@ class VisionRecognizer(BaseRecognizer):
         self.classifier = self._classifiers[key]
 
     def evidence(self, batch: EventBatch) -> Evidence:
-        crops: CameraCrops = batch.signals["camera"]
+        crops: CameraCrops = batch.readings["camera"]
         hyps = batch.hypotheses
         n_events, n_views = crops.visible.shape
         n_classes = self.classifier.n_classes

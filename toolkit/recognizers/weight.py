@@ -49,7 +49,7 @@ class WeightRecognizer(BaseRecognizer):
         return mean, var
 
     def evidence(self, batch: EventBatch) -> Evidence:
-        reading: LoadcellReadings = batch.signals["loadcell"]
+        reading: LoadcellReadings = batch.readings["loadcell"]
         hyps = batch.hypotheses
         mean, product_var = self.expected_change(hyps.sku, hyps.count)
         # a reading is evidence only if it is a number with a usable variance (else: missing, flat)

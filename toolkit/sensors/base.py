@@ -4,7 +4,7 @@ A sensor is the one place that may read the ground truth: it turns what happened
 store's hardware would report. Every sensor beyond the store's backbone (the door scanners, the
 load-cell plates that detect shelf events and the ceiling cameras that follow shoppers) is a
 plugin: a class built from its config node's ``_target_`` under ``sensor.<name>``, whose signal
-designs receive as ``Observations.signals[<name>]``. It says what it costs (hardware line items,
+designs receive as ``Observations.readings[<name>]``. It says what it costs (hardware line items,
 and what each stocked unit must carry, such as a tag) and how the judge scores it. Downstream
 projects run `check_sensor` on their own sensors, as Gymnasium's ``check_env`` is run on
 environments; the pipeline runs its passive part on every run.

@@ -17,7 +17,7 @@ name (toolkit.sensors.base.Sensor.per_event)."""
 TRIGGER_LOADCELL, TRIGGER_PRESSURE = 0, 1  # ShelfEvents.trigger: which sensor raised the event
 # a day lasts under 86,400 s: (an integer key, a time) packs into one sortable float
 KEY_STRIDE_S = 2.0e5
-DEPART, REAPPEAR = 0, 1  # ShelfTagEvents.kind: a tag declared gone from a plate, or read on one again
+DEPART, REAPPEAR = 0, 1  # ShelfTagEvents.change: a tag declared gone from a plate, or read on one again
 
 
 @dataclass(frozen=True)
@@ -102,13 +102,13 @@ class GateSignal:
 
 @dataclass(frozen=True)
 class ShelfTagEvents:
-    """What smart-shelf readers report (K): a tag declared gone from a plate (kind 0, after a run
-    of missed inventory cycles) or a tag read on a plate again (kind 1), with the SKU it encodes.
+    """What smart-shelf readers report (K): a tag declared gone from a plate (change 0, after a run
+    of missed inventory cycles) or a tag read on a plate again (change 1), with the SKU it encodes.
     time_s is when the reader says so. The reader's cycles bound when the tag moved: after
     last_read_s (its last read where it was) and by moved_by_s (the next cycle, which missed it;
     for a reappearance both are the read that found it)."""
 
-    kind: np.ndarray
+    change: np.ndarray
     epc: np.ndarray
     sku: np.ndarray
     plate: np.ndarray
@@ -221,7 +221,7 @@ class Observations:
     """Everything one store-day's sensors produced, keyed for the systems."""
 
     events: ShelfEvents
-    signals: Mapping[str, Any] = field(default_factory=dict)
+    readings: Mapping[str, Any] = field(default_factory=dict)  # signal name -> that sensor's report
     presence: Presence | None = None
     entry: EntryScans | None = None
     records: PurchaseRecords | None = None
@@ -250,7 +250,7 @@ PROVENANCE: dict[str, tuple[str, str]] = {
     "TagReads.time_s": ("toolkit.sensors.rfid_gate", "the reader's clock at the read"),
     "GateSignal.reads": ("toolkit.sensors.rfid_gate", "the gate reader's reads"),
     "GateSignal.stock_epc": ("toolkit.sensors.rfid_gate", "the store's EPC stock list (its own records)"),
-    "ShelfTagEvents.kind": ("toolkit.sensors.rfid_shelf", "departure (missed cycles) or reappearance"),
+    "ShelfTagEvents.change": ("toolkit.sensors.rfid_shelf", "departure (missed cycles) or reappearance"),
     "ShelfTagEvents.epc": ("toolkit.sensors.rfid_shelf", "the EPC of the tag"),
     "ShelfTagEvents.sku": ("toolkit.sensors.rfid_shelf", "the SKU that EPC encodes"),
     "ShelfTagEvents.plate": ("toolkit.sensors.rfid_shelf", "the antenna (plate) that read it"),

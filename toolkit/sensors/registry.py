@@ -4,7 +4,7 @@ The backbone is what every design stands on: the door scanners that open and clo
 (`sensor.door`), the load-cell plates whose detector raises the shelf events all designs are
 scored on (`sensor.loadcell`), and the ceiling cameras that follow shoppers (`sensor.presence`).
 Its stages run in a fixed order in the pipeline. Any other `sensor.<name>` node is a plugin whose
-signal designs receive as `Observations.signals[<name>]`.
+signal designs receive as `Observations.readings[<name>]`.
 """
 
 from __future__ import annotations

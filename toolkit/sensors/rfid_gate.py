@@ -68,13 +68,14 @@ class GateParams(Settings):
 class GateTruth:
     """Truth side of the gate (for metrics only): per basket unit, its SKU, tagging and whether
     one of its tags was read; per tag in the field, whose it was (visit, -1 for display tags) and
-    its kind; per read, which of those tags it was; the inventory's time and slot counts."""
+    its origin (a basket's, a display's, carried in); per read, which of those tags it was; the
+    inventory's time and slot counts."""
 
     unit_sku: np.ndarray
     unit_tags: np.ndarray
     unit_read: np.ndarray
     inventory: InventoryResult
-    entry_kind: np.ndarray
+    entry_origin: np.ndarray
     entry_visit: np.ndarray
     read_entry: np.ndarray
 
@@ -122,7 +123,7 @@ def simulate_gate(
     bag_visit = np.r_[unit_visit[tag_unit], carried_visit]
     bag_sku = np.r_[tag_sku, carried_sku]
     bag_material = cat.material[np.r_[unit_sku[tag_unit], carried_sku]]
-    bag_kind = np.r_[np.full(n_tags, OWN), np.full(carried_visit.size, CARRIED)]
+    bag_origin = np.r_[np.full(n_tags, OWN), np.full(carried_visit.size, CARRIED)]
     bag_shadowed = np.r_[
         (rng.random(n_units) < params.p_body_shadowed)[tag_unit],
         rng.random(carried_visit.size) < params.p_body_shadowed,
@@ -142,7 +143,7 @@ def simulate_gate(
     serial = rng.permutation(bag_visit.size + params.display_tags)
     entry_epc = serial[np.r_[np.arange(bag_visit.size), bag_visit.size + display_index]]
     entry_sku = np.r_[bag_sku, display_sku[display_index]]
-    entry_kind = np.r_[bag_kind, np.full(display_session.size, DISPLAY)]
+    entry_origin = np.r_[bag_origin, np.full(display_session.size, DISPLAY)]
     material = np.r_[bag_material, cat.material[display_sku[display_index]]]
     distance = np.r_[bag_distance, np.full(display_session.size, params.display_distance_m)]
     body = np.r_[bag_shadowed, np.zeros(display_session.size, bool)]
@@ -188,7 +189,7 @@ def simulate_gate(
     own_read = inventory.read[:n_tags]
     unit_read = np.bincount(tag_unit[own_read], minlength=n_units) > 0
     return GateSignal(reads=reads, stock_epc=in_stock), GateTruth(
-        unit_sku, unit_tags, unit_read, inventory, entry_kind, entry_visit, order
+        unit_sku, unit_tags, unit_read, inventory, entry_origin, entry_visit, order
     )
 
 
@@ -214,14 +215,14 @@ def gate_metrics(
     slots = int(inv.empty_slots.sum() + inv.single_slots.sum() + inv.collision_slots.sum())
     # Gen2 slot efficiency: singleton slots per slot (framed slotted ALOHA's optimum is 1/e)
     out["rfid_gate_slot_efficiency"] = float(inv.single_slots.sum() / slots) if slots else None
-    kind = gate.entry_kind[gate.read_entry]
-    out["rfid_stray_reads_per_pass"] = float(np.isin(kind, (DISPLAY, CARRIED)).sum() / max(n_visits, 1))
-    own = kind == OWN
+    origin = gate.entry_origin[gate.read_entry]
+    out["rfid_stray_reads_per_pass"] = float(np.isin(origin, (DISPLAY, CARRIED)).sum() / max(n_visits, 1))
+    own = origin == OWN
     owner = gate.entry_visit[gate.read_entry][own]
     charged = charged_visit[own]
     out["rfid_wrong_pass_share"] = float(((charged >= 0) & (charged != owner)).mean()) if own.any() else None
     out["rfid_uncharged_read_share"] = float((charged < 0).mean()) if own.any() else None
-    carried = kind == CARRIED
+    carried = origin == CARRIED
     out["rfid_carried_in_charged_per_pass"] = float((charged_visit[carried] >= 0).sum() / max(n_visits, 1))
     return out
 

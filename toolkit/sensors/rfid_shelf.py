@@ -200,7 +200,7 @@ def simulate_shelf_readers(
     n_taken_tags = tag_unit.size
     dep = np.flatnonzero(departs)
     back = np.flatnonzero(comes_back)
-    kind = np.r_[
+    change = np.r_[
         np.full(dep.size, DEPART),
         np.full(back.size, REAPPEAR),
         np.full(ph_tag.size, DEPART),
@@ -222,14 +222,14 @@ def simulate_shelf_readers(
     closing = float(truth.visit_exit_s.max(initial=0.0)) + params.absence_s
     order = np.flatnonzero(time <= closing)
     order = order[np.argsort(time[order], kind="stable")]
-    kind, epc, sku, plate, time, actor, last_read, moved_by, source = (
-        a[order] for a in (kind, epc, sku, plate, time, actor, last_read, moved_by, source)
+    change, epc, sku, plate, time, actor, last_read, moved_by, source = (
+        a[order] for a in (change, epc, sku, plate, time, actor, last_read, moved_by, source)
     )
 
-    departures = kind == DEPART
+    departures = change == DEPART
     shelf = plano.plate_shelf[plate]
     events = ShelfTagEvents(
-        kind=kind,
+        change=change,
         epc=epc,
         sku=sku,
         plate=plate,
@@ -283,8 +283,8 @@ def shelf_tag_capture(
     right_sku = linked & (truth.inter_sku[inter] == events.sku[:, None]).any(axis=1)
     right_who = right_sku & (event_visit == truth.inter_visit[inter])
     out = {}
-    for name, kind, event_kind in (("take", TAKE, DEPART), ("putback", PUTBACK, REAPPEAR)):
-        mine = events.kind == event_kind
+    for name, kind, event_change in (("take", TAKE, DEPART), ("putback", PUTBACK, REAPPEAR)):
+        mine = events.change == event_change
         seen = np.bincount(inter[right_sku & mine], minlength=n)
         seen_who = np.bincount(inter[right_who & mine], minlength=n)
         out[name] = interaction_capture(truth, kind, seen >= units, seen_who >= units)

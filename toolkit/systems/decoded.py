@@ -51,7 +51,7 @@ class DecoderSystem:
     def run(
         self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer
     ) -> BasketOutput:
-        missing = self.signals - set(obs.signals)
+        missing = self.signals - set(obs.readings)
         if missing or obs.entry is None:
             raise ConfigError(f"system.{self.name}: needs sensors {sorted(self.signals)} and entry scans")
         receipts, event_visit = self.decoder.decode(world, obs)

@@ -127,15 +127,15 @@ class CheckoutSystem:
     def run(
         self, world: World, space: HypothesisSpace, obs: Observations, reviewer: Reviewer
     ) -> SystemOutput:
-        missing = self.signals - set(obs.signals)
+        missing = self.signals - set(obs.readings)
         if missing:
             raise ConfigError(
                 f"system.{self.name}: needs signals {sorted(missing)} that no configured sensor provides"
             )
         events = obs.events
         hyps = space.for_plates(events.plate)
-        signals = {s: obs.signals[s] for s in self.signals}
-        evidence = self._evidence(EventBatch(events=events, hypotheses=hyps, signals=signals))
+        readings = {s: obs.readings[s] for s in self.signals}
+        evidence = self._evidence(EventBatch(events=events, hypotheses=hyps, readings=readings))
 
         plate_pos = world.planogram.plate_offset_m[events.plate]
         if obs.presence is None:
@@ -154,7 +154,9 @@ class CheckoutSystem:
                 ledger, obs.presence.candidate_visit, events.time_s, events.shelf, world.planogram.sku_shelf
             )
             if floor.shape[1]:
-                floor_evidence = self._evidence(EventBatch(events=events, hypotheses=floor, signals=signals))
+                floor_evidence = self._evidence(
+                    EventBatch(events=events, hypotheses=floor, readings=readings)
+                )
                 evidence = [
                     (beta, np.concatenate([loglik, more], axis=1))
                     for (beta, loglik), (_, more) in zip(evidence, floor_evidence, strict=True)
