@@ -179,10 +179,11 @@ def observe_sensors(plan: Plan, ctx: SensingContext, clock: StageClock) -> dict[
     """Stage 5: every configured sensor beyond the backbone, each with its own generator, its
     output checked (passively) against the protocol."""
     sensed: dict[str, Sensed] = {}
-    for name, sensor in plan.sensors.items():
-        with clock(f"sensor {name}", items=ctx.events.n_events):
-            sensed[name] = sensor.observe(ctx, component_rng(plan.seed, "sensor", name))
-        check_sensed(name, sensor, sensed[name], ctx.events.n_events)
+    with _locked(ctx):  # what one sensor reads, no sensor may change for the next
+        for name, sensor in plan.sensors.items():
+            with clock(f"sensor {name}", items=ctx.events.n_events):
+                sensed[name] = sensor.observe(ctx, component_rng(plan.seed, "sensor", name))
+            check_sensed(name, sensor, sensed[name], ctx.events.n_events)
     return sensed
 
 
@@ -247,16 +248,36 @@ def view_for(obs: Observations, sensors: frozenset[str]) -> Observations:
     )
 
 
-def _read_only(item: Any) -> None:
-    """Lock every array of the observations: designs share them and must not write into them."""
+def _arrays(item: Any) -> Iterator[np.ndarray]:
+    """Every array inside dataclasses and mappings, however nested."""
     if isinstance(item, np.ndarray):
-        item.flags.writeable = False
+        yield item
     elif isinstance(item, Mapping):
         for value in item.values():
-            _read_only(value)
+            yield from _arrays(value)
     elif is_dataclass(item) and not isinstance(item, type):
         for field in fields(item):
-            _read_only(getattr(item, field.name))
+            yield from _arrays(getattr(item, field.name))
+
+
+def _read_only(item: Any) -> None:
+    """Lock every array of the observations: designs share them and must not write into them."""
+    for array in _arrays(item):
+        array.flags.writeable = False
+
+
+@contextmanager
+def _locked(item: Any) -> Iterator[None]:
+    """Every array of `item` read-only for a while, then as it was."""
+    arrays = [a for a in _arrays(item) if a.flags.writeable]
+    for array in arrays:
+        array.flags.writeable = False
+    try:
+        yield
+    finally:
+        # owners before views: a view may be writeable again only once its base is
+        for array in sorted(arrays, key=lambda a: a.base is not None):
+            array.flags.writeable = True
 
 
 def run_systems(
