@@ -71,7 +71,7 @@ def observe_crops(
     shown = np.where(shown >= 0, shown, _stocked_on(world, events.plate, views, rng))
     others = np.maximum((presence.candidate_visit >= 0).sum(axis=1) - 1, 0)
     blocked = np.clip(render_params.p_other_shopper + params.occlusion_per_other_shopper * others, 0.0, 0.95)
-    table = torch.as_tensor(world.catalog.appearance, dtype=torch.float32)
+    table = torch.from_numpy(world.catalog.appearance.astype(np.float32))  # a copy: the world is locked
     flat_sku = torch.as_tensor(shown.ravel())
     flat_blocked = torch.as_tensor(np.repeat(blocked, views), dtype=torch.float32)
     generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
