@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import difflib
 import logging
-import math
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, ClassVar, Self
 
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -27,33 +26,27 @@ class ConfigError(ValueError):
     """A config value is unusable; the message starts with the full key."""
 
 
-def number(
-    node: Mapping[str, Any],
-    key: str,
-    path: str,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    integer: bool = False,
-) -> Any:
-    """Return ``node[key]`` after checking it is a number in range; raise ConfigError naming ``path.key``."""
-    full = f"{path}.{key}" if path else key
-    if key not in node:
-        raise ConfigError(f"{full}: missing")
-    value = node[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{full}: expected a number, got {value!r}")
-    if integer and not float(value).is_integer():
-        raise ConfigError(f"{full}: expected an integer, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(f"{full}: must be finite, got {value!r}")
-    if low is not None and (value <= low if low_open else value < low):
-        bound = f"> {low}" if low_open else f">= {low}"
-        raise ConfigError(f"{full}: must be {bound}, got {value!r}")
-    if high is not None and value > high:
-        raise ConfigError(f"{full}: must be <= {high}, got {value!r}")
-    return int(value) if integer else float(value)
+def did_you_mean(value: str, allowed: Iterable[str]) -> str:
+    """' (did you mean ...?)' with the closest allowed name, or '' when none is close."""
+    close = difflib.get_close_matches(str(value), list(allowed), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_key(full_key: str, allowed: Iterable[Any]) -> ConfigError:
+    """The one-line error for a key its section does not have: the closest name, and the rest."""
+    names = sorted(map(str, allowed))
+    listed = f"; allowed: {', '.join(names)}" if names else ""
+    key = full_key.rsplit(".", 1)[-1]
+    return ConfigError(f"{full_key}: unknown key{did_you_mean(key, names)}{listed}")
+
+
+def check_value(annotation: Any, value: Any, key: str) -> Any:
+    """One value checked against a config type (`Count`, `NonNegative`, ...) outside a section;
+    a bad one is one ConfigError line naming `key`."""
+    try:
+        return TypeAdapter(annotation).validate_python(value)
+    except ValidationError as err:
+        raise _one_line(err, None, key) from None
 
 
 def choice(value: str, allowed: Iterable[str], full_key: str) -> str:
@@ -61,18 +54,23 @@ def choice(value: str, allowed: Iterable[str], full_key: str) -> str:
     allowed = list(allowed)
     if value in allowed:
         return value
-    close = difflib.get_close_matches(str(value), allowed, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(value, allowed)
     raise ConfigError(f"{full_key}: unknown value {value!r}{hint}; allowed: {', '.join(sorted(allowed))}")
+
+
+def target_node(node: Any, path: str, example: str = "") -> dict[str, Any]:
+    """A config node with a `_target_`, as a plain dict (a copy); otherwise one line naming `path`."""
+    if isinstance(node, DictConfig):
+        node = OmegaConf.to_container(node, resolve=True)
+    if not isinstance(node, Mapping) or "_target_" not in node:
+        raise ConfigError(f"{path}: needs a _target_{f' ({example})' if example else ''}")
+    return dict(node)
 
 
 def build_from_config(node: Any, path: str, **kwargs: Any) -> Any:
     """Build the object a config node's `_target_` names (Hydra's instantiate, `kwargs` added);
     a failure becomes one ConfigError line naming `path`."""
-    if isinstance(node, DictConfig):
-        node = OmegaConf.to_container(node, resolve=True)
-    if not isinstance(node, dict) or "_target_" not in node:
-        raise ConfigError(f"{path}: needs a _target_")
+    node = target_node(node, path)
     try:
         built = instantiate(node, **kwargs)
     except Exception as err:
@@ -168,16 +166,13 @@ def _annotation_at(model: type, loc: list[str]) -> Any:
     return annotation
 
 
-def _one_line(err: ValidationError, model: type, path: str) -> ConfigError:
+def _one_line(err: ValidationError, model: type | None, path: str) -> ConfigError:
     first = err.errors()[0]
     loc = [str(p) for p in first["loc"]]
     key = ".".join([path, *loc] if path else loc)
     kind, ctx, value = first["type"], first.get("ctx", {}), first.get("input")
     if kind == "extra_forbidden":
-        allowed = sorted(getattr(_annotation_at(model, loc[:-1]), "model_fields", {}))
-        close = difflib.get_close_matches(loc[-1], allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return ConfigError(f"{key}: unknown key{hint}; allowed: {', '.join(allowed)}")
+        return unknown_key(key, getattr(_annotation_at(model, loc[:-1]), "model_fields", {}))
     if kind == "missing":
         return ConfigError(f"{key}: missing")
     if kind == "literal_error":

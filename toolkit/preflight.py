@@ -10,7 +10,6 @@ sweep and the others go on).
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from toolkit.config import ConfigError, choice
+from toolkit.config import ConfigError, choice, unknown_key
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 _NOT_IN_STRUCT = re.compile(r"Key '([^']+)' is not in struct\s+full_key: (\S+)")
@@ -48,22 +47,18 @@ def job_overrides(args: Sequence[str]) -> list[list[str]]:
     return [[v[i % len(v)] for v in values] for i in range(width)]
 
 
-def _unknown_key(config_name: str, job: list[str], key: str, full_key: str) -> ConfigError:
+def _unknown_key(config_name: str, job: list[str], full_key: str) -> ConfigError:
     parent_path = full_key.rsplit(".", 1)[0] if "." in full_key else ""
     others = [o for o in job if o.split("=", 1)[0].lstrip("+~") != full_key]
     cfg = compose(config_name=config_name, overrides=others)
     parent = OmegaConf.select(cfg, parent_path) if parent_path else cfg
-    allowed = sorted(parent.keys()) if isinstance(parent, DictConfig) else []
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    listed = f"; allowed: {', '.join(map(str, allowed))}" if allowed else ""
-    return ConfigError(f"{full_key}: unknown key{hint}{listed}")
+    return unknown_key(full_key, parent.keys() if isinstance(parent, DictConfig) else ())
 
 
 def _explain(err: Exception, config_dir: Path, config_name: str, job: list[str]) -> ConfigError:
     text = f"{err}\n{err.__cause__ or ''}"
     if match := _NOT_IN_STRUCT.search(text):
-        return _unknown_key(config_name, job, *match.groups())
+        return _unknown_key(config_name, job, match.group(2))
     if match := _NOT_FOUND.search(text):
         group, option = match.groups()
         allowed = sorted(path.stem for path in (config_dir / group).glob("*.yaml"))
@@ -94,10 +89,7 @@ def _check_appends(config_name: str, job: list[str]) -> None:
             continue
         if key in parent:
             continue
-        allowed = sorted(map(str, parent.keys()))
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"{full_key}: unknown key{hint}; allowed: {', '.join(allowed)}")
+        raise unknown_key(full_key, parent.keys())
 
 
 def check_command_line(config_dir: Path, config_name: str, args: Sequence[str]) -> None:

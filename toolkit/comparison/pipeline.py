@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,8 @@ from toolkit.sensors.observations import (
     Presence,
     PurchaseRecords,
     ShelfEvents,
+    locked,
+    read_only,
 )
 from toolkit.sensors.presence import observe_presence, observe_stops
 from toolkit.sensors.pressure import PressureMats
@@ -133,11 +135,11 @@ def detect_events(plan: Plan, truth: GroundTruth) -> ShelfDetections:
         inter_event = np.full(truth.inter_kind.size, -1)
         inter_event[source] = np.arange(source.size)
         return ShelfDetections(events, readings, source, inter_event, None)
-    stream = plan.loadcell
     events, readings, stream_truth = simulate_streams_and_detect(
-        plan.world, truth, stream, rng, mats.params if mats is not None else None
+        plan.world, truth, plan.loadcell, rng, mats.params if mats is not None else None
     )
-    source, inter_event = link_events(events, stream_truth, truth.inter_kind.size, stream.match_tolerance_s)
+    tolerance = plan.loadcell.match_tolerance_s
+    source, inter_event = link_events(events, stream_truth, truth.inter_kind.size, tolerance)
     return ShelfDetections(events, readings, source, inter_event, stream_truth)
 
 
@@ -179,7 +181,7 @@ def observe_sensors(plan: Plan, ctx: SensingContext, clock: StageClock) -> dict[
     """Stage 5: every configured sensor beyond the backbone, each with its own generator, its
     output checked (passively) against the protocol."""
     sensed: dict[str, Sensed] = {}
-    with _locked(ctx):  # what one sensor reads, no sensor may change for the next
+    with locked(ctx):  # what one sensor reads, no sensor may change for the next
         for name, sensor in plan.sensors.items():
             with clock(f"sensor {name}", items=ctx.events.n_events):
                 sensed[name] = sensor.observe(ctx, component_rng(plan.seed, "sensor", name))
@@ -248,38 +250,6 @@ def view_for(obs: Observations, sensors: frozenset[str]) -> Observations:
     )
 
 
-def _arrays(item: Any) -> Iterator[np.ndarray]:
-    """Every array inside dataclasses and mappings, however nested."""
-    if isinstance(item, np.ndarray):
-        yield item
-    elif isinstance(item, Mapping):
-        for value in item.values():
-            yield from _arrays(value)
-    elif is_dataclass(item) and not isinstance(item, type):
-        for field in fields(item):
-            yield from _arrays(getattr(item, field.name))
-
-
-def _read_only(item: Any) -> None:
-    """Lock every array of the observations: designs share them and must not write into them."""
-    for array in _arrays(item):
-        array.flags.writeable = False
-
-
-@contextmanager
-def _locked(item: Any) -> Iterator[None]:
-    """Every array of `item` read-only for a while, then as it was."""
-    arrays = [a for a in _arrays(item) if a.flags.writeable]
-    for array in arrays:
-        array.flags.writeable = False
-    try:
-        yield
-    finally:
-        # owners before views: a view may be writeable again only once its base is
-        for array in sorted(arrays, key=lambda a: a.base is not None):
-            array.flags.writeable = True
-
-
 def run_systems(
     plan: Plan, day: SensedDay, clock: StageClock | None = None
 ) -> dict[str, SystemOutput | BasketOutput]:
@@ -287,7 +257,7 @@ def run_systems(
     output is checked (passively) against the design protocol."""
     clock = clock or StageClock()
     observed = day.observations
-    _read_only(observed)
+    read_only(observed)
     n_visits = observed.entry.visit_shopper.shape[0] if observed.entry is not None else day.truth.n_visits
     outputs: dict[str, SystemOutput | BasketOutput] = {}
     for system in plan.systems:

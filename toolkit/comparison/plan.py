@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.behaviour import BehaviourParams
-from toolkit.config import ConfigError, build_from_config, number
+from toolkit.config import ConfigError, Count, build_from_config, check_value
 from toolkit.hypotheses import HypothesisSpace, build_hypothesis_space
 from toolkit.metrics.cost import BACKBONE_SENSORS, PriceBook
 from toolkit.review import ReviewSettings
@@ -59,7 +59,7 @@ class Plan:
 def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
     """Check the whole config (every section, sensor and system) and build the store; raises
     ConfigError naming the first bad key before anything is simulated."""
-    seed = number(cfg, "seed", "", low=0, integer=True)
+    seed = check_value(Count, cfg.get("seed"), "seed")
     sensor_cfg = _section(cfg, "sensor")
     loadcell = LoadcellModel.from_config(_section(sensor_cfg, "loadcell"))
     presence_cfg = _section(sensor_cfg, "presence")
@@ -68,9 +68,10 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
     tracker = TrackerParams.from_config(_section(cfg, "tracking"))  # checked in either mode
     sensors = build_sensors(sensor_cfg)
     recognizer_cfg = _section(cfg, "recognizer")
-    for name, node in recognizer_cfg.items():  # every one checked, used or not
-        build_from_config(node, f"recognizer.{name}")
     systems = build_systems(_section(cfg, "system"), recognizer_cfg)
+    used = {name for system in systems for name in getattr(system, "recognizers", {})}
+    for name in sorted(set(recognizer_cfg) - used):  # checked too, though no design fuses it
+        build_from_config(recognizer_cfg[name], f"recognizer.{name}")
     available = {"loadcell", *sensors}
     for system in systems:
         missing = system.signals - available

@@ -23,6 +23,7 @@ from toolkit.metrics.data_yield import (
 )
 from toolkit.metrics.detection import detection_metrics
 from toolkit.metrics.evaluate import basket_metrics, store_facts, system_metrics
+from toolkit.sensors.base import add_own
 from toolkit.sensors.observations import ShelfEvents
 from toolkit.shoppers import EMPTY_REACH, PUTBACK
 from toolkit.systems import BasketOutput, SystemOutput
@@ -58,14 +59,16 @@ def score_day(
             reviewed = int(output.reviewed.sum())
             captures.update(fusion_capture(output, truth, source, day.inter_event))
         for name, sensor in used.items():
-            _add(captures, sensor.captures(day.sensed[name], day.context, output), name)
+            add_own(captures, sensor.captures(day.sensed[name], day.context, output), f"sensor.{name}")
         results[system.name].update(yield_metrics(captures, truth))
         if "loadcell" in system.signals:
             results[system.name].update(detection)
         facts = store_facts(output.receipts, reviewed, truth, world)
         results[system.name].update(annual_cost(system.sensors, facts, plan.prices, plan.sensors))
         for name, sensor in used.items():
-            _add(results[system.name], sensor.metrics(day.sensed[name], day.context, output), name)
+            add_own(
+                results[system.name], sensor.metrics(day.sensed[name], day.context, output), f"sensor.{name}"
+            )
 
     if "rfid_gate" in results:
         for name, metrics in results.items():
@@ -96,14 +99,6 @@ def score_day(
         },
         "systems": results,
     }
-
-
-def _add(into: dict[str, Any], more: Mapping[str, Any], sensor: str) -> None:
-    """A sensor's own metrics or captures, which must not overwrite what is already there."""
-    taken = set(more) & set(into)
-    if taken:
-        raise ValueError(f"sensor.{sensor}: reports {sorted(taken)}, which another part already reports")
-    into.update(more)
 
 
 def _empty_reach_capture(

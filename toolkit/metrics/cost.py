@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import Field
 
 from toolkit.config import AtLeastOne, NonNegative, Positive, Real, Settings
-from toolkit.sensors.base import Hardware, check_hardware
+from toolkit.sensors.base import Hardware, add_own, check_hardware
 
 if TYPE_CHECKING:
     from toolkit.sensors.base import Sensor
@@ -147,12 +147,7 @@ def hardware(
         if name in sensors:
             own = sensor.hardware(store, prices)
             check_hardware(name, sensor, own, sensor.unit_cost(prices))
-            taken = set(own) & set(items)
-            if taken:
-                raise ValueError(
-                    f"sensor.{name}: line items {sorted(taken)} already on the bill; name them apart"
-                )
-            items.update(own)
+            add_own(items, own, f"sensor.{name}")
     per_unit = unit_cost(sensors, prices, plugins)
     if per_unit is not None:
         items["initial_stock_tags"] = (float(store.stocked_by_material @ per_unit), 0.0)

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from toolkit.hypotheses import EventHypotheses, HypothesisSpace, build_hypothesis_space
-from toolkit.sensors.observations import SIGNALS, ShelfEvents
+from toolkit.sensors.observations import SIGNALS, ShelfEvents, read_only
 from toolkit.sensors.synthetic import SYNTHETIC_READINGS
 from toolkit.world import World
 
@@ -129,10 +129,7 @@ def synthetic_batch(
         else SYNTHETIC_READINGS[s](world, hyps, rng, p_missing)
         for s in signals
     }
-    for reading in readings.values():
-        for value in vars(reading).values():
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+    read_only(readings)
     return EventBatch(events=events, hypotheses=hyps, readings=readings)
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from toolkit.hypotheses import EventHypotheses
-from toolkit.sensors.observations import Presence, ShelfEvents
+from toolkit.sensors.observations import Presence, ShelfEvents, locked
 from toolkit.world import MATERIALS, World
 
 if TYPE_CHECKING:  # the judge's and the store's types, for annotations only
@@ -175,26 +175,27 @@ def check_hardware(name: str, sensor: Any, items: Any, unit: Any) -> None:
             raise _fail(name, sensor, f"unit_cost() must give {len(MATERIALS)} costs >= 0, got {unit!r}")
 
 
+def add_own(into: dict[str, Any], more: Mapping[str, Any], owner: str) -> None:
+    """A plugin's own line items, metrics or captures, which must not overwrite what is there."""
+    taken = set(more) & set(into)
+    if taken:
+        raise ValueError(f"{owner}: reports {sorted(taken)}, which another part already reports")
+    into.update(more)
+
+
 def check_sensor(name: str, sensor: Any, ctx: SensingContext, seed: int = 0) -> Sensed:
     """Raise SensorCheckError unless `sensor` honours the protocol on a day's `ctx` (for example
     `SensedDay.context` of a small run): the methods are there; observe() returns a Sensed whose
     per-event arrays match the events; the same seed gives the same signal; it does not write
-    into the truth or the events; what it costs is finite and non-negative (checked against a
-    price book built from the default config by the caller through `check_hardware`)."""
+    into what it reads. What it costs is checked whenever a design is billed (`check_hardware`)."""
     check_sensor_shape(name, sensor)
-    frozen = [a for a in (*vars(ctx.truth).values(), *vars(ctx.events).values()) if isinstance(a, np.ndarray)]
-    flags = [a.flags.writeable for a in frozen]
-    for array in frozen:
-        array.flags.writeable = False
     try:
-        runs = [sensor.observe(ctx, np.random.default_rng(seed)) for _ in range(2)]
+        with locked(ctx):  # as the pipeline observes: nothing a sensor reads may change
+            runs = [sensor.observe(ctx, np.random.default_rng(seed)) for _ in range(2)]
     except ValueError as err:
         if "read-only" in str(err):
             raise _fail(name, sensor, f"writes into the truth or the events ({err})") from err
         raise
-    finally:
-        for array, flag in zip(frozen, flags, strict=True):
-            array.flags.writeable = flag
     for sensed in runs:
         check_sensed(name, sensor, sensed, ctx.events.n_events)
     same = _same(runs[0].signal, runs[1].signal)

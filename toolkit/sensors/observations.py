@@ -5,8 +5,9 @@ No type here refers to the ground truth; event ids index detected events, not tr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -226,6 +227,38 @@ class Observations:
     entry: EntryScans | None = None
     records: PurchaseRecords | None = None
     reaches: ShelfReaches | None = None
+
+
+def arrays_in(item: Any) -> Iterator[np.ndarray]:
+    """Every array inside dataclasses and mappings, however nested."""
+    if isinstance(item, np.ndarray):
+        yield item
+    elif isinstance(item, Mapping):
+        for value in item.values():
+            yield from arrays_in(value)
+    elif is_dataclass(item) and not isinstance(item, type):
+        for field in fields(item):
+            yield from arrays_in(getattr(item, field.name))
+
+
+def read_only(item: Any) -> None:
+    """Lock every array inside `item` for good (designs share the observations: none may write)."""
+    for array in arrays_in(item):
+        array.flags.writeable = False
+
+
+@contextmanager
+def locked(item: Any) -> Iterator[None]:
+    """Every array of `item` read-only for a while, then as it was."""
+    arrays = [a for a in arrays_in(item) if a.flags.writeable]
+    for array in arrays:
+        array.flags.writeable = False
+    try:
+        yield
+    finally:
+        # owners before views: a view may be writeable again only once its base is
+        for array in sorted(arrays, key=lambda a: a.base is not None):
+            array.flags.writeable = True
 
 
 PROVENANCE: dict[str, tuple[str, str]] = {

@@ -15,11 +15,12 @@ import numpy as np
 from toolkit.carts import CartLedger, build_receipts, joint_cart_posterior, misplaced_floor
 from toolkit.config import (
     ConfigError,
+    NonNegative,
     Positive,
     Probability,
     Settings,
+    check_value,
     choice,
-    number,
 )
 from toolkit.fusion import (
     PriorSettings,
@@ -70,7 +71,7 @@ class CheckoutSystem:
             choice(rname, recognizers, f"{path}.beta")
         self.name = name
         self.recognizers = dict(recognizers)
-        self.beta = {r: number(beta, r, f"{path}.beta", low=0.0) if r in beta else 1.0 for r in recognizers}
+        self.beta = {r: check_value(NonNegative, beta.get(r, 1.0), f"{path}.beta.{r}") for r in recognizers}
         self.prior = (
             prior if isinstance(prior, PriorSettings) else PriorSettings.from_config(prior, f"{path}.prior")
         )

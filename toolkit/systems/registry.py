@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
-
-from toolkit.config import ConfigError, build_from_config, choice
+from toolkit.config import ConfigError, build_from_config, choice, target_node
 from toolkit.systems.base import CheckoutDesign, check_system_shape
 
 
@@ -19,13 +17,7 @@ def build_systems(systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, 
     systems: list[CheckoutDesign] = []
     for name, node in systems_cfg.items():
         path = f"system.{name}"
-        if isinstance(node, DictConfig):
-            node = OmegaConf.to_container(node, resolve=True)
-        if not isinstance(node, dict) or "_target_" not in node:
-            raise ConfigError(
-                f"{path}: needs a _target_ (a design class, e.g. toolkit.systems.CheckoutSystem)"
-            )
-        node = dict(node)
+        node = target_node(node, path, "a design class, e.g. toolkit.systems.CheckoutSystem")
         extra: dict[str, Any] = {"name": name}
         if "recognizers" in node:
             names = node.pop("recognizers")

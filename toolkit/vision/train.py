@@ -8,7 +8,6 @@ everything it depends on, and loaded with ``torch.load(..., weights_only=True)``
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import logging
@@ -28,6 +27,7 @@ from toolkit.config import (
     Count,
     Positive,
     Settings,
+    did_you_mean,
 )
 from toolkit.io import write_atomic
 from toolkit.vision.models import available_models, build_model, logits_in_batches
@@ -51,8 +51,7 @@ class TrainParams(Settings):
     @classmethod
     def _registered(cls, name: str) -> str:
         if name not in available_models():
-            close = difflib.get_close_matches(name, available_models(), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(name, available_models())
             raise ValueError(f"unknown value {name!r}{hint}; allowed: {', '.join(available_models())}")
         return name
 
