@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RAY_SITE := $(VENV)/ray-site
 PRESETS := accuracy_vs_crowding accuracy_vs_lookalikes accuracy_vs_cost break_even data_yield rfid_materials reliability
 
-.PHONY: run test test-all check lint docs bench sweep figures clean
+.PHONY: run test test-all check lint docs bench sweep figures validate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ figures: $(STAMP)
 # docs/defaults.md from the YAML comments (tests/test_docs.py fails when it is out of date)
 docs: $(STAMP)
 	$(PY) docs/make_defaults.py
+
+# the models against real data in ../shared/data (CHECKOUT_LAB_DATA elsewhere); a missing folder is skipped
+validate: $(STAMP)
+	$(PY) experiments/validate.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
