@@ -37,9 +37,15 @@ def _split_comment(rest: str) -> tuple[str, str]:
 
 
 def entries(path: Path) -> list[tuple[str, str, str]]:
-    """(dotted key, value, comment) of every leaf of one YAML file, keys as the file writes them."""
-    rows, stack, in_defaults = [], [], False
+    """(dotted key, value, comment) of every leaf of one YAML file, keys as the file writes them; a
+    comment line aligned with the comment of the leaf above it continues that comment."""
+    rows, stack, in_defaults, column = [], [], False, -1
     for line in path.read_text().splitlines():
+        if line.lstrip().startswith("#") and rows and line.index("#") == column:
+            key, value, comment = rows[-1]
+            rows[-1] = (key, value, f"{comment} {line.lstrip('# ').rstrip()}")
+            continue
+        column = -1
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if line.startswith("defaults:"):
@@ -56,6 +62,7 @@ def entries(path: Path) -> list[tuple[str, str, str]]:
         value, comment = _split_comment(match["rest"])
         if value:
             rows.append((".".join(stack), value, comment))
+            column = line.rindex("#", 0, len(line) - len(comment)) if comment else -1
     return rows
 
 

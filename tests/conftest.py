@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -19,11 +20,22 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = ROOT / "configs"
 PLUGINS = Path(__file__).resolve().parent / "plugins"
 
+# the real data others measured (configs/validate.yaml's data_root); tests on it skip where it is absent
+REAL_DATA = Path(os.environ.get("CHECKOUT_LAB_DATA", ROOT.parent / "shared" / "data"))
+
 # a small store-day: a few seconds per run on 2 cores (configs/debug/tiny.yaml)
 TINY = ("debug=tiny",)
 
 if str(PLUGINS) not in sys.path:
     sys.path.insert(0, str(PLUGINS))
+
+
+def real_data(folder: str) -> Path:
+    """A folder of the real data, or skip the test saying it is absent."""
+    path = REAL_DATA / folder
+    if not path.is_dir():
+        pytest.skip(f"{path}: real data not on this machine")
+    return path
 
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.io import write_text_atomic
+from toolkit.uncertainty import uncertainty_lines
 
 SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("receipt_exact", "exact receipts", "{:.1%}"),
@@ -71,6 +72,7 @@ def format_summary(record: Mapping[str, Any]) -> str:
         for name, metrics in systems.items()
         if metrics.get("rfid_shelf_departure_recall") is not None
     ]
+    lines += uncertainty_lines(record.get("uncertain", {}))
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from toolkit.sensors.registry import build_sensors
 from toolkit.shoppers import ShopperParams
 from toolkit.systems import build_systems
 from toolkit.tracking import TrackerParams
+from toolkit.uncertainty import uncertain_parameters
 from toolkit.world import World, make_world
 
 
@@ -49,6 +50,7 @@ class Plan:
     systems: list
     world: World
     space: HypothesisSpace
+    uncertain: dict[str, dict[str, Any]]  # parameters whose evidence disagrees, with their range
 
     def sensor_of_type(self, kind: type) -> Any:
         """The configured sensor of this class (None if there is none): what the backbone's
@@ -99,4 +101,5 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
         systems=systems,
         world=world,
         space=build_hypothesis_space(world, _section(cfg, "hypotheses")),
+        uncertain=uncertain_parameters(cfg),
     )

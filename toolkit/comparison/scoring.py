@@ -98,6 +98,7 @@ def score_day(
             "items_per_basket": float(truth.basket.sum(axis=1).mean()) if truth.n_visits else 0.0,
         },
         "systems": results,
+        "uncertain": plan.uncertain,
     }
 
 

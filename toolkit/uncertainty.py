@@ -1,0 +1,65 @@
+"""Parameters whose evidence disagrees: the scenario states them with the range the evidence spans.
+
+A default can rest on one study while another points elsewhere (buy rate: an eye-tracking study
+against a real store's labelled events). Rather than hide that in a YAML comment, the `uncertain`
+section names each such parameter, its range and the evidence at both ends; every run checks that
+the key exists and its value lies in the range, records them in metrics.json and prints them under
+the table, so no headline is read without its conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
+
+from omegaconf import DictConfig, OmegaConf
+from pydantic import AfterValidator
+
+from toolkit.config import ConfigError, Real, Settings
+
+
+def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
+    if pair[0] >= pair[1]:
+        raise ValueError("expected [low, high] with low < high")
+    return pair
+
+
+class UncertainParameter(Settings):
+    """One entry of `uncertain`: which config key, the range the evidence spans, and that evidence."""
+
+    config_path: ClassVar[str] = "uncertain"
+
+    key: str
+    range: Annotated[tuple[Real, Real], AfterValidator(_ordered)]
+    evidence: str
+
+
+def uncertain_parameters(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The `uncertain` section checked against the config: {name: {key, value, range, evidence}}."""
+    section = cfg.get("uncertain") or {}
+    root = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(dict(cfg))
+    stated = {}
+    for name, node in section.items():
+        entry = UncertainParameter.from_config(node, f"uncertain.{name}")
+        value = OmegaConf.select(root, entry.key, default=None)
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"uncertain.{name}.key: {entry.key!r} is not a numeric config value")
+        low, high = entry.range
+        if not low <= value <= high:
+            raise ConfigError(f"uncertain.{name}: {entry.key}={value} lies outside its range [{low}, {high}]")
+        stated[name] = {
+            "key": entry.key,
+            "value": float(value),
+            "range": [low, high],
+            "evidence": entry.evidence,
+        }
+    return stated
+
+
+def uncertainty_lines(stated: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line per uncertain parameter, for under the summary table."""
+    return [
+        f"uncertain: {p['key']} = {p['value']:g}; the evidence spans {p['range'][0]:g}-{p['range'][1]:g} "
+        f"({p['evidence']})"
+        for p in stated.values()
+    ]
