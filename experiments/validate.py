@@ -20,15 +20,8 @@ from omegaconf import DictConfig
 
 from toolkit.config import ConfigError, build_from_config, did_you_mean
 from toolkit.preflight import exit_on_bad_command_line
+from toolkit.real_data import resolve_data_root
 from toolkit.validation.runner import run_all, terminal_table
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def data_root(value: str) -> Path:
-    """data_root as given, relative paths from the repository (not the shell's folder)."""
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else (REPO / path).resolve()
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="validate")
@@ -45,7 +38,7 @@ def main(cfg: DictConfig) -> None:
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)
         sys.exit(2)
-    root = data_root(str(cfg.data_root))
+    root = resolve_data_root(str(cfg.data_root))
     out = Path(HydraConfig.get().runtime.output_dir)
     print(f"validating {len(checks)} check(s) against the real data in {root}")
     report = run_all(checks, root, out)

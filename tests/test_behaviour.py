@@ -42,7 +42,7 @@ def test_a_reach_with_no_weight_change_is_an_empty_reach_put_down_to_the_shopper
     shelf = int(world.planogram.plate_shelf[plate])
     x = (
         world.layout.shelf_xy[shelf, 0]
-        - 0.5 * world.layout.shelf_length_m
+        - 0.5 * world.layout.shelf_length_m[shelf]
         + world.planogram.plate_offset_m[plate]
     )
     y = world.layout.shelf_xy[shelf, 1]

@@ -142,7 +142,7 @@ def test_each_actor_stands_at_the_plate_when_it_acts(day):
     xy = walk.sample_xy[first + frame - start]
     plate = truth.inter_plate
     shelf = world.planogram.plate_shelf[plate]
-    left = world.layout.shelf_xy[shelf, 0] - 0.5 * world.layout.shelf_length_m
+    left = world.layout.shelf_xy[shelf, 0] - 0.5 * world.layout.shelf_length_m[shelf]
     along = xy[:, 0] - left
     assert np.mean(np.abs(along - world.planogram.plate_offset_m[plate]) < 0.05) > 0.95
     assert np.all(walk.sample_xy >= -1e-9)

@@ -30,7 +30,7 @@ def test_every_sku_has_exactly_one_slot_and_stock(cfg):
     assert sorted(stocked.tolist()) == list(range(world.catalog.n_skus))
     assert np.array_equal(plano.slot_sku[plano.sku_slot], np.arange(world.catalog.n_skus))
     assert (plano.slot_stock[plano.sku_slot] > 0).all()
-    assert (plano.plate_offset_m < world.layout.shelf_length_m).all()
+    assert (plano.plate_offset_m < world.layout.shelf_length_m[plano.plate_shelf]).all()
 
 
 def test_lookalikes_share_a_design_but_not_the_patch(cfg):

@@ -53,8 +53,9 @@ class PriorSettings(Settings):
 
 def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSettings) -> np.ndarray:
     """log prior (E, H) from direction, counts, mixed grabs and (if on) the planogram; normalised
-    per event, with p_false_event on the null hypothesis."""
-    with np.errstate(divide="ignore"):
+    per event, with p_false_event on the null hypothesis (an event on a plate that stocks nothing
+    has only the null: its product columns are NaN here and masked out below)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
         first = hyps.count[..., 0]
         log_p = np.where(first < 0, np.log(settings.p_putback), np.log1p(-settings.p_putback))
         lines = hyps.sku >= 0

@@ -463,7 +463,7 @@ def _walk_the_route(
     visit_exit = _leave_together(
         visit_exit, params.p_leave_together, component_rng(seed, "shoppers", "groups")
     )
-    stand = rng.uniform(0.0, layout.shelf_length_m, n_stops)
+    stand = rng.uniform(0.0, layout.shelf_length_m[stop_shelf])
     lead = pick_rank == 0
     stand[pick_stop[lead]] = plano.plate_offset_m[picks.plate[lead]]
     return _Stops(

@@ -240,8 +240,9 @@ def at_shelf(
     `zone_depth_m` of its front and over its length, padded by the same depth at the ends; their
     position along the shelf from its left end, and their distance back from its front (m)."""
     layout = world.layout
-    along = xy[..., 0] - (layout.shelf_xy[shelf, 0] - 0.5 * layout.shelf_length_m)
+    length = layout.shelf_length_m[shelf]
+    along = xy[..., 0] - (layout.shelf_xy[shelf, 0] - 0.5 * length)
     depth = layout.shelf_xy[shelf, 1] - xy[..., 1]
     near = (depth >= -0.1) & (depth <= zone_depth_m)
-    near &= (along >= -zone_depth_m) & (along <= layout.shelf_length_m + zone_depth_m)
+    near &= (along >= -zone_depth_m) & (along <= length + zone_depth_m)
     return near, along, depth

@@ -2,16 +2,19 @@
 
 Everything is a structure of numpy arrays indexed by SKU, shelf, plate or slot, so that the
 simulation and the recognizers vectorise over events. The world is public knowledge of the
-store (what a deployed system may know); the shoppers' behaviour is not here.
+store (what a deployed system may know); the shoppers' behaviour is not here. A world is either
+drawn from a seeded synthetic recipe or built from a real store's data (`source:` in the catalog
+and store sections: the AiFi Nanostore's products, fixtures and the planogram its labels imply).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import BeforeValidator
 
 from toolkit.config import (
@@ -22,6 +25,8 @@ from toolkit.config import (
     Probability,
     Settings,
 )
+from toolkit.real_data import resolve_data_root
+from toolkit.real_data.aifi import AifiStore, implied_planogram, read_aifi
 from toolkit.seeding import component_rng
 
 MATERIALS: tuple[str, ...] = ("plain", "liquid", "metal", "foil")
@@ -66,7 +71,7 @@ class StoreLayout:
     width_m: float
     depth_m: float
     shelf_xy: np.ndarray  # (n_shelves, 2) centre of each shelf's front edge
-    shelf_length_m: float
+    shelf_length_m: np.ndarray  # (n_shelves,)
     entry_xy: np.ndarray  # (2,)
     exit_xy: np.ndarray  # (2,)
     route_order: np.ndarray  # (n_shelves,) rank of each shelf along the serpentine route
@@ -214,17 +219,22 @@ def make_catalog(cfg: Mapping[str, Any], rng: np.random.Generator) -> Catalog:
     )
     price = np.maximum(price, 0.1)
 
-    design = rng.random((n_groups, len(APPEARANCE_FIELDS)))
-    appearance = design[group]
-    appearance[:, APPEARANCE_FIELDS.index("patch_hue")] = rng.random(n)
     return Catalog(
         weight_mean_g=weight_mean,
         weight_std_g=weight_std,
         price=price,
         material=material.astype(np.int64),
         lookalike_group=group,
-        appearance=appearance,
+        appearance=_appearance(group, rng),
     )
+
+
+def _appearance(group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One packaging design per look-alike group; variants differ only in the patch's colour."""
+    design = rng.random((int(group.max()) + 1, len(APPEARANCE_FIELDS)))
+    appearance = design[group]
+    appearance[:, APPEARANCE_FIELDS.index("patch_hue")] = rng.random(group.size)
+    return appearance
 
 
 def make_layout(cfg: Mapping[str, Any], rng: np.random.Generator) -> StoreLayout:
@@ -257,7 +267,7 @@ def make_layout(cfg: Mapping[str, Any], rng: np.random.Generator) -> StoreLayout
         width_m=width,
         depth_m=depth,
         shelf_xy=xy,
-        shelf_length_m=length,
+        shelf_length_m=np.full(n_shelves, length),
         entry_xy=np.array([0.0, 0.0]),
         exit_xy=np.array([width, 0.0]),
         route_order=route_order,
@@ -288,7 +298,7 @@ def make_planogram(
     sku_slot[sku_order] = slot_index
 
     plate_shelf = np.repeat(np.arange(layout.n_shelves), plates_per_shelf)
-    plate_width = layout.shelf_length_m / plates_per_shelf
+    plate_width = store.shelf_length_m / plates_per_shelf
     plate_offset = (np.tile(np.arange(plates_per_shelf), layout.n_shelves) + 0.5) * plate_width
     occupied = slot_sku >= 0
     slot_width = plate_width / slots_per_plate
@@ -310,8 +320,153 @@ def make_planogram(
 
 
 def make_world(catalog_cfg: Mapping[str, Any], store_cfg: Mapping[str, Any], seed: int) -> World:
-    """Build catalog, layout and planogram, each from its own seeded stream."""
+    """Build catalog, layout and planogram, each from its own seeded stream (from a real store's
+    data where the sections name a `source`)."""
+    if catalog_cfg.get("source") or store_cfg.get("source"):
+        return real_world(catalog_cfg, store_cfg, seed)
     catalog = make_catalog(catalog_cfg, component_rng(seed, "world", "catalog"))
     layout = make_layout(store_cfg, component_rng(seed, "world", "layout"))
     planogram = make_planogram(store_cfg, catalog, layout, component_rng(seed, "world", "planogram"))
     return World(catalog=catalog, layout=layout, planogram=planogram)
+
+
+REAL_SOURCES = ("aifi_nanostore",)
+
+
+class RealCatalogSettings(Settings):
+    """A catalog read from a real store's data: products, unit weights and prices as recorded."""
+
+    config_path: ClassVar[str] = "catalog"
+
+    name: str = ""
+    source: Literal[REAL_SOURCES]
+    data_root: str
+    weight_std_g: NonNegative
+    materials: dict[str, list[str]]  # packaging by keywords in the product name; the rest plain
+
+
+class RealStoreSettings(Settings):
+    """A store laid out from a real store's fixtures; what the data does not record is set here."""
+
+    config_path: ClassVar[str] = "store"
+
+    name: str = ""
+    source: Literal[REAL_SOURCES]
+    data_root: str
+    floor_depth_m: Positive  # from the entrance wall to the shelves' fronts
+    corner_gap_m: NonNegative  # between a side-wall gondola and the back wall's last one
+    facings_per_slot: AtLeastOne
+    units_per_facing: AtLeastOne
+
+
+def real_world(catalog_cfg: Mapping[str, Any], store_cfg: Mapping[str, Any], seed: int) -> World:
+    """The AiFi Nanostore as a world: its products (those with a recorded weight), its gondolas'
+    shelves and 10 cm plates, and each product on the plate the labelled events took it from."""
+    catalog_settings = RealCatalogSettings.from_config(catalog_cfg)
+    store_settings = RealStoreSettings.from_config(store_cfg)
+    if (
+        catalog_settings.source != store_settings.source
+        or catalog_settings.data_root != store_settings.data_root
+    ):
+        raise ConfigError(
+            f"catalog.source and store.source must read the same store's data: got "
+            f"{catalog_settings.source} at {catalog_settings.data_root} and "
+            f"{store_settings.source} at {store_settings.data_root}"
+        )
+    store = read_aifi(resolve_data_root(store_settings.data_root) / store_settings.source)
+    products = store.products[store.products["weight_g"] > 0]  # unlabelled bags recorded as 0 g
+    catalog = _real_catalog(products, catalog_settings, component_rng(seed, "world", "catalog"))
+    layout = _real_layout(store, store_settings)
+    planogram = _real_planogram(store, products, layout, store_settings)
+    return World(catalog=catalog, layout=layout, planogram=planogram)
+
+
+def _real_catalog(products: pd.DataFrame, settings: RealCatalogSettings, rng: np.random.Generator) -> Catalog:
+    """Weights and prices as recorded; packaging from the product name; a brand (the name's first
+    word) shares one packaging design, as flavour variants do; looks are drawn, as the data has none."""
+    names = products["name"].str.lower()
+    material = np.zeros(len(products), dtype=np.int64)
+    unknown = set(settings.materials) - set(MATERIALS)
+    if unknown:
+        raise ConfigError(
+            f"catalog.materials: unknown material {sorted(unknown)}; allowed: {', '.join(MATERIALS)}"
+        )
+    for kind in reversed([m for m in MATERIALS if m in settings.materials]):  # the first match wins
+        hit = names.apply(lambda name, words=settings.materials[kind]: any(w.lower() in name for w in words))
+        material[hit.to_numpy()] = MATERIALS.index(kind)
+    brand = names.str.extract(r"^\W*(\w+)", expand=False).fillna("")
+    group = pd.factorize(brand, sort=True)[0].astype(np.int64)
+    return Catalog(
+        weight_mean_g=products["weight_g"].to_numpy(float).round(1),
+        weight_std_g=np.full(len(products), settings.weight_std_g),
+        price=products["price"].to_numpy(float),
+        material=material,
+        lookalike_group=group,
+        appearance=_appearance(group, rng),
+    )
+
+
+def _real_layout(store: AifiStore, settings: RealStoreSettings) -> StoreLayout:
+    """One toolkit shelf per gondola level, at its gondola's place along the back wall. Every shelf
+    in the toolkit faces the floor the same way, so a gondola turned to a side wall stands after
+    the back wall's last one, `corner_gap_m` on; levels of one gondola share its front."""
+    gondolas = store.gondolas.set_index("id")
+    turned = gondolas["rotation_rad"].abs() > 1e-3
+    left = gondolas["x_m"].where(~turned)
+    end = float((left + gondolas["length_m"]).max())
+    for gondola in gondolas.index[turned]:
+        left[gondola] = end + settings.corner_gap_m
+        end = left[gondola] + gondolas.loc[gondola, "length_m"]
+    width = end + settings.corner_gap_m + 0.5
+    shelves = store.shelves
+    lengths = gondolas.loc[shelves["gondola"], "length_m"].to_numpy(float)
+    x = left.loc[shelves["gondola"]].to_numpy(float) + lengths / 2
+    xy = np.stack([x, np.full(x.size, settings.floor_depth_m)], axis=1)
+    along_wall = x * 100 + shelves["shelf"].to_numpy()
+    return StoreLayout(
+        floor_area_m2=width * settings.floor_depth_m,
+        width_m=width,
+        depth_m=settings.floor_depth_m,
+        shelf_xy=xy,
+        shelf_length_m=lengths,
+        entry_xy=np.array([0.0, 0.0]),
+        exit_xy=np.array([width, 0.0]),
+        route_order=np.argsort(np.argsort(along_wall, kind="stable"), kind="stable"),
+    )
+
+
+def _real_planogram(
+    store: AifiStore, products: pd.DataFrame, layout: StoreLayout, settings: RealStoreSettings
+) -> Planogram:
+    """Each product in one slot on its home plate (the one its pick events start on); products
+    sharing a plate split it into equal slots."""
+    plates = store.plates
+    widths = plates["width_m"].unique()
+    if widths.size != 1:
+        raise ValueError(f"store.source: plates of {widths.size} widths; the planogram needs one width")
+    shelf_index = pd.MultiIndex.from_frame(store.shelves[["gondola", "shelf"]])
+    plate_shelf = shelf_index.get_indexer(pd.MultiIndex.from_frame(plates[["gondola", "shelf"]]))
+    plate_index = pd.MultiIndex.from_frame(plates[["gondola", "shelf", "plate"]])
+    home = implied_planogram(store).loc[products.index]
+    sku_plate = plate_index.get_indexer(pd.MultiIndex.from_frame(home[["gondola", "shelf", "plate"]]))
+    if (sku_plate < 0).any():
+        missing = home.index[sku_plate < 0][0]
+        raise ValueError(f"store.source: product {missing} was taken from a plate the fixtures do not list")
+    rank = pd.Series(sku_plate).groupby(sku_plate).cumcount().to_numpy()
+    per_plate = int(rank.max()) + 1
+    plate_width = float(widths[0])
+    slot_width = plate_width / per_plate
+    slot_offset = plates["offset_m"].to_numpy(float)[sku_plate] - plate_width / 2 + (rank + 0.5) * slot_width
+    n = len(products)
+    return Planogram(
+        slot_sku=np.arange(n),
+        slot_plate=sku_plate.astype(np.int64),
+        slot_facings=np.full(n, settings.facings_per_slot),
+        slot_stock=np.full(n, settings.facings_per_slot * settings.units_per_facing),
+        plate_shelf=plate_shelf.astype(np.int64),
+        plate_offset_m=plates["offset_m"].to_numpy(float),
+        sku_slot=np.arange(n),
+        slot_offset_m=slot_offset,
+        plate_width_m=plate_width,
+        slot_width_m=slot_width,
+    )
