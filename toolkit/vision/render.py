@@ -59,6 +59,20 @@ class RenderParams(Settings):
     def clean(self) -> RenderParams:
         return RenderParams(5.0, (0.95, 1.05), 0.03, (0.95, 1.05), 0, 0.0, 0.0, 0.0, SIZE)
 
+    def undegraded(self) -> RenderParams:
+        """The same poses and light without the camera's degradations (`degrade`'s occlusion, blur,
+        resolution and noise): views to train on when a test is to judge those degradations."""
+        return RenderParams(
+            **{
+                **self.__dict__,
+                "max_blur_px": 0,
+                "p_hand": 0.0,
+                "p_other_shopper": 0.0,
+                "noise_sd": 0.0,
+                "resolution_px": SIZE,
+            }
+        )
+
     def with_crowding(self, p_other_shopper: float) -> RenderParams:
         return RenderParams(**{**self.__dict__, "p_other_shopper": float(p_other_shopper)})
 
@@ -124,15 +138,36 @@ def render(
     ):
         image = torch.where(mask[:, None], colour[:, :, None, None], image)
 
-    image = _occlude(image, x, y, params.p_hand, torch.tensor([0.85, 0.65, 0.5]), 0.35, g)
+    return degrade(image, params, g, p_other_shopper)
+
+
+def degrade(
+    images: torch.Tensor,
+    params: RenderParams,
+    generator: torch.Generator,
+    p_other_shopper: torch.Tensor | None = None,
+    size: int = SIZE,
+) -> torch.Tensor:
+    """The camera's degradations of product views (B, 3, H, W) in [0, 1]: brought to
+    `params.resolution_px` across, occluded by a hand and by other shoppers, dimmed or brightened,
+    motion-blurred, scaled up to `size` and given sensor noise. `render` applies them to its
+    drawings; applied to real photo crops they give the views the camera model says a store's
+    cameras deliver, one source for both (the same draws in the same order)."""
+    b, g, res = images.shape[0], generator, params.resolution_px
+    if images.shape[-2:] != (res, res):
+        images = torch.nn.functional.interpolate(images, size=(res, res), mode="area")
+    axis = (torch.arange(res, dtype=torch.float32) + 0.5) / res * 2.0 - 1.0
+    y, x = torch.meshgrid(axis, axis, indexing="ij")
+    image = _occlude(images, x, y, params.p_hand, torch.tensor([0.85, 0.65, 0.5]), 0.35, g)
     blocked = params.p_other_shopper if p_other_shopper is None else p_other_shopper
     image = _occlude(image, x, y, blocked, torch.tensor([0.15, 0.15, 0.2]), 0.55, g)
-    image = image * uniform(*params.brightness_range)[:, None, None, None]
+    low, high = params.brightness_range
+    image = image * (low + (high - low) * torch.rand(b, generator=g))[:, None, None, None]
     if params.max_blur_px > 0:
         image = _motion_blur(image, torch.randint(0, params.max_blur_px + 1, (b,), generator=g))
-    if res != SIZE:
+    if res != size:
         image = torch.nn.functional.interpolate(
-            image, size=(SIZE, SIZE), mode="bilinear", align_corners=False
+            image, size=(size, size), mode="bilinear", align_corners=False
         )
     image = image + params.noise_sd * torch.randn(image.shape, generator=g)
     return image.clamp(0.0, 1.0)

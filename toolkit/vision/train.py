@@ -1,6 +1,6 @@
 """Training, temperature scaling and caching of the product classifier.
 
-Train on rendered crops (or any image tensors: see datasets.py for ImageFolder photos), fit one
+Train on rendered crops (or any image tensors: photos.py trains on ImageFolder photos), fit one
 temperature T on a held-out split by minimising its NLL (Guo et al. 2017), and report accuracy,
 NLL and ECE (15 bins) before and after. A trained model is cached under a key that hashes
 everything it depends on, and loaded with ``torch.load(..., weights_only=True)``.
@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -32,6 +34,7 @@ from toolkit.config import (
 from toolkit.io import write_atomic
 from toolkit.vision.models import available_models, build_model, logits_in_batches
 from toolkit.vision.render import RenderParams, render
+from toolkit.vision.splits import random_split
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +101,43 @@ def scores(logits: torch.Tensor, labels: torch.Tensor, temperature: float = 1.0)
     }
 
 
+def calibrate_and_score(
+    model: nn.Module,
+    calibrate: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    name: str,
+    calibrated_on: str,
+    tested_on: str,
+) -> dict[str, float]:
+    """T fitted on the `calibrate` (images, labels), and `test`'s accuracy, NLL and ECE before and
+    after it: `{name}_temperature`, `{name}_{raw|calibrated}_{accuracy|nll|ece}`. A temperature
+    only corrects the confidence of the distribution it was fitted on, so a `calibrated_on` that
+    differs from `tested_on` is warned about."""
+    if calibrated_on != tested_on:
+        message = (
+            f"{name}: temperature fitted on {calibrated_on} but tested on {tested_on}, another "
+            "distribution: the calibrated figures may be off"
+        )
+        warnings.warn(message, stacklevel=2)
+        log.warning(message)
+    temperature = fit_temperature(logits_in_batches(model, calibrate[0]), calibrate[1])
+    logits = logits_in_batches(model, test[0])
+    report = {f"{name}_temperature": temperature}
+    for stage, t in (("raw", 1.0), ("calibrated", temperature)):
+        report.update({f"{name}_{stage}_{k}": v for k, v in scores(logits, test[1], t).items()})
+    return report
+
+
 def train_classifier(
-    images: torch.Tensor, labels: torch.Tensor, n_classes: int, params: TrainParams, progress: bool = True
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    n_classes: int,
+    params: TrainParams,
+    progress: bool = True,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> nn.Module:
-    """Minibatch AdamW with a one-cycle schedule over `params.steps` steps; seeded."""
+    """Minibatch AdamW with a one-cycle schedule over `params.steps` steps; seeded. `augment`, if
+    given, transforms each minibatch afresh (photos: new crops, angles and colours every step)."""
     torch.manual_seed(params.seed)
     model = build_model(params.model, n_classes)
     optimiser = torch.optim.AdamW(model.parameters(), lr=params.learning_rate, weight_decay=1e-4)
@@ -119,8 +155,9 @@ def train_classifier(
     )
     for _ in bar:
         pick = torch.randint(0, images.shape[0], (params.batch,), generator=generator)
+        batch = images[pick] if augment is None else augment(images[pick])
         optimiser.zero_grad()
-        loss = nn.functional.cross_entropy(model(images[pick]), labels[pick])
+        loss = nn.functional.cross_entropy(model(batch), labels[pick])
         loss.backward()
         optimiser.step()
         schedule.step()
@@ -228,17 +265,18 @@ def classifier_for_catalog(
 def train_on_images(
     images: torch.Tensor, labels: torch.Tensor, n_classes: int, train: TrainParams, holdout_share: float
 ) -> dict[str, float]:
-    """Train on a set of real images: a random `holdout_share` is held out, half of it to fit the
-    temperature and half to report accuracy, NLL and ECE before and after."""
-    if not 0.0 < holdout_share < 1.0:
-        raise ValueError(f"holdout_share: must be in (0, 1), got {holdout_share}")
-    order = torch.randperm(labels.numel(), generator=torch.Generator().manual_seed(train.seed))
-    n_hold = max(2, round(holdout_share * labels.numel()))
-    fit, val, test = order[n_hold:], order[: n_hold // 2], order[n_hold // 2 : n_hold]
-    model = train_classifier(images[fit], labels[fit], n_classes, train)
-    temperature = fit_temperature(logits_in_batches(model, images[val]), labels[val])
-    logits = logits_in_batches(model, images[test])
-    report = {"temperature": temperature}
-    for stage, t in (("raw", 1.0), ("calibrated", temperature)):
-        report.update({f"heldout_{stage}_{k}": v for k, v in scores(logits, labels[test], t).items()})
-    return report
+    """Train on image tensors with no frame numbers: a random `holdout_share` is held out, half of it
+    to fit the temperature and half to report accuracy, NLL and ECE before and after. Warns that
+    a random split of video frames leaks (photos.py splits by frame blocks)."""
+    split = random_split(labels.numel(), holdout_share, train.seed)
+    model = train_classifier(images[split.fit], labels[split.fit], n_classes, train)
+    held = "random held-out images"
+    report = calibrate_and_score(
+        model,
+        (images[split.calibrate], labels[split.calibrate]),
+        (images[split.test], labels[split.test]),
+        "heldout",
+        held,
+        held,
+    )
+    return {"temperature": report.pop("heldout_temperature"), **report}
