@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CONFIG_DIR, compose_config
+from conftest import CONFIG_DIR, compose_config, real_data
 
 from toolkit.comparison import plan_comparison
 from toolkit.config import ConfigError
@@ -16,9 +16,17 @@ def options(group: str) -> list[str]:
     return sorted(path.stem for path in (CONFIG_DIR / group).glob("*.yaml"))
 
 
+# a real store's catalog and fixtures go together, and need its data (tests/test_real_store.py)
+REAL_STORES = {"aifi": "aifi_nanostore"}
+
+
 @pytest.mark.parametrize(("group", "option"), [(g, o) for g in SINGLE_SELECT for o in options(g)])
 def test_every_option_of_a_single_select_group_plans(group, option):
-    plan = plan_comparison(compose_config([f"{group}={option}"]))
+    overrides = [f"{group}={option}"]
+    if group in ("catalog", "store") and option in REAL_STORES:
+        real_data(REAL_STORES[option])
+        overrides = [f"catalog={option}", f"store={option}"]
+    plan = plan_comparison(compose_config(overrides))
     assert plan.world.catalog.n_skus > 0 and plan.systems
 
 
