@@ -29,6 +29,7 @@ from scipy.special import logsumexp
 from toolkit.config import ConfigError
 from toolkit.recognizers.base import BaseRecognizer, EventBatch, Evidence
 from toolkit.sensors.observations import CameraCrops
+from toolkit.vision.photo_store import camera_source, classifier_for_photos, photo_store
 from toolkit.vision.render import RenderParams
 from toolkit.vision.train import TrainedClassifier, TrainParams, classifier_for_catalog
 from toolkit.world import World
@@ -41,6 +42,7 @@ class VisionRecognizer(BaseRecognizer):
         self,
         render: Mapping[str, Any],
         train: Mapping[str, Any],
+        vision: Mapping[str, Any],
         cache_dir: str | None = None,
         progress: bool = True,
         p_holding_missed: float = 0.05,
@@ -54,16 +56,39 @@ class VisionRecognizer(BaseRecognizer):
         )
         self.render_params = RenderParams.from_config(render)
         self.train_params = TrainParams.from_config(train)
+        self.source = camera_source(vision)
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.progress = progress
         self._classifiers: dict[bytes, TrainedClassifier] = {}
 
     def prepare(self, world: World, rng: np.random.Generator) -> None:
+        """The CNN for this catalog: trained on its renders, or on the real photos that stand in
+        for its SKUs (`vision.source=photos`); built once per catalog."""
         super().prepare(world, rng)
-        key = np.ascontiguousarray(world.catalog.appearance).tobytes()
+        photos = self.source.source == "photos"
+        key = (
+            str(world.catalog.n_skus).encode()
+            if photos
+            else np.ascontiguousarray(world.catalog.appearance).tobytes()
+        )
         if key not in self._classifiers:
-            self._classifiers[key] = classifier_for_catalog(
-                world.catalog.appearance, self.render_params, self.train_params, self.cache_dir, self.progress
+            self._classifiers[key] = (
+                classifier_for_photos(
+                    photo_store(world.catalog.n_skus, self.source),
+                    self.source,
+                    self.render_params,
+                    self.train_params,
+                    self.cache_dir,
+                    self.progress,
+                )
+                if photos
+                else classifier_for_catalog(
+                    world.catalog.appearance,
+                    self.render_params,
+                    self.train_params,
+                    self.cache_dir,
+                    self.progress,
+                )
             )
         self.classifier = self._classifiers[key]
 

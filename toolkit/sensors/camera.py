@@ -28,7 +28,8 @@ from toolkit.sensors.base import BaseSensor, Sensed, SensingContext
 from toolkit.sensors.observations import CameraCrops, Presence, ShelfEvents, ShelfReaches
 from toolkit.sensors.synthetic import SYNTHETIC_READINGS
 from toolkit.shoppers import GroundTruth
-from toolkit.vision.render import RenderParams, render
+from toolkit.vision.photo_store import PhotoStore, camera_source, photo_store, shown_crops
+from toolkit.vision.render import SIZE, RenderParams, render
 from toolkit.world import World
 
 _CHUNK = 4096
@@ -57,8 +58,10 @@ def observe_crops(
     params: CameraParams,
     rng: np.random.Generator,
     inter_event: np.ndarray | None = None,
+    photos: PhotoStore | None = None,
 ) -> CameraCrops:
-    """Crops (E, V, 3, 32, 32) uint8 of every detected event, rendered in batches."""
+    """Crops (E, V, 3, S, S) uint8 of every detected event, rendered in batches (or, with a
+    photo store, held-out real photos of the products through the camera model)."""
     n, views = events.n_events, params.views_per_event
     sku, _, _ = truth.event_truth(source, inter_event)
     n_lines = (sku >= 0).sum(axis=1)
@@ -71,16 +74,29 @@ def observe_crops(
     shown = np.where(shown >= 0, shown, _stocked_on(world, events.plate, views, rng))
     others = np.maximum((presence.candidate_visit >= 0).sum(axis=1) - 1, 0)
     blocked = np.clip(render_params.p_other_shopper + params.occlusion_per_other_shopper * others, 0.0, 0.95)
-    table = torch.from_numpy(world.catalog.appearance.astype(np.float32))  # a copy: the world is locked
-    flat_sku = torch.as_tensor(shown.ravel())
-    flat_blocked = torch.as_tensor(np.repeat(blocked, views), dtype=torch.float32)
-    generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
-    images = np.zeros((n * views, 3, 32, 32), dtype=np.uint8)
-    for start in range(0, n * views, _CHUNK):
-        part = slice(start, start + _CHUNK)
-        crops = render(table[flat_sku[part]], render_params, generator, flat_blocked[part])
-        images[part] = (crops * 255.0).round().to(torch.uint8).numpy()
-    return CameraCrops(images=images.reshape(n, views, 3, 32, 32), visible=visible, holding=visible & holding)
+    flat_blocked = np.repeat(blocked, views)
+    if photos is not None:
+        size = photos.shown.images.shape[-1]
+        crops = shown_crops(photos, shown.ravel(), flat_blocked, render_params, rng)
+        images = (crops * 255.0).round().to(torch.uint8).numpy()
+    else:
+        size = SIZE
+        table = torch.from_numpy(world.catalog.appearance.astype(np.float32))  # a copy: the world is locked
+        flat_sku = torch.as_tensor(shown.ravel())
+        generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        images = np.zeros((n * views, 3, size, size), dtype=np.uint8)
+        for start in range(0, n * views, _CHUNK):
+            part = slice(start, start + _CHUNK)
+            crops = render(
+                table[flat_sku[part]],
+                render_params,
+                generator,
+                torch.as_tensor(flat_blocked[part], dtype=torch.float32),
+            )
+            images[part] = (crops * 255.0).round().to(torch.uint8).numpy()
+    return CameraCrops(
+        images=images.reshape(n, views, 3, size, size), visible=visible, holding=visible & holding
+    )
 
 
 def _stocked_on(world: World, plate: np.ndarray, views: int, rng: np.random.Generator) -> np.ndarray:
@@ -115,16 +131,21 @@ def observe_reaches(
 
 class ShelfCameras(BaseSensor):
     """The cameras over the shelves: per event, crops of the hand at the plate (rendered by the
-    same renderer the CNN trains on, `render` = the `vision.render` section) and the hands seen
+    same renderer the CNN trains on, `render` = the `vision.render` section, or with
+    `vision.source=photos` held-out real photos through the same camera model) and the hands seen
     reaching into slots. They are the ceiling cameras that follow shoppers, priced with them."""
 
     per_event = True
 
-    def __init__(self, render: Mapping[str, Any], **cfg: Any) -> None:
+    def __init__(self, render: Mapping[str, Any], vision: Mapping[str, Any], **cfg: Any) -> None:
         self.params = CameraParams.from_config(cfg)
         self.render_params = RenderParams.from_config(render)
+        self.source = camera_source(vision)
 
     def observe(self, ctx: SensingContext, rng: np.random.Generator) -> Sensed:
+        photos = (
+            photo_store(ctx.world.catalog.n_skus, self.source) if self.source.source == "photos" else None
+        )
         crops = observe_crops(
             ctx.world,
             ctx.truth,
@@ -135,6 +156,7 @@ class ShelfCameras(BaseSensor):
             self.params,
             rng,
             ctx.inter_event,
+            photos,
         )
         return Sensed(crops)
 
