@@ -46,6 +46,7 @@ def main(cfg: DictConfig) -> None:
     for skip in report.skips:
         print(f"{skip.check}: skipped: {skip.reason}")
     print(report.summary())
+    print("seconds per check: " + ", ".join(f"{name} {t:.0f}" for name, t in report.seconds.items()))
     print(f"{time.perf_counter() - start:.0f} s; table and figures in {out}")
 
 

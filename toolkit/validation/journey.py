@@ -549,8 +549,7 @@ class JourneyCheck:
         return [
             Row(
                 check=self.name,
-                statistic="repeat share of purchase lines, every product, the whole year (simulated: "
-                "the default shoppers' past receipts)",
+                statistic="repeat share of purchase lines (every product, a year; simulated: past receipts)",
                 real=100 * real_share,
                 simulated=100 * sim_share,
                 tolerance=100 * both(real_se, sim_se),
@@ -562,8 +561,7 @@ class JourneyCheck:
             ),
             Row(
                 check=self.name,
-                statistic=f"repeat share of a history's first {length} lines, {n_skus}-product store cut "
-                f"vs the {n_skus}-SKU store (histories of >= {length} lines)",
+                statistic=f"repeat share of the first {length} lines, {n_skus} best sellers vs {n_skus} SKUs",
                 real=100 * cut_share,
                 simulated=100 * simf_share,
                 tolerance=100 * both(cut_se, simf_se),
@@ -574,8 +572,7 @@ class JourneyCheck:
             ),
             Row(
                 check=self.name,
-                statistic=f"κ vs the default κ, log2 of pseudo-purchases ({cut_what}; simulated: "
-                "the toolkit's default)",
+                statistic="history prior κ (log2): fitted to real households vs the default",
                 real=float(np.log2(cut.kappa)),
                 simulated=float(np.log2(kappa_default)),
                 tolerance=1.0,
@@ -583,12 +580,11 @@ class JourneyCheck:
                 why_tolerance=f"a factor of 2 either way: on this data a κ off by 2 loses {cost:.0f} % of "
                 f"the prior's held-out gain; fit {cut.kappa:.3g}, 95 % CI [{cut.kappa_lo:.3g}, "
                 f"{cut.kappa_hi:.3g}] (household bootstrap)",
-                source=SOURCE,
+                source=f"{SOURCE}; {cut_what}; the default is fitted to it (in-sample)",
             ),
             Row(
                 check=self.name,
-                statistic=f"κ vs the simulated shoppers' κ, log2 of pseudo-purchases ({cut_what}; "
-                f"simulated: fitted the same way on the default shoppers, {s.days} store-days held out)",
+                statistic="history prior κ (log2): real households vs the simulated shoppers",
                 real=float(np.log2(cut.kappa)),
                 simulated=float(np.log2(sim.kappa)),
                 tolerance=both(cut.log2_kappa_se, sim.log2_kappa_se),
@@ -596,12 +592,11 @@ class JourneyCheck:
                 why_tolerance="95 % interval of the difference (household bootstrap both sides); "
                 f"the shoppers' own κ is preference_concentration × n_skus = "
                 f"{self.shoppers.preference_concentration * n_skus:.3g}",
-                source=SOURCE,
+                source=f"{SOURCE}; {cut_what}; simulated: fitted the same way, {s.days} store-days held out",
             ),
             Row(
                 check=self.name,
-                statistic=f"log-likelihood gain of history over popularity, nats per held-out line at "
-                f"each side's fitted κ ({n_skus}-product store cut, lengths matched; default shoppers)",
+                statistic="log-likelihood gain of history over popularity per held-out line",
                 real=cut.gain,
                 simulated=sim.gain,
                 tolerance=both(cut.gain_se, sim.gain_se),
@@ -612,8 +607,7 @@ class JourneyCheck:
             ),
             Row(
                 check=self.name,
-                statistic=f"recall@{s.top_k} gain of history over popularity, percentage points at the "
-                f"fitted κ ({n_skus}-product store cut, lengths matched, vs the default shoppers)",
+                statistic=f"recall@{s.top_k} gain of history over popularity",
                 real=100 * (cut.recall_history - cut.recall_popularity),
                 simulated=100 * (sim.recall_history - sim.recall_popularity),
                 tolerance=100 * both(cut.recall_gain_se, sim.recall_gain_se),
