@@ -9,8 +9,9 @@ from conftest import compose_config
 from PIL import Image
 
 from toolkit.seeding import component_rng
-from toolkit.vision.datasets import load_image_folder
+from toolkit.vision.datasets import load_photos
 from toolkit.vision.models import available_models, build_model, register
+from toolkit.vision.photos import PhotoParams, train_on_photos
 from toolkit.vision.render import SIZE, RenderParams, render
 from toolkit.vision.train import (
     TrainParams,
@@ -19,7 +20,6 @@ from toolkit.vision.train import (
     render_split,
     save_checkpoint,
     scores,
-    train_on_images,
 )
 from toolkit.world import APPEARANCE_FIELDS, make_catalog
 
@@ -154,12 +154,14 @@ def test_an_image_folder_trains_to_high_accuracy_and_skips_corrupt_files(tmp_pat
     cut = (tmp_path / "stripes" / "cut.jpg").read_bytes()
     (tmp_path / "stripes" / "cut.jpg").write_bytes(cut[: len(cut) // 2])  # a truncated download
     with pytest.warns(UserWarning) as caught:
-        images, labels, classes = load_image_folder(tmp_path)
+        photos = load_photos(tmp_path)
     skipped = " ".join(str(w.message) for w in caught)
     assert "broken.png" in skipped and "notes.txt" in skipped and "cut.jpg" in skipped
-    assert classes == ["circle", "square", "stripes"] and len(labels) == 120
+    assert photos.classes == ["circle", "square", "stripes"] and len(photos.labels) == 120
+    vision = compose_config(["vision.photos.split=random", "vision.photos.steps=150"]).vision
+    params, camera = PhotoParams.from_config(vision.photos), RenderParams.from_config(vision.render)
     with pytest.warns(UserWarning, match="near-duplicates"):  # a random split leaks video frames
-        report = train_on_images(images, labels, 3, TrainParams("small_cnn", 150, 32, 5e-3, 1, 1, 0), 0.3)
+        report = train_on_photos(photos, TrainParams("small_cnn", 150, 32, 5e-3, 1, 1, 0), params, camera)
     assert report["heldout_calibrated_accuracy"] > 0.9
 
 
@@ -167,7 +169,7 @@ def test_an_empty_class_folder_is_a_clear_error(tmp_path):
     write_shapes(tmp_path, n_per_class=2)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="empty"):
-        load_image_folder(tmp_path)
+        load_photos(tmp_path)
 
 
 def test_render_settings_are_checked():

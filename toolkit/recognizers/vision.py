@@ -29,7 +29,7 @@ from scipy.special import logsumexp
 from toolkit.config import ConfigError
 from toolkit.recognizers.base import BaseRecognizer, EventBatch, Evidence
 from toolkit.sensors.observations import CameraCrops
-from toolkit.vision.photo_store import camera_source, classifier_for_photos, photo_store
+from toolkit.vision.photo_store import camera_source, classifier_for_photos, training_photos
 from toolkit.vision.render import RenderParams
 from toolkit.vision.train import TrainedClassifier, TrainParams, classifier_for_catalog
 from toolkit.world import World
@@ -74,7 +74,7 @@ class VisionRecognizer(BaseRecognizer):
         if key not in self._classifiers:
             self._classifiers[key] = (
                 classifier_for_photos(
-                    photo_store(world.catalog.n_skus, self.source),
+                    training_photos(world.catalog.n_skus, self.source),
                     self.source,
                     self.render_params,
                     self.train_params,

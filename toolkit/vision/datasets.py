@@ -123,9 +123,3 @@ def load_photos(root: Path, size: int = SIZE, classes: Sequence[str] | None = No
     )
     log.info("%s: %d images of %d classes", root, len(files), len(folder.classes))
     return photos
-
-
-def load_image_folder(root: Path, size: int = SIZE) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """Images (N, 3, size, size) in [0, 1], labels (N,) and class names of an ImageFolder tree."""
-    photos = load_photos(root, size)
-    return photos.images, photos.labels, photos.classes

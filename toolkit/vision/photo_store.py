@@ -64,15 +64,22 @@ class CameraSource(Settings):
 
 
 @dataclass(frozen=True)
-class PhotoStore:
-    """The photos of the store's SKUs: SKU k is photo class `classes[k]`; `fit` trains the CNN,
-    `calibrate` fits its temperature, `shown` is what the cameras see (labels are SKU indices)."""
+class TrainingPhotos:
+    """What the store's CNN may learn from: SKU k is photo class `classes[k]`; `fit` trains it,
+    `calibrate` fits its temperature (labels are SKU indices)."""
 
     classes: list[str]
     fit: Photos
     calibrate: Photos
+
+
+@dataclass(frozen=True)
+class PhotoStore:
+    """The store's photos: the training part, and `shown`, the held-out frames only the cameras
+    show (never handed to a design)."""
+
+    training: TrainingPhotos
     shown: Photos
-    folder: Path
 
 
 def camera_source(node: Mapping[str, Any]) -> CameraSource:
@@ -83,7 +90,7 @@ def camera_source(node: Mapping[str, Any]) -> CameraSource:
 
 
 def photo_store(n_skus: int, source: CameraSource) -> PhotoStore:
-    """The store's photos for a catalog of `n_skus` SKUs (read once per process)."""
+    """The store's photos for a catalog of `n_skus` SKUs (read once per process): for the cameras."""
     if source.photos.split != "blocks":
         raise ConfigError(
             f"vision.photos.split: the photo-backed camera needs split=blocks (held-out frames to show), "
@@ -106,7 +113,12 @@ def _photo_store(n_skus: int, folder: Path, params: PhotoParams, seed: int) -> P
     photos = load_photos(folder, params.input_size, [available[i] for i in chosen])
     split = split_photos(photos, params, seed)
     log.info("photo-backed cameras: %d SKUs shown by classes of %s", n_skus, folder)
-    return PhotoStore(photos.classes, split.fit, split.calibrate, split.test, folder)
+    return PhotoStore(TrainingPhotos(photos.classes, split.fit, split.calibrate), split.test)
+
+
+def training_photos(n_skus: int, source: CameraSource) -> TrainingPhotos:
+    """The photos a design's CNN may learn from (the training and calibration frames only)."""
+    return photo_store(n_skus, source).training
 
 
 def shown_crops(
@@ -117,7 +129,7 @@ def shown_crops(
     labels = store.shown.labels.numpy()
     order = np.argsort(labels, kind="stable")
     first = np.searchsorted(labels[order], sku)
-    count = np.bincount(labels, minlength=len(store.classes))[sku]
+    count = np.bincount(labels, minlength=len(store.training.classes))[sku]
     pick = order[first + np.floor(rng.random(sku.size) * count).astype(np.int64)]
     generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
     images = store.shown.images[torch.from_numpy(pick)]
@@ -125,15 +137,19 @@ def shown_crops(
     return degrade(images, render, generator, p_blocked, size=store.shown.images.shape[-1])
 
 
-def _cache_key(store: PhotoStore, source: CameraSource, render: RenderParams, train: TrainParams) -> str:
-    digest = hashlib.sha256("\n".join(store.classes + store.fit.files + store.calibrate.files).encode())
+def _cache_key(photos: TrainingPhotos, source: CameraSource, render: RenderParams, train: TrainParams) -> str:
+    """A hash of the pixels and labels trained and calibrated on, and of every setting."""
+    digest = hashlib.sha256("\n".join(photos.classes).encode())
+    for part in (photos.fit, photos.calibrate):
+        digest.update(part.images.numpy().tobytes())
+        digest.update(part.labels.numpy().tobytes())
     settings = [source.photos.model_dump(), render.model_dump(), train.model_dump()]
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:24]
 
 
 def classifier_for_photos(
-    store: PhotoStore,
+    photos: TrainingPhotos,
     source: CameraSource,
     render: RenderParams,
     train: TrainParams,
@@ -142,11 +158,12 @@ def classifier_for_photos(
 ) -> TrainedClassifier:
     """The CNN for the photo-backed store: trained on the training frames, each augmented and seen
     through the camera model afresh every step, temperature on the calibration frames through the
-    same camera model; cached like the rendered one. Its report holds the accuracy, NLL and ECE on
-    the frames the cameras show (a separate draw of the camera model)."""
-    key = _cache_key(store, source, render, train)
+    same camera model; cached like the rendered one. Its report holds the temperature and the
+    accuracy, NLL and ECE on the calibration frames (the frames the cameras show are scored by
+    train_vision.py and the grozi check, never here)."""
+    key = _cache_key(photos, source, render, train)
     path = cache_dir / f"vision-photos-{key}.pt" if cache_dir else None
-    n_classes = len(store.classes)
+    n_classes = len(photos.classes)
     if path is not None and path.is_file():
         try:
             classifier = load_checkpoint(path, n_classes)
@@ -159,24 +176,18 @@ def classifier_for_photos(
     camera = torch.Generator().manual_seed(train.seed)
     recipe = train.model_copy(update={"steps": source.photos.steps})
     model = train_classifier(
-        store.fit.images,
-        store.fit.labels,
+        photos.fit.images,
+        photos.fit.labels,
         n_classes,
         recipe,
         progress,
         lambda batch: degrade(augment(batch), render, camera, size=size),
     )
     held = torch.Generator().manual_seed(train.seed + 1)
-    seen = "held-out frames through the camera model"
-    report = calibrate_and_score(
-        model,
-        (degrade(store.calibrate.images, render, held, size=size), store.calibrate.labels),
-        (degrade(store.shown.images, render, held, size=size), store.shown.labels),
-        "shown",
-        seen,
-        seen,
-    )
-    classifier = TrainedClassifier(model, train.model, n_classes, report["shown_temperature"], report)
+    seen = "calibration frames through the camera model"
+    calibration = (degrade(photos.calibrate.images, render, held, size=size), photos.calibrate.labels)
+    report = calibrate_and_score(model, calibration, calibration, "calibration", seen, seen)
+    classifier = TrainedClassifier(model, train.model, n_classes, report["calibration_temperature"], report)
     if path is not None:
         save_checkpoint(classifier, path)
     return classifier

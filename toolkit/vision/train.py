@@ -34,7 +34,6 @@ from toolkit.config import (
 from toolkit.io import write_atomic
 from toolkit.vision.models import available_models, build_model, logits_in_batches
 from toolkit.vision.render import RenderParams, render
-from toolkit.vision.splits import random_split
 
 log = logging.getLogger(__name__)
 
@@ -260,23 +259,3 @@ def classifier_for_catalog(
     if path is not None:
         save_checkpoint(classifier, path)
     return classifier
-
-
-def train_on_images(
-    images: torch.Tensor, labels: torch.Tensor, n_classes: int, train: TrainParams, holdout_share: float
-) -> dict[str, float]:
-    """Train on image tensors with no frame numbers: a random `holdout_share` is held out, half of it
-    to fit the temperature and half to report accuracy, NLL and ECE before and after. Warns that
-    a random split of video frames leaks (photos.py splits by frame blocks)."""
-    split = random_split(labels.numel(), holdout_share, train.seed)
-    model = train_classifier(images[split.fit], labels[split.fit], n_classes, train)
-    held = "random held-out images"
-    report = calibrate_and_score(
-        model,
-        (images[split.calibrate], labels[split.calibrate]),
-        (images[split.test], labels[split.test]),
-        "heldout",
-        held,
-        held,
-    )
-    return {"temperature": report.pop("heldout_temperature"), **report}
