@@ -14,6 +14,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from scipy import stats
+
+Z95 = float(stats.norm.ppf(0.975))  # two-sided 95 % normal quantile, for every interval of the table
+
 
 class DataMissing(Exception):
     """The check's data is not on this machine: the check is skipped with this message."""
@@ -25,6 +29,8 @@ class Row:
 
     real: the statistic in the real data (or the published figure); simulated: the toolkit's (or
     our reproduction's). The row passes when they differ by at most `tolerance` (same unit).
+    in_sample: the default under test was fitted to this very data, so the row shows the fit, not
+    a test of it.
     """
 
     check: str
@@ -35,6 +41,7 @@ class Row:
     unit: str
     why_tolerance: str
     source: str
+    in_sample: bool = False
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.tolerance) and self.tolerance >= 0):

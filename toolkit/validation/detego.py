@@ -720,6 +720,8 @@ class DetegoCheck:
                         unit=unit,
                         why_tolerance=why,
                         source=SOURCE,
+                        # the gate's link profile was chosen to match the saturated read rate here
+                        in_sample=key == "saturated_reads_per_s",
                     )
                 )
         return rows

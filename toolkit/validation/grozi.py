@@ -28,7 +28,7 @@ from toolkit.calibration import expected_calibration_error, reliability_bins
 from toolkit.config import AtLeastOne, ConfigError, Count, Settings
 from toolkit.figures import save
 from toolkit.seeding import component_rng
-from toolkit.validation.base import DataMissing, Row
+from toolkit.validation.base import Z95, DataMissing, Row
 from toolkit.vision.datasets import Photos, load_photos
 from toolkit.vision.models import logits_in_batches
 from toolkit.vision.photos import (
@@ -48,7 +48,6 @@ SOURCE = (
     "GroZi-120 (Merler, Galleguillos and Belongie, CVPR SLAM 2007): gapped frame-block split; "
     "simulated: toolkit renders of as many catalog SKUs"
 )
-Z95 = 1.96
 BOOTSTRAP = 200  # resamples of a test set for the standard error of its ECE
 
 

