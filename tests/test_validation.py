@@ -15,7 +15,7 @@ from hydra import compose, initialize_config_dir
 
 from toolkit.config import ConfigError, build_from_config
 from toolkit.real_data.aifi import implied_planogram, read_aifi
-from toolkit.uncertainty import uncertain_parameters
+from toolkit.uncertainty import uncertain_parameters, uncertainty_lines
 from toolkit.validation.aifi import real_shares, within_share
 from toolkit.validation.base import DataMissing, Row
 from toolkit.validation.runner import markdown, run_all
@@ -140,7 +140,9 @@ def test_the_aifi_check_compares_the_default_shoppers_with_the_real_events(tmp_p
     assert len(rows) == 8 and all(np.isfinite([r.real, r.simulated, r.tolerance]).all() for r in rows)
     assert by_name["put-backs among product events"].real == pytest.approx(100 * 56 / 234)
     # the README's 154 of 3,486 pairs, less the bag recorded at 0 g (83 weighed products)
-    assert by_name["product pairs weighing within 5 % of each other"].real == pytest.approx(100 * 154 / (83 * 82 / 2))
+    assert by_name["product pairs weighing within 5 % of each other"].real == pytest.approx(
+        100 * 154 / (83 * 82 / 2)
+    )
     assert (tmp_path / "aifi.png").is_file()
 
 
@@ -180,14 +182,13 @@ def test_a_missing_data_root_skips_every_check_and_the_command_says_why(tmp_path
     assert bad.returncode == 2 and "only: unknown check 'afii'" in bad.stderr and "did you mean" in bad.stderr
 
 
-def test_an_uncertain_parameter_must_exist_and_lie_in_its_range():
+def test_an_uncertain_parameter_must_exist_and_a_value_beyond_its_evidence_is_said():
     cfg = compose_config()
     stated = uncertain_parameters(cfg)
-    assert stated["buy_rate"]["value"] == cfg.shoppers.p_buy_given_pick
-    with pytest.raises(
-        ConfigError, match=r"uncertain\.buy_rate: shoppers\.p_buy_given_pick=0\.9 lies outside"
-    ):
-        uncertain_parameters(compose_config(["shoppers.p_buy_given_pick=0.9"]))
+    assert stated["buy_rate"]["value"] == cfg.shoppers.p_buy_given_pick and stated["buy_rate"]["inside"]
+    beyond = uncertain_parameters(compose_config(["shoppers.p_buy_given_pick=0.9"]))
+    assert not beyond["buy_rate"]["inside"]
+    assert "p_buy_given_pick = 0.9 (beyond the evidence)" in uncertainty_lines(beyond)[0]
     with pytest.raises(ConfigError, match=r"uncertain\.buy_rate\.key: 'shoppers\.nope'"):
         uncertain_parameters(compose_config(["uncertain.buy_rate.key=shoppers.nope"]))
     with pytest.raises(ConfigError, match=r"uncertain\.buy_rate\.range"):

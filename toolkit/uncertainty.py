@@ -3,8 +3,8 @@
 A default can rest on one study while another points elsewhere (buy rate: an eye-tracking study
 against a real store's labelled events). Rather than hide that in a YAML comment, the `uncertain`
 section names each such parameter, its range and the evidence at both ends; every run checks that
-the key exists and its value lies in the range, records them in metrics.json and prints them under
-the table, so no headline is read without its conditions.
+the key exists, records them in metrics.json and prints them under the table (saying so when a
+run sets a value beyond what the evidence spans), so no headline is read without its conditions.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ class UncertainParameter(Settings):
 
 
 def uncertain_parameters(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The `uncertain` section checked against the config: {name: {key, value, range, evidence}}."""
+    """The `uncertain` section checked against the config: {name: {key, value, range, evidence,
+    inside}}; `inside` is whether the run's value lies in the range the evidence spans."""
     section = cfg.get("uncertain") or {}
     root = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(dict(cfg))
     stated = {}
@@ -45,13 +46,12 @@ def uncertain_parameters(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if value is None or isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"uncertain.{name}.key: {entry.key!r} is not a numeric config value")
         low, high = entry.range
-        if not low <= value <= high:
-            raise ConfigError(f"uncertain.{name}: {entry.key}={value} lies outside its range [{low}, {high}]")
         stated[name] = {
             "key": entry.key,
             "value": float(value),
             "range": [low, high],
             "evidence": entry.evidence,
+            "inside": bool(low <= value <= high),
         }
     return stated
 
@@ -59,7 +59,7 @@ def uncertain_parameters(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def uncertainty_lines(stated: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """One line per uncertain parameter, for under the summary table."""
     return [
-        f"uncertain: {p['key']} = {p['value']:g}; the evidence spans {p['range'][0]:g}-{p['range'][1]:g} "
-        f"({p['evidence']})"
+        f"uncertain: {p['key']} = {p['value']:g}{'' if p['inside'] else ' (beyond the evidence)'}; "
+        f"the evidence spans {p['range'][0]:g}-{p['range'][1]:g} ({p['evidence']})"
         for p in stated.values()
     ]

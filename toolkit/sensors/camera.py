@@ -77,8 +77,12 @@ def observe_crops(
     flat_blocked = np.repeat(blocked, views)
     if photos is not None:
         size = photos.shown.images.shape[-1]
-        crops = shown_crops(photos, shown.ravel(), flat_blocked, render_params, rng)
-        images = (crops * 255.0).round().to(torch.uint8).numpy()
+        flat_shown = shown.ravel()
+        images = np.zeros((n * views, 3, size, size), dtype=np.uint8)
+        for start in range(0, n * views, _CHUNK):
+            part = slice(start, start + _CHUNK)
+            crops = shown_crops(photos, flat_shown[part], flat_blocked[part], render_params, rng)
+            images[part] = (crops * 255.0).round().to(torch.uint8).numpy()
     else:
         size = SIZE
         table = torch.from_numpy(world.catalog.appearance.astype(np.float32))  # a copy: the world is locked
