@@ -91,8 +91,9 @@ def test_a_design_that_sees_nothing_yields_nothing(day):
 @pytest.mark.e2e
 def test_tracks_record_dwells_and_paths_and_lose_paths_when_identity_is_weak():
     def yields(*extra):
-        record = run_comparison(compose_config([*TINY, "system=[weight_only]", *extra]))
-        return record["systems"]["weight_only"]
+        # shallow shelves, so that stock runs out and hands reach into empty slots
+        overrides = [*TINY, "system=[weight_only]", "store.units_per_facing=2", *extra]
+        return run_comparison(compose_config(overrides))["systems"]["weight_only"]
 
     good = yields()
     weak = yields(
