@@ -45,9 +45,13 @@ def main(cfg: DictConfig) -> None:
     print(terminal_table(report.rows))
     for skip in report.skips:
         print(f"{skip.check}: skipped: {skip.reason}")
+    for failure in report.failures:
+        print(f"{failure.check}: failed: {failure.reason}", file=sys.stderr)
     print(report.summary())
     print("seconds per check: " + ", ".join(f"{name} {t:.0f}" for name, t in report.seconds.items()))
     print(f"{time.perf_counter() - start:.0f} s; table and figures in {out}")
+    if report.failures:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

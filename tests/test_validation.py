@@ -68,6 +68,28 @@ def test_the_runner_writes_the_table_and_skips_a_missing_folder_with_its_reason(
     assert "1 of 2 rows within tolerance, 1 outside, 1 check(s) skipped" == report.summary()
 
 
+def test_a_check_on_unreadable_data_fails_alone_and_a_missing_file_skips(tmp_path):
+    class Broken(_Fixed):
+        name = "broken"
+
+        def run(self, data: Path | None, out: Path) -> list[Row]:
+            raise ValueError(f"{data}/table.json: not readable JSON\nmore detail")
+
+    class Partial(_Fixed):
+        name = "partial"
+
+        def run(self, data: Path | None, out: Path) -> list[Row]:
+            raise FileNotFoundError(f"{data}/table.json: missing")
+
+    (tmp_path / "data" / "fixed").mkdir(parents=True)
+    report = run_all(
+        {"broken": Broken(), "partial": Partial(), "fixed": _Fixed()}, tmp_path / "data", tmp_path
+    )
+    assert [f.check for f in report.failures] == ["broken"] and "\n" not in report.failures[0].reason
+    assert [s.check for s in report.skips] == ["partial"] and len(report.rows) == 2
+    assert "1 failed on unreadable data" in report.summary()
+
+
 def test_a_missing_file_inside_the_aifi_folder_is_named(tmp_path):
     (tmp_path / "store_meta").mkdir()
     with pytest.raises(FileNotFoundError, match=r"Gondolas\.json"):

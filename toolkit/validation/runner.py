@@ -22,12 +22,14 @@ COLUMNS = ("check", "statistic", "real", "simulated", "tolerance", "unit", "pass
 class ValidationReport:
     rows: list[Row] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
+    failures: list[Skip] = field(default_factory=list)  # checks whose data could not be read
     seconds: dict[str, float] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """Every row with every field (the CSV), skips as rows with no numbers."""
         records = [row.record() for row in self.rows]
         records += [{"check": s.check, "statistic": f"skipped: {s.reason}"} for s in self.skips]
+        records += [{"check": s.check, "statistic": f"failed: {s.reason}"} for s in self.failures]
         return pd.DataFrame.from_records(records)
 
     def summary(self) -> str:
@@ -35,6 +37,7 @@ class ValidationReport:
         return (
             f"{passed} of {len(self.rows)} rows within tolerance, "
             f"{len(self.rows) - passed} outside, {len(self.skips)} check(s) skipped"
+            + (f", {len(self.failures)} failed on unreadable data" if self.failures else "")
         )
 
 
@@ -48,9 +51,12 @@ def run_all(checks: Mapping[str, Check], data_root: Path, out: Path) -> Validati
         try:
             data = data_folder(data_root, check.folder) if check.folder else None
             report.rows.extend(check.run(data, figures))
-        except DataMissing as why:
+        except (DataMissing, FileNotFoundError) as why:  # a folder, or a file in it, is absent
             report.skips.append(Skip(name, str(why)))
             log.warning("%s skipped: %s", name, why)
+        except ValueError as why:  # data that is there but unreadable: say so, run the other checks
+            report.failures.append(Skip(name, str(why).splitlines()[0]))
+            log.error("%s failed: %s", name, why)
         report.seconds[name] = time.perf_counter() - start
     write_text_atomic(out / "validation.csv", report.table().to_csv(index=False))
     write_text_atomic(out / "validation.md", markdown(report))
@@ -79,6 +85,8 @@ def markdown(report: ValidationReport) -> str:
         )
     for skip in report.skips:
         lines.append(f"| {skip.check} | skipped: {skip.reason} | | | | |")
+    for failure in report.failures:
+        lines.append(f"| {failure.check} | **failed**: {failure.reason} | | | | |")
     return "\n".join(lines) + "\n"
 
 
