@@ -90,3 +90,15 @@ def test_a_catalog_larger_than_the_photo_classes_or_a_random_split_is_refused(tm
         photo_store(3, random)
     with pytest.raises(ConfigError, match=r"vision\.source"):
         camera_source(compose_config(["vision.source=photo"]).vision)
+
+
+def test_the_temperature_frames_come_before_the_shown_frames_not_between_them(tmp_path):
+    write_classes(tmp_path, 3, 30)
+    store = photo_store(3, camera_source(photos_config(tmp_path).vision))
+    for sku in range(3):
+        calibrate = store.training.calibrate.frames[store.training.calibrate.labels == sku]
+        shown = store.shown.frames[store.shown.labels == sku]
+        trained = store.training.fit.frames[store.training.fit.labels == sku]
+        assert calibrate.numel() and shown.numel()
+        assert int(calibrate.max()) < int(shown.min())
+        assert int(trained.max()) + 2 < int(calibrate.min())  # the gap (gap_frames=2) before the held block

@@ -52,8 +52,9 @@ def block_split(
 ) -> Split:
     """Within each class, sorted by frame: the last `holdout_share` of the photos is held out,
     photos within `gap_frames` frames before it are dropped, and the rest trains. The held-out
-    block is dealt alternately to temperature fitting and testing, so that T is fitted on the
-    test's own views; `with_test=False` keeps it all for temperature fitting (a separate folder
+    block's first half fits the temperature and its second half tests (two runs of frames that
+    touch at one frame, not interleaved near-duplicates), so that T is fitted on views like the
+    test's; `with_test=False` keeps it all for temperature fitting (a separate folder
     tests). Photos without a frame number in their name count as numbered in name order."""
     if not 0.0 < holdout_share < 1.0:
         raise ValueError(f"holdout_share: must be in (0, 1), got {holdout_share}")
@@ -79,8 +80,8 @@ def block_split(
             )
         fit.append(training)
         if with_test:
-            calibrate.append(held[0::2])
-            test.append(held[1::2])
+            calibrate.append(held[: n_hold // 2])
+            test.append(held[n_hold // 2 :])
         else:
             calibrate.append(held)
     empty = torch.zeros(0, dtype=torch.long)
