@@ -98,8 +98,9 @@ def split_photos(
     photos: Photos, params: PhotoParams, seed: int, test_photos: Photos | None = None
 ) -> PhotoSplit:
     """blocks: each class's last frames held out behind a gap of `gap_frames`, the first half of
-    them fitting the temperature and the second testing; folder: all of `photos` but a last block (for the temperature) trains,
-    `test_photos` test; random: a seeded random hold-out (warns: near-duplicates leak)."""
+    them fitting the temperature and the second testing; folder: all of `photos` but a last block
+    (for the temperature) trains, `test_photos` test; random: a seeded random hold-out (warns:
+    near-duplicates leak)."""
     if params.split == "random":
         split = random_split(photos.labels.numel(), params.holdout_share, seed)
         held = "random held-out photos"
