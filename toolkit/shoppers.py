@@ -508,6 +508,13 @@ def _put_back_or_keep(
     return _PutBacks(pick_time, put_back, misplaced, return_plate, return_time)
 
 
+def population_and_day(world: World, params: ShopperParams, seed: int) -> tuple[Population, GroundTruth]:
+    """The shopper population with its purchase histories and one store-day of its visits, each
+    from its own seeded stream (what a comparison simulates before any sensor looks)."""
+    population = make_population(params, world.catalog.n_skus, component_rng(seed, "shoppers", "population"))
+    return population, simulate_day(world, params, population, seed)
+
+
 def simulate_day(world: World, params: ShopperParams, population: Population, seed: int) -> GroundTruth:
     """Simulate one store-day of visits in stages: arrivals, picks, the stops of each route, the
     walk along it, put-backs (some misplaced), then stock-outs and the interactions they leave."""

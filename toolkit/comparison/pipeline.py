@@ -40,7 +40,7 @@ from toolkit.sensors.observations import (
 from toolkit.sensors.presence import observe_presence, observe_stops
 from toolkit.sensors.pressure import PressureMats
 from toolkit.sensors.walks import observe_walks
-from toolkit.shoppers import GroundTruth, Population, make_population, simulate_day
+from toolkit.shoppers import GroundTruth, Population, population_and_day
 from toolkit.systems import BasketOutput, SystemOutput, check_output
 from toolkit.tracking import Tracks, presence_from_tracks, track_shoppers
 
@@ -119,10 +119,7 @@ class SensedDay:
 
 def simulate_shoppers(plan: Plan) -> tuple[Population, GroundTruth]:
     """Stage 1: the population with its purchase histories, and the day's visits."""
-    population = make_population(
-        plan.shopper_params, plan.world.catalog.n_skus, component_rng(plan.seed, "shoppers", "population")
-    )
-    return population, simulate_day(plan.world, plan.shopper_params, population, plan.seed)
+    return population_and_day(plan.world, plan.shopper_params, plan.seed)
 
 
 def detect_events(plan: Plan, truth: GroundTruth) -> ShelfDetections:

@@ -23,7 +23,7 @@ from toolkit.config import AtLeastOne, Count, Settings
 from toolkit.figures import save
 from toolkit.real_data.aifi import AifiStore, implied_planogram, read_aifi
 from toolkit.seeding import component_rng
-from toolkit.shoppers import PUTBACK, TAKE, GroundTruth, ShopperParams, make_population, simulate_day
+from toolkit.shoppers import PUTBACK, TAKE, GroundTruth, ShopperParams, population_and_day
 from toolkit.validation.base import Z95, Row
 from toolkit.world import World, make_catalog, make_world
 
@@ -152,9 +152,7 @@ class AifiCheck:
         days = []
         for seed in range(self.settings.seed, self.settings.seed + self.settings.days):
             world = make_world(self.catalog, self.store, seed)
-            rng = component_rng(seed, "shoppers", "population")
-            population = make_population(self.shoppers, world.catalog.n_skus, rng)
-            days.append((world, simulate_day(world, self.shoppers, population, seed)))
+            days.append((world, population_and_day(world, self.shoppers, seed)[1]))
         return days
 
     def run(self, data: Path | None, out: Path) -> Sequence[Row]:

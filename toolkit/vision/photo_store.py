@@ -28,7 +28,7 @@ import torch
 from toolkit.config import ConfigError, Count, Settings
 from toolkit.real_data import resolve_data_root
 from toolkit.vision.datasets import Photos, load_photos
-from toolkit.vision.photos import PhotoParams, photo_augment, split_photos
+from toolkit.vision.photos import PhotoParams, split_photos, train_photo_classifier
 from toolkit.vision.render import RenderParams, degrade
 from toolkit.vision.train import (
     TrainedClassifier,
@@ -36,7 +36,6 @@ from toolkit.vision.train import (
     calibrate_and_score,
     load_checkpoint,
     save_checkpoint,
-    train_classifier,
 )
 
 log = logging.getLogger(__name__)
@@ -172,16 +171,9 @@ def classifier_for_photos(
         except ValueError as err:
             log.warning("ignoring the cached vision model: %s; training anew", err)
     size = source.photos.input_size
-    augment = photo_augment(source.photos.augment, size)
     camera = torch.Generator().manual_seed(train.seed)
-    recipe = train.model_copy(update={"steps": source.photos.steps})
-    model = train_classifier(
-        photos.fit.images,
-        photos.fit.labels,
-        n_classes,
-        recipe,
-        progress,
-        lambda batch: degrade(augment(batch), render, camera, size=size),
+    model = train_photo_classifier(
+        photos.fit, train, source.photos, progress, lambda batch: degrade(batch, render, camera, size=size)
     )
     held = torch.Generator().manual_seed(train.seed + 1)
     seen = "calibration frames through the camera model"

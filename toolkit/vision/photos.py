@@ -129,13 +129,18 @@ def split_photos(
 
 
 def train_photo_classifier(
-    fit: Photos, train: TrainParams, params: PhotoParams, progress: bool = True
+    fit: Photos,
+    train: TrainParams,
+    params: PhotoParams,
+    progress: bool = True,
+    then: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> nn.Module:
     """The `train` recipe (its model, batch, learning rate and seed) for `params.steps` steps on the
-    training photos, augmented afresh every step."""
+    training photos, augmented afresh every step (and passed through `then`, e.g. the camera model)."""
     recipe = train.model_copy(update={"steps": params.steps})
     augment = photo_augment(params.augment, params.input_size)
-    return train_classifier(fit.images, fit.labels, len(fit.classes), recipe, progress, augment)
+    transform = augment if then is None else (lambda batch: then(augment(batch)))
+    return train_classifier(fit.images, fit.labels, len(fit.classes), recipe, progress, transform)
 
 
 def through_camera(
