@@ -24,6 +24,7 @@ from toolkit.vision.train import (
     TrainParams,
     cache_key,
     classifier_for_catalog,
+    forget_loaded_classifiers,
     load_checkpoint,
     save_checkpoint,
 )
@@ -118,6 +119,7 @@ def test_a_corrupt_truncated_or_foreign_cached_model_is_replaced_with_a_warning(
         (lambda: save_checkpoint(foreign, path), "trained for 5 SKUs"),
     ):
         spoil()
+        forget_loaded_classifiers()
         caplog.clear()
         with caplog.at_level(logging.WARNING):
             classifier = classifier_for_catalog(appearance, render, train, tmp_path, progress=False)

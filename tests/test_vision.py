@@ -8,14 +8,17 @@ import torch
 from conftest import compose_config
 from PIL import Image
 
+from toolkit.comparison import run_comparison
 from toolkit.seeding import component_rng
 from toolkit.vision.datasets import load_photos
 from toolkit.vision.models import available_models, build_model, register
 from toolkit.vision.photos import PhotoParams, train_on_photos
 from toolkit.vision.render import SIZE, RenderParams, render
 from toolkit.vision.train import (
+    TrainedClassifier,
     TrainParams,
     classifier_for_catalog,
+    forget_loaded_classifiers,
     load_checkpoint,
     render_split,
     save_checkpoint,
@@ -86,7 +89,32 @@ def test_training_calibrates_and_caches(trained):
     files = list(cache.glob("vision-*.pt"))
     assert len(files) == 1
     again = classifier_for_catalog(cat.appearance, RENDER, FAST, cache, progress=False)
-    assert again.temperature == classifier.temperature and again.report == report
+    assert again is classifier  # loaded once per process
+    forget_loaded_classifiers()
+    again = classifier_for_catalog(cat.appearance, RENDER, FAST, cache, progress=False)
+    assert again is not classifier and again.temperature == classifier.temperature
+    assert again.report == report
+    elsewhere = cache / "elsewhere"
+    classifier_for_catalog(cat.appearance, RENDER, FAST, elsewhere, progress=False)
+    assert [path.name for path in elsewhere.glob("*.pt")] == [files[0].name]  # cached there too
+
+
+@pytest.mark.e2e
+def test_the_cnn_scores_a_days_crops_once_for_every_design_and_pass(monkeypatch):
+    """vision_fusion and vision_weight share the cameras and the CNN, and each decides in two
+    passes: the CNN sees the day's crops once, and only the views holding a product."""
+    seen = []
+    original = TrainedClassifier.log_probs
+    monkeypatch.setattr(
+        TrainedClassifier,
+        "log_probs",
+        lambda self, images: seen.append(images.shape[0]) or original(self, images),
+    )
+    record = run_comparison(compose_config(["debug=tiny", "system=[vision_fusion,vision_weight]"]))
+    held = (
+        record["scenario"]["n_detected_events"] * compose_config(["debug=tiny"]).sensor.camera.views_per_event
+    )
+    assert len(seen) == 1 and 0 < seen[0] < held
 
 
 def test_checkpoints_load_weights_only_and_refuse_another_catalog(trained, tmp_path):

@@ -18,6 +18,7 @@ add up; a missing view contributes nothing. Counts and direction are left to the
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,6 +34,28 @@ from toolkit.vision.photo_store import camera_source, classifier_for_photos, tra
 from toolkit.vision.render import RenderParams
 from toolkit.vision.train import TrainedClassifier, TrainParams, classifier_for_catalog
 from toolkit.world import World
+
+_SHARED: list[tuple[weakref.ref, weakref.ref, np.ndarray]] = []
+
+
+def _view_log_probs(classifier: TrainedClassifier, crops: CameraCrops) -> np.ndarray:
+    """log p(class | view) (E, V, C) of the views whose hand holds a product (zeros elsewhere:
+    no hypothesis reads them). The CNN runs once per crops and classifier: a design's second pass
+    and every design with the same cameras and CNN reuse it (a CNN scores each image on its own,
+    so the result is the one each would compute)."""
+    _SHARED[:] = [entry for entry in _SHARED if entry[0]() is not None and entry[1]() is not None]
+    for crops_ref, classifier_ref, log_p in _SHARED:
+        if crops_ref() is crops and classifier_ref() is classifier:
+            return log_p
+    n_events, n_views = crops.visible.shape
+    held = np.flatnonzero(crops.holding.ravel())
+    flat = crops.images.reshape(n_events * n_views, *crops.images.shape[2:])
+    images = torch.from_numpy(flat[held].astype(np.float32)) / 255.0
+    log_p = np.zeros((n_events * n_views, classifier.n_classes), dtype=np.float32)
+    log_p[held] = classifier.log_probs(images).numpy()
+    log_p = log_p.reshape(n_events, n_views, classifier.n_classes)
+    _SHARED.append((weakref.ref(crops), weakref.ref(classifier), log_p))
+    return log_p
 
 
 class VisionRecognizer(BaseRecognizer):
@@ -97,9 +120,7 @@ class VisionRecognizer(BaseRecognizer):
         hyps = batch.hypotheses
         n_events, n_views = crops.visible.shape
         n_classes = self.classifier.n_classes
-        flat = np.array(crops.images.reshape(n_events * n_views, *crops.images.shape[2:]), dtype=np.float32)
-        images = torch.from_numpy(flat) / 255.0
-        log_p = self.classifier.log_probs(images).numpy().reshape(n_events, n_views, n_classes)
+        log_p = _view_log_probs(self.classifier, crops)
         lines = hyps.sku >= 0
         n_lines = lines.sum(axis=-1)
         rows = np.arange(n_events)[:, None, None, None]

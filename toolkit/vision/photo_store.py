@@ -33,9 +33,8 @@ from toolkit.vision.render import RenderParams, degrade
 from toolkit.vision.train import (
     TrainedClassifier,
     TrainParams,
+    cached_classifier,
     calibrate_and_score,
-    load_checkpoint,
-    save_checkpoint,
 )
 
 log = logging.getLogger(__name__)
@@ -160,26 +159,23 @@ def classifier_for_photos(
     same camera model; cached like the rendered one. Its report holds the temperature and the
     accuracy, NLL and ECE on the calibration frames (the frames the cameras show are scored by
     train_vision.py and the grozi check, never here)."""
-    key = _cache_key(photos, source, render, train)
-    path = cache_dir / f"vision-photos-{key}.pt" if cache_dir else None
     n_classes = len(photos.classes)
-    if path is not None and path.is_file():
-        try:
-            classifier = load_checkpoint(path, n_classes)
-            log.info("vision model from cache %s", path)
-            return classifier
-        except ValueError as err:
-            log.warning("ignoring the cached vision model: %s; training anew", err)
-    size = source.photos.input_size
-    camera = torch.Generator().manual_seed(train.seed)
-    model = train_photo_classifier(
-        photos.fit, train, source.photos, progress, lambda batch: degrade(batch, render, camera, size=size)
-    )
-    held = torch.Generator().manual_seed(train.seed + 1)
-    seen = "calibration frames through the camera model"
-    calibration = (degrade(photos.calibrate.images, render, held, size=size), photos.calibrate.labels)
-    report = calibrate_and_score(model, calibration, calibration, "calibration", seen, seen)
-    classifier = TrainedClassifier(model, train.model, n_classes, report["calibration_temperature"], report)
-    if path is not None:
-        save_checkpoint(classifier, path)
-    return classifier
+
+    def make() -> TrainedClassifier:
+        size = source.photos.input_size
+        camera = torch.Generator().manual_seed(train.seed)
+        model = train_photo_classifier(
+            photos.fit,
+            train,
+            source.photos,
+            progress,
+            lambda batch: degrade(batch, render, camera, size=size),
+        )
+        held = torch.Generator().manual_seed(train.seed + 1)
+        seen = "calibration frames through the camera model"
+        calibration = (degrade(photos.calibrate.images, render, held, size=size), photos.calibrate.labels)
+        report = calibrate_and_score(model, calibration, calibration, "calibration", seen, seen)
+        return TrainedClassifier(model, train.model, n_classes, report["calibration_temperature"], report)
+
+    name = f"vision-photos-{_cache_key(photos, source, render, train)}"
+    return cached_classifier(name, n_classes, cache_dir, make)

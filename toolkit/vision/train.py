@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +221,43 @@ def load_checkpoint(path: Path, expected_classes: int | None = None) -> TrainedC
     )
 
 
+_LOADED: OrderedDict[str, TrainedClassifier] = OrderedDict()
+_LOADED_MAX = 8  # small CNNs; a sweep worker visits a few catalogs
+
+
+def cached_classifier(
+    name: str, n_classes: int, cache_dir: Path | None, make: Callable[[], TrainedClassifier]
+) -> TrainedClassifier:
+    """The classifier cached as `name` (a key that hashes everything it depends on): from this
+    process's memory if it has loaded it (every design, pass and job of a sweep worker shares
+    it), else from the cache folder, else made by `make()` and cached."""
+    path = cache_dir / f"{name}.pt" if cache_dir else None
+    classifier = _LOADED.pop(name, None)
+    if classifier is not None:
+        if path is not None and not path.is_file():  # another cache folder: it gets the model too
+            save_checkpoint(classifier, path)
+    elif path is not None and path.is_file():
+        try:
+            classifier = load_checkpoint(path, n_classes)
+            log.info("vision model from cache %s", path)
+        except ValueError as err:  # a cache, not a source of truth: train anew and replace it
+            log.warning("ignoring the cached vision model: %s; training anew", err)
+    if classifier is None:
+        classifier = make()
+        if path is not None:
+            save_checkpoint(classifier, path)
+    _LOADED[name] = classifier
+    while len(_LOADED) > _LOADED_MAX:
+        _LOADED.popitem(last=False)
+    return classifier
+
+
+def forget_loaded_classifiers() -> None:
+    """Drop the models this process holds in memory, so the next call reads the cache folder
+    again (after its files were replaced under a running process)."""
+    _LOADED.clear()
+
+
 def classifier_for_catalog(
     appearance: np.ndarray,
     render_params: RenderParams,
@@ -227,35 +265,30 @@ def classifier_for_catalog(
     cache_dir: Path | None,
     progress: bool = True,
 ) -> TrainedClassifier:
-    """The catalog's product classifier: from the cache if one matches, else trained, calibrated,
-    scored and cached. The report holds accuracy, NLL and ECE on clean and on randomised held-out
-    renders, before and after temperature scaling."""
-    path = cache_dir / f"vision-{cache_key(appearance, render_params, train)}.pt" if cache_dir else None
-    if path is not None and path.is_file():
-        try:
-            classifier = load_checkpoint(path, appearance.shape[0])
-            log.info("vision model from cache %s", path)
-            return classifier
-        except ValueError as err:  # a cache, not a source of truth: train anew and replace it
-            log.warning("ignoring the cached vision model: %s; training anew", err)
-    generator = torch.Generator().manual_seed(train.seed)
-    images, labels = render_split(appearance, train.train_per_class, render_params, generator)
-    model = train_classifier(images, labels, appearance.shape[0], train, progress)
-    val_images, val_labels = render_split(appearance, train.holdout_per_class, render_params, generator)
-    temperature = fit_temperature(logits_in_batches(model, val_images), val_labels)
-    test_images, test_labels = render_split(appearance, train.holdout_per_class, render_params, generator)
-    clean_images, clean_labels = render_split(
-        appearance, train.holdout_per_class, render_params.clean(), generator
-    )
-    test_logits, clean_logits = logits_in_batches(model, test_images), logits_in_batches(model, clean_images)
-    report = {"temperature": temperature}
-    for split, (logits, truth) in {
-        "clean": (clean_logits, clean_labels),
-        "heldout": (test_logits, test_labels),
-    }.items():
-        for stage, t in (("raw", 1.0), ("calibrated", temperature)):
-            report.update({f"{split}_{stage}_{k}": v for k, v in scores(logits, truth, t).items()})
-    classifier = TrainedClassifier(model, train.model, appearance.shape[0], temperature, report)
-    if path is not None:
-        save_checkpoint(classifier, path)
-    return classifier
+    """The catalog's product classifier: cached, or trained, calibrated and scored. The report
+    holds accuracy, NLL and ECE on clean and on randomised held-out renders, before and after
+    temperature scaling."""
+
+    def make() -> TrainedClassifier:
+        generator = torch.Generator().manual_seed(train.seed)
+        images, labels = render_split(appearance, train.train_per_class, render_params, generator)
+        model = train_classifier(images, labels, appearance.shape[0], train, progress)
+        val_images, val_labels = render_split(appearance, train.holdout_per_class, render_params, generator)
+        temperature = fit_temperature(logits_in_batches(model, val_images), val_labels)
+        test_images, test_labels = render_split(appearance, train.holdout_per_class, render_params, generator)
+        clean_images, clean_labels = render_split(
+            appearance, train.holdout_per_class, render_params.clean(), generator
+        )
+        test_logits = logits_in_batches(model, test_images)
+        clean_logits = logits_in_batches(model, clean_images)
+        report = {"temperature": temperature}
+        for split, (logits, truth) in {
+            "clean": (clean_logits, clean_labels),
+            "heldout": (test_logits, test_labels),
+        }.items():
+            for stage, t in (("raw", 1.0), ("calibrated", temperature)):
+                report.update({f"{split}_{stage}_{k}": v for k, v in scores(logits, truth, t).items()})
+        return TrainedClassifier(model, train.model, appearance.shape[0], temperature, report)
+
+    name = f"vision-{cache_key(appearance, render_params, train)}"
+    return cached_classifier(name, appearance.shape[0], cache_dir, make)
