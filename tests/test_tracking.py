@@ -65,6 +65,12 @@ def test_the_vectorised_filter_equals_filterpy_step_for_step(seed):
         assert np.allclose(kf.P[1, 1], kf.P[0, 0]) and np.allclose(kf.P[0, 1], 0.0)
 
 
+@pytest.mark.parametrize("hz", [5.0, 10.0, 30.0])
+def test_the_process_noise_is_filterpys(hz):
+    q = Q_discrete_white_noise(dim=2, dt=1.0 / hz, var=1.5**2)
+    assert process_noise(1.0 / hz, 1.5) == (q[0, 0], q[0, 1], q[1, 1])
+
+
 def _crossing(appearance: bool, rng: np.random.Generator) -> tuple[CameraDetections, EntryScans, list]:
     """Two shoppers from the door at (0, 0): A walks right then turns up x = 2; B comes in 2 s later
     and walks the diagonal, so both are at (2, 2) at t = 4 s, moving differently. 20 % of the

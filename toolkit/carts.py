@@ -20,7 +20,7 @@ from scipy.special import logsumexp
 from toolkit.hypotheses import FORM_MISPLACED, EventHypotheses
 from toolkit.sensors.observations import KEY_STRIDE_S
 
-_CHUNK_EVENTS = 2048  # bounds the (events × shoppers × hypotheses) working set
+_CHUNK_EVENTS = 512  # bounds the (events × shoppers × hypotheses) working set
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,11 @@ def joint_cart_posterior(
         cands = candidate_visit[sl]
         sku, count = hyps.sku[sl], hyps.count[sl]
         returning = (sku >= 0) & (count < 0)
-        held = ledger.units_before(cands[:, :, None, None], sku[:, None], time_s[sl, None, None, None]) > 0
+        # whether each candidate holds what a put-back returns, asked only for put-back lines
+        asked = np.nonzero(returning[:, None] & (cands >= 0)[:, :, None, None])
+        held = np.zeros((*cands.shape, *sku.shape[1:]), dtype=bool)
+        e, c, h, line = asked
+        held[asked] = ledger.units_before(cands[e, c], sku[e, h, line], time_s[sl][e]) > 0
         unheld = (returning[:, None] & ~held).any(axis=-1) & (cands >= 0)[:, :, None]
         with np.errstate(invalid="ignore"):
             joint = log_post[sl, None, :] + attribution_log_p[sl, :, None] + np.where(unheld, log_eps, 0.0)

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from filterpy.common import Q_discrete_white_noise
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
@@ -92,9 +91,11 @@ class Tracks:
 
 
 def process_noise(dt: float, accel_noise_mps2: float) -> tuple[float, float, float]:
-    """(q_xx, q_xv, q_vv) of a piecewise-white-acceleration model, from filterpy."""
-    q = Q_discrete_white_noise(dim=2, dt=dt, var=accel_noise_mps2**2)
-    return float(q[0, 0]), float(q[0, 1]), float(q[1, 1])
+    """(q_xx, q_xv, q_vv) of a piecewise-white-acceleration model: filterpy's
+    ``Q_discrete_white_noise(dim=2)`` written out (a test checks they are equal), so a store-day
+    does not import filterpy (half a second)."""
+    var = accel_noise_mps2**2
+    return 0.25 * dt**4 * var, 0.5 * dt**3 * var, dt**2 * var
 
 
 @intrinsic

@@ -36,6 +36,7 @@ from toolkit.vision.train import TrainedClassifier, TrainParams, classifier_for_
 from toolkit.world import World
 
 _SHARED: list[tuple[weakref.ref, weakref.ref, np.ndarray]] = []
+_CROPS_AT_ONCE = 4096  # a multiple of the inference batch (512): the same batches, the same logits
 
 
 def _view_log_probs(classifier: TrainedClassifier, crops: CameraCrops) -> np.ndarray:
@@ -50,9 +51,10 @@ def _view_log_probs(classifier: TrainedClassifier, crops: CameraCrops) -> np.nda
     n_events, n_views = crops.visible.shape
     held = np.flatnonzero(crops.holding.ravel())
     flat = crops.images.reshape(n_events * n_views, *crops.images.shape[2:])
-    images = torch.from_numpy(flat[held].astype(np.float32)) / 255.0
     log_p = np.zeros((n_events * n_views, classifier.n_classes), dtype=np.float32)
-    log_p[held] = classifier.log_probs(images).numpy()
+    for start in range(0, held.size, _CROPS_AT_ONCE):  # float copies of a few thousand crops at a time
+        part = held[start : start + _CROPS_AT_ONCE]
+        log_p[part] = classifier.log_probs(torch.from_numpy(flat[part].astype(np.float32)) / 255.0).numpy()
     log_p = log_p.reshape(n_events, n_views, classifier.n_classes)
     _SHARED.append((weakref.ref(crops), weakref.ref(classifier), log_p))
     return log_p

@@ -28,7 +28,7 @@ from toolkit.config import (
     Positive,
     Probability,
 )
-from toolkit.sensors.kalman import LevelTrack, cusum, kalman_level_filter
+from toolkit.sensors.kalman import cusum, kalman_level_filter
 from toolkit.sensors.loadcell import LoadcellParams, true_weight_change
 from toolkit.sensors.observations import (
     KEY_STRIDE_S,
@@ -270,12 +270,20 @@ def _detect_chunk(
     mine = row_of[imp_window] >= 0
     rows = row_of[imp_window[mine]]
     cols = np.clip(np.round((imp_time[mine] - w_start[chunk][rows]) * hz).astype(np.int64), 0, width - 1)
+    # (n, width) arrays are the memory of a store-day: each is built in place and freed once used
     impulses = np.zeros((n, width))
     np.add.at(impulses, (rows, cols), imp_amount[mine])
-    load = np.cumsum(impulses, axis=1) + lfilter(kernel, [1.0], impulses, axis=1)
-    step_sd = params.drift_g_per_s / np.sqrt(hz)
-    load += np.cumsum(step_sd * rng.standard_normal((n, width)), axis=1)
-    z = load + params.noise_g * rng.standard_normal((n, width))
+    z = lfilter(kernel, [1.0], impulses, axis=1)
+    z += np.cumsum(impulses, axis=1)
+    del impulses
+    drift = rng.standard_normal((n, width))
+    drift *= params.drift_g_per_s / np.sqrt(hz)
+    z += np.cumsum(drift, axis=1, out=drift)
+    del drift
+    noise = rng.standard_normal((n, width))
+    noise *= params.noise_g
+    z += noise
+    del noise
     if params.resolution_g > 0:
         z = np.round(z / params.resolution_g) * params.resolution_g
     beyond = np.arange(width)[None, :] >= lengths[:, None]
@@ -285,12 +293,17 @@ def _detect_chunk(
     r = params.detector_noise_g**2 + params.resolution_g**2 / 12.0
     first = np.nan_to_num(z[:, 0], nan=0.0)
     track = kalman_level_filter(z, params.level_q_g2, r, first, r)
-    return _find_events(z, track, lengths, r, params, w_plate[chunk], w_start[chunk])
+    u = track.innovation / np.sqrt(track.innovation_variance)
+    level, variance = track.level, track.variance
+    del track
+    return _find_events(z, level, variance, u, lengths, r, params, w_plate[chunk], w_start[chunk])
 
 
 def _find_events(
     z: np.ndarray,
-    track: LevelTrack,
+    level: np.ndarray,
+    variance: np.ndarray,
+    u: np.ndarray,
     lengths: np.ndarray,
     r: float,
     params: StreamParams,
@@ -298,6 +311,7 @@ def _find_events(
     origin_s: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Alarm, locate, re-settle, read: one event per row per pass, until no row alarms again.
+    `level`, `variance` and the normalised innovations `u` are the level filter's, updated in place.
 
     Each pass runs the CUSUM from every row's resume point, takes the first alarm, dates the
     change at the last quiet sample before it, resets the level filter there (P large: the level
@@ -308,8 +322,6 @@ def _find_events(
     n, width = z.shape
     col = np.arange(width)[None, :]
     resume = np.zeros(n, dtype=np.int64)
-    level, variance = track.level.copy(), track.variance.copy()
-    u = track.innovation / np.sqrt(track.innovation_variance)
     settle = round(params.settle_s * hz)
     calm_run = max(1, round(0.1 * hz))
     found: list[tuple[np.ndarray, ...]] = []

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import torch
 from PIL import Image, UnidentifiedImageError
-from torchvision import datasets
-from torchvision.transforms import v2
 
 from toolkit.vision.render import SIZE
 
@@ -71,17 +69,19 @@ def frame_number(path: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-class _ChosenFolders(datasets.ImageFolder):
-    """An ImageFolder reading only the chosen class folders (all when none are chosen)."""
+def _chosen_folders(root: str, chosen: Sequence[str] | None, **kwargs: object):
+    """An ImageFolder reading only the chosen class folders (all when none are chosen).
+    torchvision is imported here, not at the top: a store-day without photos never needs it."""
+    from torchvision import datasets
 
-    def __init__(self, root: str, chosen: Sequence[str] | None, **kwargs: object) -> None:
-        self._chosen = None if chosen is None else sorted(chosen)
-        super().__init__(root, **kwargs)
+    class ChosenFolders(datasets.ImageFolder):
+        def find_classes(self, directory: str) -> tuple[list[str], dict[str, int]]:
+            if chosen is None:
+                return super().find_classes(directory)
+            names = sorted(chosen)
+            return names, {name: i for i, name in enumerate(names)}
 
-    def find_classes(self, directory: str) -> tuple[list[str], dict[str, int]]:
-        if self._chosen is None:
-            return super().find_classes(directory)
-        return self._chosen, {name: i for i, name in enumerate(self._chosen)}
+    return ChosenFolders(root, **kwargs)
 
 
 def load_photos(root: Path, size: int = SIZE, classes: Sequence[str] | None = None) -> Photos:
@@ -100,11 +100,13 @@ def load_photos(root: Path, size: int = SIZE, classes: Sequence[str] | None = No
     empty = [c for c in chosen if not any(f.is_file() for f in (root / c).iterdir())]
     if empty:
         raise ValueError(f"{root}: class folder(s) with no images: {', '.join(empty)}")
+    from torchvision.transforms import v2
+
     transform = v2.Compose(
         [v2.ToImage(), v2.Resize((size, size), antialias=True), v2.ToDtype(torch.float32, scale=True)]
     )
     try:
-        folder = _ChosenFolders(
+        folder = _chosen_folders(
             str(root),
             None if classes is None else chosen,
             transform=transform,

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
-from torchvision import models as tv_models
 
 _REGISTRY: dict[str, Callable[[int], nn.Module]] = {}
 
@@ -62,12 +61,16 @@ def small_cnn(n_classes: int) -> nn.Module:
 
 @register("resnet18")
 def resnet18(n_classes: int) -> nn.Module:
-    return tv_models.resnet18(weights=None, num_classes=n_classes)
+    from torchvision import models  # here: the default small CNN never needs torchvision
+
+    return models.resnet18(weights=None, num_classes=n_classes)
 
 
 @register("mobilenet_v3_small")
 def mobilenet_v3_small(n_classes: int) -> nn.Module:
-    return tv_models.mobilenet_v3_small(weights=None, num_classes=n_classes)
+    from torchvision import models
+
+    return models.mobilenet_v3_small(weights=None, num_classes=n_classes)
 
 
 def logits_in_batches(model: nn.Module, images: torch.Tensor, batch: int = 512) -> torch.Tensor:

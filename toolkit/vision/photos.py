@@ -17,7 +17,6 @@ from typing import Annotated, ClassVar, Literal
 import torch
 from pydantic import AfterValidator, Field, model_validator
 from torch import nn
-from torchvision.transforms import v2
 
 from toolkit.config import AtLeastOne, Count, Probability, Real, Settings, Whole
 from toolkit.vision.datasets import Photos
@@ -72,6 +71,8 @@ class PhotoParams(Settings):
 def photo_augment(params: AugmentParams, size: int) -> Callable[[torch.Tensor], torch.Tensor]:
     """A minibatch transform: each photo gets its own random crop (area share `crop_scale`, aspect
     3:4 to 4:3, resized to size × size), rotation and brightness, contrast and saturation."""
+    from torchvision.transforms import v2  # here: a store-day without photos never needs torchvision
+
     transform = v2.Compose(
         [
             v2.RandomResizedCrop(size, scale=params.crop_scale, ratio=(3 / 4, 4 / 3), antialias=True),
