@@ -4,8 +4,9 @@ store-day end to end with its peak memory, and how the store-day scales with vis
 Measurements, not tests: run by hand on the machine you want to know about. Each stage runs on the
 default config (convenience store, 60 SKUs, 1,000 visits) unless its row says otherwise.
 
-    python benchmarks/run.py                 # everything (about 10 minutes on 2 cores)
+    python benchmarks/run.py                 # everything but the sweep (about 6 minutes on 2 cores)
     python benchmarks/run.py --no-scaling    # without the scaling runs
+    python benchmarks/run.py --sweep         # and a 100-job default-store sweep (about 10 more minutes)
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def vision_rows(cfg, world) -> list[tuple[str, float, str]]:
 
 
 def filter_rows() -> list[tuple[str, float, str]]:
-    """The level filter on 200 plates × 1 simulated hour at 60 Hz, vectorised over plates, against
+    """The level filter on 200 plates × 1 simulated hour at 60 Hz, compiled, against
     filterpy's KalmanFilter stepped sample by sample (timed on a slice: the same cost per sample)."""
     rng = np.random.default_rng(0)
     plates, samples = 200, 3600 * 60
@@ -91,9 +92,9 @@ def filter_rows() -> list[tuple[str, float, str]]:
     seconds, _ = timed(lambda: filterpy_loop(piece), repeats=1)
     reference = piece.size / seconds
     return [
-        ("level filter, vectorised (200 plates x 1 h x 60 Hz)", vectorised, "samples/s"),
+        ("level filter, compiled (200 plates x 1 h x 60 Hz)", vectorised, "samples/s"),
         ("level filter, filterpy per-sample loop", reference, "samples/s"),
-        ("  ratio vectorised / filterpy", vectorised / reference, "x"),
+        ("  ratio compiled / filterpy", vectorised / reference, "x"),
     ]
 
 
@@ -278,6 +279,13 @@ def scaling_rows() -> list[Row]:
         seconds.append(day["seconds"])
         rows.append((f"store-day, {n} visits, all systems", day["seconds"], "s"))
     rows.append(("  growth exponent a (time ~ visits^a)", growth_exponent(visits, seconds), "-"))
+    per_visit, fixed = np.polyfit(visits, seconds, 1)
+    rows.append(("  time per additional visit (slope of a straight-line fit)", 1000.0 * per_visit, "ms"))
+    rows.append(("  fixed cost of a store-day (its intercept)", fixed, "s"))
+    variable = np.array(seconds) - fixed
+    if np.all(variable > 0):
+        exponent = growth_exponent(visits, variable)
+        rows.append(("  growth exponent once the fixed cost is subtracted", exponent, "-"))
     per_event = {}
     for n_skus in (60, 240, 1000):
         shelves = n_skus // 6
@@ -307,11 +315,43 @@ def scaling_rows() -> list[Row]:
     return rows
 
 
+SWEEP_GRID = (
+    "sensor.loadcell.noise_g=1,2,3,4,5,6,7,8,9,10",
+    "sensor.camera.p_view_missing=0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45",
+)
+
+
+def sweep_rows() -> list[Row]:
+    """A 100-job sweep of the default store (one catalog, one CNN, cached) through the local
+    launcher, as `make sweep` runs it: its wall time from the command line to the last job."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                str(CONFIG_DIR.parent / "experiments" / "compare.py"),
+                "-m",
+                "hydra/launcher=local",
+                *SWEEP_GRID,
+                f"hydra.sweep.dir={tmp}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        seconds = time.perf_counter() - start
+        jobs = len(list(Path(tmp).glob("*/metrics.json")))
+    return [
+        (f"sweep of {jobs} default store-days, local launcher (2 workers)", seconds / 60.0, "min"),
+        ("  seconds per store-day in that sweep", seconds / jobs, "s"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--no-scaling", action="store_true", help="skip the visit and SKU scaling runs")
+    parser.add_argument("--sweep", action="store_true", help="add the 100-job default-store sweep")
     args = parser.parse_args()
     cfg = compose_with([])
     plan, day, rows = day_observations(cfg)
@@ -343,6 +383,8 @@ def main() -> None:
         rows.append((f"  the same store-day with {name} alone", alone["seconds"], "s"))
     if not args.no_scaling:
         rows += scaling_rows()
+    if args.sweep:
+        rows += sweep_rows()
 
     width = max(len(name) for name, _, _ in rows)
     print(f"{'stage'.ljust(width)}  {'value':>14}  unit")

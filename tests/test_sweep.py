@@ -59,6 +59,25 @@ def test_one_or_two_joblib_workers_give_byte_identical_results(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_local_sweep_worker_imports_and_loads_the_cnn_once_for_many_jobs(tmp_path):
+    """Six store-days of one store on two workers: loky keeps each worker process for every job it
+    runs, so the CNN leaves the cache folder at most once per worker (then from memory)."""
+    first = run_sweep(tmp_path / "warm", "system=[vision_weight]")  # the CNN in the cache folder
+    assert first.returncode == 0, first.stderr
+    result = run_sweep(
+        tmp_path / "sweep",
+        "system=[vision_weight]",
+        "hydra/launcher=local",
+        "sensor.loadcell.noise_g=2,3,4,5,6,7",
+    )
+    assert result.returncode == 0, result.stderr
+    logs = sorted((tmp_path / "sweep").glob("*/compare.log"))
+    assert len(logs) == 6
+    loaded = [log for log in logs if "vision model from cache" in log.read_text()]
+    assert 1 <= len(loaded) <= 2
+
+
+@pytest.mark.slow
 def test_a_sweep_killed_mid_job_leaves_no_half_written_result_and_the_rerun_completes_it(tmp_path):
     command = [
         sys.executable,
