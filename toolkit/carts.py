@@ -72,13 +72,14 @@ def joint_cart_posterior(
         sl = slice(start, start + _CHUNK_EVENTS)
         cands = candidate_visit[sl]
         sku, count = hyps.sku[sl], hyps.count[sl]
-        returning = (sku >= 0) & (count < 0)
-        # whether each candidate holds what a put-back returns, asked only for put-back lines
-        asked = np.nonzero(returning[:, None] & (cands >= 0)[:, :, None, None])
-        held = np.zeros((*cands.shape, *sku.shape[1:]), dtype=bool)
-        e, c, h, line = asked
-        held[asked] = ledger.units_before(cands[e, c], sku[e, h, line], time_s[sl][e]) > 0
-        unheld = (returning[:, None] & ~held).any(axis=-1) & (cands >= 0)[:, :, None]
+        # a candidate is penalised for a hypothesis one of whose put-back lines it does not hold:
+        # the ledger is asked only about (put-back line, real candidate) pairs
+        e_line, h_line, l_line = np.nonzero((sku >= 0) & (count < 0))
+        pair_line, c_pair = np.nonzero(cands[e_line] >= 0)
+        e, h = e_line[pair_line], h_line[pair_line]
+        held = ledger.units_before(cands[e, c_pair], sku[e, h, l_line[pair_line]], time_s[sl][e]) > 0
+        unheld = np.zeros((*cands.shape, sku.shape[1]), dtype=bool)
+        unheld[e[~held], c_pair[~held], h[~held]] = True
         with np.errstate(invalid="ignore"):
             joint = log_post[sl, None, :] + attribution_log_p[sl, :, None] + np.where(unheld, log_eps, 0.0)
         marginal = logsumexp(joint, axis=1)
@@ -122,8 +123,9 @@ def misplaced_floor(
     index = first[:, :, None] + np.arange(width)
     listed = np.arange(width) < count[:, :, None]
     sku = np.where(listed, pair_sku[np.minimum(index, pair.size - 1)], -1)
-    visit = np.broadcast_to(candidate_visit[:, :, None], sku.shape)
-    held = ledger.units_before(visit, sku, time_s[:, None, None]) > 0
+    asked = np.nonzero(listed)  # the ledger is asked only about what each candidate has had
+    held = np.zeros(sku.shape, dtype=bool)
+    held[asked] = ledger.units_before(candidate_visit[asked[:2]], sku[asked], time_s[asked[0]]) > 0
     foreign = sku_shelf[np.maximum(sku, 0)] != shelf[:, None, None]
     sku = np.where(listed & held & foreign, sku, -1).reshape(n_events, -1)
     sku = np.sort(sku, axis=1)
