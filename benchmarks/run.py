@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ from toolkit.vision.render import RenderParams, render
 from toolkit.vision.train import TrainParams
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+RAY_SITE = Path(os.environ.get("CHECKOUT_LAB_RAY_SITE", CONFIG_DIR.parent / ".venv" / "ray-site"))
 
 
 def timed(fn: Callable[[], object], repeats: int = 3) -> tuple[float, object]:
@@ -321,29 +323,59 @@ SWEEP_GRID = (
 )
 
 
-def sweep_rows() -> list[Row]:
+def timed_sweep(sweep_dir: Path, launcher: list[str], env: dict | None = None) -> float:
+    """Wall seconds of the 100-job default-store sweep through `launcher`, into `sweep_dir`."""
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            str(CONFIG_DIR.parent / "experiments" / "compare.py"),
+            "-m",
+            *launcher,
+            *SWEEP_GRID,
+            f"hydra.sweep.dir={sweep_dir}",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    return time.perf_counter() - start
+
+
+def sweep_rows(ray_address: str | None) -> list[Row]:
     """A 100-job sweep of the default store (one catalog, one CNN, cached) through the local
-    launcher, as `make sweep` runs it: its wall time from the command line to the last job."""
+    launcher, as `make sweep` runs it, and (with a Ray address) the same sweep through the Ray
+    launcher on that cluster, with whether every metrics.json is byte-identical to the local one."""
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                str(CONFIG_DIR.parent / "experiments" / "compare.py"),
-                "-m",
-                "hydra/launcher=local",
-                *SWEEP_GRID,
-                f"hydra.sweep.dir={tmp}",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        seconds = time.perf_counter() - start
-        jobs = len(list(Path(tmp).glob("*/metrics.json")))
-    return [
-        (f"sweep of {jobs} default store-days, local launcher (2 workers)", seconds / 60.0, "min"),
-        ("  seconds per store-day in that sweep", seconds / jobs, "s"),
-    ]
+        local = Path(tmp) / "local"
+        seconds = timed_sweep(local, ["hydra/launcher=local"])
+        results = sorted(local.glob("*/metrics.json"))
+        rows = [
+            (
+                f"sweep of {len(results)} default store-days, local launcher (2 workers)",
+                seconds / 60.0,
+                "min",
+            ),
+            ("  seconds per store-day in that sweep", seconds / len(results), "s"),
+        ]
+        if ray_address:
+            ray = Path(tmp) / "ray"
+            env = {
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join([str(RAY_SITE), os.environ.get("PYTHONPATH", "")]),
+            }
+            launcher = ["hydra/launcher=ray_cluster", f"hydra.launcher.ray.init.address={ray_address}"]
+            seconds = timed_sweep(ray, launcher, env)
+            same = sum(
+                (ray / path.relative_to(local)).read_bytes() == path.read_bytes()
+                for path in results
+                if (ray / path.relative_to(local)).is_file()
+            )
+            rows += [
+                (f"the same sweep through Ray at {ray_address}", seconds / 60.0, "min"),
+                ("  its metrics.json byte-identical to the local launcher's", same, f"of {len(results)}"),
+            ]
+    return rows
 
 
 def main() -> None:
@@ -352,6 +384,9 @@ def main() -> None:
     )
     parser.add_argument("--no-scaling", action="store_true", help="skip the visit and SKU scaling runs")
     parser.add_argument("--sweep", action="store_true", help="add the 100-job default-store sweep")
+    parser.add_argument(
+        "--ray", metavar="ADDRESS", help="with --sweep: the same sweep on this Ray cluster (HOST:PORT)"
+    )
     args = parser.parse_args()
     cfg = compose_with([])
     plan, day, rows = day_observations(cfg)
@@ -384,7 +419,7 @@ def main() -> None:
     if not args.no_scaling:
         rows += scaling_rows()
     if args.sweep:
-        rows += sweep_rows()
+        rows += sweep_rows(args.ray)
 
     width = max(len(name) for name, _, _ in rows)
     print(f"{'stage'.ljust(width)}  {'value':>14}  unit")
