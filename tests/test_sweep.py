@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -135,14 +137,65 @@ def test_a_writer_killed_at_any_moment_leaves_a_whole_file(tmp_path):
         assert record["version"] >= 1 and len(record["payload"]) == 200_000
 
 
-@pytest.mark.slow
-def test_the_ray_launcher_runs_a_two_job_sweep_on_a_local_ray(tmp_path):
+def _ray_env() -> dict:
     if not (RAY_SITE / "hydra_plugins" / "hydra_ray_launcher").is_dir():
         pytest.skip(f"Ray could not be installed into {RAY_SITE} (make test-all installs it where it can)")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(RAY_SITE), os.environ.get("PYTHONPATH", "")])}
-    result = sweep(tmp_path, "hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2", "seed=0,1", env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert len(list(tmp_path.glob("*/metrics.json"))) == 2
+    path = os.pathsep.join([str(RAY_SITE), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path, "RAY_AUTH_MODE": "disabled"}
+
+
+def _same_bytes(one: Path, two: Path, jobs: int) -> None:
+    for job in map(str, range(jobs)):
+        assert (one / job / "metrics.json").read_bytes() == (two / job / "metrics.json").read_bytes()
+
+
+@pytest.mark.slow
+def test_the_ray_launcher_gives_the_local_launchers_bytes(tmp_path):
+    env = _ray_env()
+    jobs = ("seed=0,1",)
+    ray = sweep(tmp_path / "ray", "hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2", *jobs, env=env)
+    assert ray.returncode == 0, ray.stderr[-3000:]
+    local = sweep(tmp_path / "local", "hydra/launcher=local", *jobs)
+    assert local.returncode == 0, local.stderr
+    _same_bytes(tmp_path / "ray", tmp_path / "local", 2)
+
+
+@pytest.mark.slow
+def test_a_sweep_runs_on_an_existing_ray_cluster_by_its_address(tmp_path):
+    """The README's cluster command, against a head started here the way a cluster's is."""
+    env = _ray_env()
+    ray = str(RAY_SITE / "bin" / "ray")
+    port = "6391"
+    sessions = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths have a limit
+    head = subprocess.Popen(
+        [
+            sys.executable,
+            ray,
+            "start",
+            "--head",
+            "--block",
+            f"--port={port}",
+            "--node-ip-address=127.0.0.1",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            f"--temp-dir={sessions}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        launcher = ["hydra/launcher=ray_cluster", f"hydra.launcher.ray.init.address=127.0.0.1:{port}"]
+        result = sweep(tmp_path / "cluster", *launcher, "sensor.loadcell.noise_g=2,4", env=env)
+        assert result.returncode == 0, result.stderr[-3000:]
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)
+        head.wait(timeout=60)
+        shutil.rmtree(sessions, ignore_errors=True)
+    local = sweep(tmp_path / "local", "hydra/launcher=local", "sensor.loadcell.noise_g=2,4")
+    assert local.returncode == 0, local.stderr
+    _same_bytes(tmp_path / "cluster", tmp_path / "local", 2)
 
 
 def test_the_slurm_launcher_config_composes():
