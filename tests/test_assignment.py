@@ -29,6 +29,11 @@ def test_the_same_pairs_as_scipy(kind):
         assert np.array_equal(rows, want_rows) and np.array_equal(cols, want_cols), cost
 
 
-def test_an_infeasible_matrix_is_refused():
-    with pytest.raises(ValueError, match="infeasible"):
-        min_cost_assignment(np.full((2, 2), np.inf))
+def test_an_infeasible_or_invalid_matrix_is_refused_as_scipy_refuses_it():
+    for bad, message in ((np.full((2, 2), np.inf), "infeasible"), (np.array([[0.0, np.nan]]), "invalid")):
+        with pytest.raises(ValueError, match=message):
+            linear_sum_assignment(bad)
+        with pytest.raises(ValueError, match=message):
+            min_cost_assignment(bad)
+    with pytest.raises(ValueError, match="invalid"):
+        min_cost_assignment(np.array([[1.0], [-np.inf]]))

@@ -70,3 +70,62 @@ def test_receipts_sum_lines_per_visit_and_never_go_negative():
     visit = np.array([0, 0, 1, -1])
     receipts = build_receipts(sku, count, visit, n_visits=2, n_skus=3)
     assert receipts.tolist() == [[1, 1, 0], [0, 0, 0]]
+
+
+def _old_joint(log_post, hyps, attribution_log_p, candidate_visit, time_s, ledger, epsilon):
+    """The cart step as it was written before the ledger was asked only about put-back lines:
+    every (event, candidate, hypothesis, line) at once."""
+    from scipy.special import logsumexp
+
+    returning = (hyps.sku >= 0) & (hyps.count < 0)
+    held = (
+        ledger.units_before(candidate_visit[:, :, None, None], hyps.sku[:, None], time_s[:, None, None, None])
+        > 0
+    )
+    unheld = (returning[:, None] & ~held).any(axis=-1) & (candidate_visit >= 0)[:, :, None]
+    with np.errstate(invalid="ignore"):
+        joint = log_post[:, None, :] + attribution_log_p[:, :, None] + np.where(unheld, np.log(epsilon), 0.0)
+    marginal = logsumexp(joint, axis=1)
+    with np.errstate(invalid="ignore"):
+        marginal = marginal - logsumexp(marginal, axis=1, keepdims=True)
+    new_post = np.where(np.isfinite(marginal), marginal, log_post)
+    best = np.argmax(new_post, axis=1)
+    given = np.take_along_axis(joint, best[:, None, None], axis=2)[:, :, 0]
+    with np.errstate(invalid="ignore"):
+        given = given - logsumexp(given, axis=1, keepdims=True)
+    pick = np.argmax(given, axis=1)
+    chosen = np.take_along_axis(candidate_visit, pick[:, None], 1)[:, 0]
+    p = np.exp(np.take_along_axis(given, pick[:, None], 1)[:, 0])
+    return new_post, chosen, np.where((chosen >= 0) & np.isfinite(p), p, 0.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_cart_step_equals_its_all_pairs_form_exactly(seed):
+    """Random days with padded candidates, events nobody stood at, take-only events and put-backs
+    of held and unheld items: the same posterior, visits and confidences, bit for bit."""
+    rng = np.random.default_rng(seed)
+    n_events, n_hyps, n_cands, n_visits, n_skus = 700, 9, 5, 40, 12
+    time_s = np.sort(rng.uniform(0, 3600, n_events))
+    ledger = CartLedger.from_decisions(
+        rng.integers(-1, n_visits, n_events),
+        np.c_[rng.integers(0, n_skus, n_events), np.full(n_events, -1)],
+        np.c_[rng.choice([-1, 1, 2], n_events), np.zeros(n_events, np.int64)],
+        time_s,
+        n_skus,
+    )
+    sku = np.where(
+        rng.random((n_events, n_hyps, 2)) < 0.7, rng.integers(0, n_skus, (n_events, n_hyps, 2)), -1
+    )
+    count = np.where(sku >= 0, rng.choice([-2, -1, 1, 2, 3], sku.shape), 0)
+    count[: n_events // 4] = np.abs(count[: n_events // 4])  # some events have no put-back line
+    hyps = EventHypotheses(
+        sku=sku, count=count, valid=sku[..., 0] >= 0, form=np.zeros((n_events, n_hyps), np.int8)
+    )
+    n_seen = rng.integers(0, n_cands + 1, n_events)  # 0: nobody at the shelf
+    cands = np.where(np.arange(n_cands) < n_seen[:, None], rng.integers(0, n_visits, (n_events, n_cands)), -1)
+    attribution = np.where(cands >= 0, rng.normal(-1.0, 1.0, cands.shape), -np.inf)
+    log_post = np.where(hyps.valid, rng.normal(-2.0, 1.0, hyps.valid.shape), -np.inf)
+    new = joint_cart_posterior(log_post, hyps, attribution, cands, time_s, ledger, 0.01)
+    old = _old_joint(log_post, hyps, attribution, cands, time_s, ledger, 0.01)
+    for got, want in zip(new, old, strict=True):
+        assert np.array_equal(got, want)

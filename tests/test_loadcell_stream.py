@@ -1,4 +1,4 @@
-"""Shelf sensing: the vectorised level filter against filterpy, the CUSUM, and the stream detector."""
+"""Shelf sensing: the compiled level filter against filterpy, the CUSUM, and the stream detector."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from toolkit.sensors.loadcell_stream import LoadcellModel, _transients, simulate
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_vectorised_filter_matches_filterpy_step_for_step(seed):
+def test_the_compiled_filter_matches_filterpy_step_for_step(seed):
     rng = np.random.default_rng(seed)
     n, t = 4, 400
     z = rng.normal(200.0, 4.0, (n, t)) + np.where(np.arange(t) > 150, rng.normal(-300, 50, (n, 1)), 0.0)
@@ -34,6 +34,39 @@ def test_vectorised_filter_matches_filterpy_step_for_step(seed):
             assert kf.P[0, 0] == pytest.approx(track.variance[row, step], abs=1e-9)
 
 
+def _numpy_level_filter(z, q, r, x0, p0, reset_at, p_reset):
+    """The filter as it was written before it was compiled: numpy over rows, a loop over time."""
+    n, t = z.shape
+    out = np.empty((4, n, t))
+    x, p = x0.astype(float).copy(), np.full(n, float(p0))
+    for step in range(t):
+        p = np.where(reset_at == step, p_reset, p) + q
+        s = p + r
+        k = p / s
+        seen = ~np.isnan(z[:, step])
+        nu = np.where(seen, z[:, step] - x, 0.0)
+        x = x + np.where(seen, k * nu, 0.0)
+        p = np.where(seen, (1.0 - k) * p, p)
+        out[:, :, step] = x, p, nu, s
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_compiled_filter_with_resets_and_dropped_samples_equals_the_numpy_loop_exactly(seed):
+    rng = np.random.default_rng(seed)
+    n, t = 6, 300
+    z = rng.normal(200.0, 4.0, (n, t)) + np.where(np.arange(t) > 120, rng.normal(-300, 50, (n, 1)), 0.0)
+    z[rng.random(z.shape) < 0.15] = np.nan
+    z[0, :5] = np.nan  # a row that starts with dropped samples
+    reset_at = rng.integers(0, t, n)
+    reset_at[1] = np.flatnonzero(np.isnan(z[1]))[0]  # a reset on a dropped sample
+    x0 = rng.normal(190.0, 5.0, n)
+    track = kalman_level_filter(z, 0.05, 9.0, x0, 9.0, reset_at=reset_at, p_reset=9.0e6)
+    want = _numpy_level_filter(z, 0.05, 9.0, x0, 9.0, reset_at, 9.0e6)
+    got = np.stack([track.level, track.variance, track.innovation, track.innovation_variance])
+    assert np.array_equal(got, want)
+
+
 def test_closed_form_cusum_equals_the_recursion():
     u = np.random.default_rng(3).normal(0, 1.5, (3, 300))
     up, down = cusum(u, 0.7)
@@ -43,6 +76,8 @@ def test_closed_form_cusum_equals_the_recursion():
             g_up, g_down = max(0.0, g_up + value - 0.7), max(0.0, g_down - value - 0.7)
             assert up[row, step] == pytest.approx(g_up, abs=1e-9)
             assert down[row, step] == pytest.approx(g_down, abs=1e-9)
+    total = np.cumsum(u - 0.7, axis=1)  # the closed form as numpy wrote it before it was compiled
+    assert np.array_equal(up, total - np.minimum.accumulate(np.minimum(total, 0.0), axis=1))
 
 
 def test_a_pressing_hand_is_not_a_product():

@@ -61,7 +61,7 @@ def test_one_or_two_joblib_workers_give_byte_identical_results(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_local_sweep_worker_imports_and_loads_the_cnn_once_for_many_jobs(tmp_path):
+def test_a_local_sweep_worker_loads_the_cnn_once_for_many_jobs(tmp_path):
     """Six store-days of one store on two workers: loky keeps each worker process for every job it
     runs, so the CNN leaves the cache folder at most once per worker (then from memory)."""
     first = run_sweep(tmp_path / "warm", "system=[vision_weight]")  # the CNN in the cache folder

@@ -13,7 +13,7 @@ from toolkit.comparison import run_comparison
 from toolkit.fusion import attribute
 from toolkit.metrics.tracking import tracking_metrics
 from toolkit.seeding import component_rng
-from toolkit.sensors.observations import CameraDetections, EntryScans, ShelfEvents
+from toolkit.sensors.observations import CameraDetections, EntryScans, ShelfEvents, visit_frames
 from toolkit.sensors.presence import PresenceParams
 from toolkit.sensors.walks import WalkParams, observe_walks, true_positions
 from toolkit.tracking import (
@@ -37,7 +37,7 @@ TRACKER = {
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_vectorised_filter_equals_filterpy_step_for_step(seed):
+def test_the_compiled_filter_equals_filterpy_step_for_step(seed):
     rng = np.random.default_rng(seed)
     dt, accel, r = 0.2, 1.5, 0.1**2
     steps = 200
@@ -134,8 +134,7 @@ def _reference_tracks(detections, scans, entry_xy, params) -> np.ndarray:
     linear_sum_assignment frame by frame, in Python."""
     hz = detections.frame_hz
     dt, r = 1.0 / hz, params.measurement_noise_m**2
-    first = np.rint(scans.visit_arrival_s * hz).astype(int)
-    last = np.rint(scans.visit_exit_s * hz).astype(int)
+    first, last = visit_frames(scans.visit_arrival_s, scans.visit_exit_s, hz)
     look_var = 2.0 * params.appearance_noise**2
     filters, out = {}, {}
     for frame in range(first.min(), last.max() + 1):
@@ -175,12 +174,46 @@ def _reference_tracks(detections, scans, entry_xy, params) -> np.ndarray:
     )
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_compiled_tracker_equals_filterpy_and_scipy_frame_by_frame(seed):
-    """Two shoppers cross with missed detections; every estimate matches the plain filterpy +
-    scipy tracker, so the assignments are the same ones."""
-    detections, scans, _ = _crossing(True, np.random.default_rng(seed))
+def _crowd(rng: np.random.Generator, dim: int) -> tuple[CameraDetections, EntryScans]:
+    """Six shoppers on random walks who come and go at different times (one after the store has
+    emptied), with missed detections, clutter and `dim`-dimensional looks."""
+    hz, n = 5.0, 6
+    arrival = np.array([0.0, 1.0, 1.4, 3.0, 4.2, 14.0])
+    leave = np.array([6.0, 9.0, 4.8, 7.4, 9.0, 17.0])
+    looks = rng.standard_normal((n, dim))
+    frame, xy, seen = [], [], []
+    for who in range(n):
+        frames = np.arange(np.ceil(arrival[who] * hz), np.floor(leave[who] * hz) + 1).astype(np.int64)
+        path = np.cumsum(rng.normal(0.0, 0.25, (frames.size, 2)), axis=0) + rng.uniform(0, 3, 2)
+        keep = rng.random(frames.size) > 0.2
+        frame.append(frames[keep])
+        xy.append(path[keep] + rng.normal(0, 0.05, (int(keep.sum()), 2)))
+        seen.append(looks[who] + 0.6 * rng.standard_normal((int(keep.sum()), dim)))
+    clutter = rng.integers(0, int(leave.max() * hz), 40)
+    frame.append(clutter)
+    xy.append(rng.uniform(0, 4, (clutter.size, 2)))
+    seen.append(rng.standard_normal((clutter.size, dim)))
+    frame_all = np.concatenate(frame)
+    order = np.argsort(frame_all, kind="stable")
+    detections = CameraDetections(
+        frame_all[order], np.concatenate(xy)[order], np.concatenate(seen)[order], frame_hz=hz
+    )
+    door = looks + 0.6 * rng.standard_normal(looks.shape)
+    return detections, EntryScans(np.arange(n), leave, arrival, door)
+
+
+@pytest.mark.parametrize(("seed", "dim"), [(0, 8), (1, 3), (2, 9), (3, 130)])
+def test_the_compiled_tracker_equals_filterpy_and_scipy_frame_by_frame(seed, dim):
+    """A crowd with births, deaths among survivors, an empty store between visits, clutter and
+    looks of 3 to 130 dimensions (numpy's summation order changes at 8 and 128), and two
+    shoppers crossing: every estimate matches the plain filterpy + scipy tracker, so the
+    assignments are the same ones."""
+    rng = np.random.default_rng(seed)
     params = TrackerParams.from_config(TRACKER)
+    detections, scans = _crowd(rng, dim)
+    tracks = track_shoppers(detections, scans, np.zeros(2), params)
+    assert np.allclose(tracks.sample_xy, _reference_tracks(detections, scans, np.zeros(2), params), atol=1e-9)
+    detections, scans, _ = _crossing(True, rng)
     tracks = track_shoppers(detections, scans, np.zeros(2), params)
     assert np.allclose(tracks.sample_xy, _reference_tracks(detections, scans, np.zeros(2), params), atol=1e-9)
 

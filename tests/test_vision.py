@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,9 @@ from conftest import compose_config
 from PIL import Image
 
 from toolkit.comparison import run_comparison
+from toolkit.recognizers.vision import _view_log_probs
 from toolkit.seeding import component_rng
+from toolkit.sensors.observations import CameraCrops
 from toolkit.vision.datasets import load_photos
 from toolkit.vision.models import available_models, build_model, register
 from toolkit.vision.photos import PhotoParams, train_on_photos
@@ -110,11 +114,28 @@ def test_the_cnn_scores_a_days_crops_once_for_every_design_and_pass(monkeypatch)
         "log_probs",
         lambda self, images: seen.append(images.shape[0]) or original(self, images),
     )
-    record = run_comparison(compose_config(["debug=tiny", "system=[vision_fusion,vision_weight]"]))
-    held = (
-        record["scenario"]["n_detected_events"] * compose_config(["debug=tiny"]).sensor.camera.views_per_event
-    )
-    assert len(seen) == 1 and 0 < seen[0] < held
+    cfg = compose_config(["debug=tiny", "system=[vision_fusion,vision_weight]"])
+    record = run_comparison(cfg)
+    views = record["scenario"]["n_detected_events"] * cfg.sensor.camera.views_per_event
+    assert len(seen) == 1 and 0 < seen[0] < views
+    again = run_comparison(cfg)  # the CNN from this process's memory: the same metrics, byte for byte
+    assert len(seen) == 2 and json.dumps(again, sort_keys=True) == json.dumps(record, sort_keys=True)
+
+
+def test_the_held_views_scores_are_those_of_scoring_every_view(trained):
+    classifier = trained[2]
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (300, 2, 3, SIZE, SIZE), dtype=np.uint8)
+    holding = rng.random((300, 2)) < 0.8
+    crops = CameraCrops(images=images, visible=np.ones((300, 2), dtype=bool), holding=holding)
+    shared = _view_log_probs(classifier, crops)
+    flat = torch.from_numpy(images.reshape(600, 3, SIZE, SIZE).astype(np.float32)) / 255.0
+    every = classifier.log_probs(flat).numpy().reshape(300, 2, -1)
+    assert np.allclose(shared[holding], every[holding], rtol=1e-6, atol=1e-6)
+    assert not shared[~holding].any()
+    assert _view_log_probs(classifier, crops) is shared  # once per crops
+    with pytest.raises(ValueError, match="read-only"):
+        shared[0, 0, 0] = 0.0  # shared between designs: nobody may change it
 
 
 def test_checkpoints_load_weights_only_and_refuse_another_catalog(trained, tmp_path):

@@ -98,11 +98,14 @@ def _solve_wide(cost: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def min_cost_assignment(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of the minimum-cost assignment of a finite (R, C) cost matrix,
-    sorted by row, as ``scipy.optimize.linear_sum_assignment`` returns them."""
+    """Row and column indices of the minimum-cost assignment of an (R, C) cost matrix, sorted by
+    row, as ``scipy.optimize.linear_sum_assignment`` returns them (and, like it, refusing NaN and
+    −inf entries and a matrix with no finite assignment)."""
     nr, nc = cost.shape
     if nr == 0 or nc == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if np.isnan(cost).any() or (cost == -np.inf).any():
+        raise ValueError("matrix contains invalid numeric entries")
     if nc >= nr:
         return np.arange(nr), _solve_wide(cost)
     row_of_col = _solve_wide(np.ascontiguousarray(cost.T))

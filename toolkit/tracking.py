@@ -19,8 +19,11 @@ Frame by frame, detections are assigned to tracks by the minimum-cost assignment
 on the negative log-likelihood d²/S + 2 ln S (so a coasting track, whose S has grown, does not
 win a detection a confident neighbour explains), with a χ² gate on d²/S. Unassigned detections
 (clutter, or a shopper whose track went elsewhere) are dropped; a missed track coasts on its
-prediction. The loop over frames is compiled with numba (a million detections a second on one
-core), and gives the same tracks as the numpy loop it replaced, bit for bit.
+prediction. The loop over frames is compiled with numba (over a million detections a second on
+one core). Its predict fuses multiply-adds as OpenBLAS's dgemm did for the numpy loop it
+replaced, so on the project machine the default day's tracks are bit-identical to that loop's;
+ln S in the assignment cost comes from the C library, not numpy's SIMD log, and may differ in
+the last bit, which matters only for an assignment within one rounding step of a tie.
 
 This module reads observations only (detections, door scans, store geometry), never the truth.
 """
@@ -100,7 +103,8 @@ def process_noise(dt: float, accel_noise_mps2: float) -> tuple[float, float, flo
 
 @intrinsic
 def _fused_multiply_add(typingctx, a, b, c):
-    """a·b + c rounded once (llvm.fma), as the BLAS predict this filter was first written with."""
+    """a·b + c rounded once (llvm.fma): as OpenBLAS's dgemm computed the numpy predict on FMA
+    machines, and the same on every machine (software fma where the CPU has none)."""
 
     def codegen(context, builder, signature, args):
         double = ir.DoubleType()

@@ -18,6 +18,7 @@ add up; a missing view contributes nothing. Counts and direction are left to the
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,17 +36,19 @@ from toolkit.vision.render import RenderParams
 from toolkit.vision.train import TrainedClassifier, TrainParams, classifier_for_catalog
 from toolkit.world import World
 
-_SHARED: list[tuple[weakref.ref, weakref.ref, np.ndarray]] = []
-_CROPS_AT_ONCE = 4096  # a multiple of the inference batch (512): the same batches, the same logits
+_SHARED: dict[int, tuple[weakref.ref, weakref.ref, np.ndarray]] = {}  # (crops, CNN, scores) by number
+_NUMBERS = itertools.count()
+_CROPS_AT_ONCE = 4096  # float copies of this many crops at a time (a multiple of the batch, 512)
 
 
 def _view_log_probs(classifier: TrainedClassifier, crops: CameraCrops) -> np.ndarray:
     """log p(class | view) (E, V, C) of the views whose hand holds a product (zeros elsewhere:
     no hypothesis reads them). The CNN runs once per crops and classifier: a design's second pass
-    and every design with the same cameras and CNN reuse it (a CNN scores each image on its own,
-    so the result is the one each would compute)."""
-    _SHARED[:] = [entry for entry in _SHARED if entry[0]() is not None and entry[1]() is not None]
-    for crops_ref, classifier_ref, log_p in _SHARED:
+    and every design with the same cameras and CNN reuse it. A CNN in eval mode scores each image
+    on its own, so skipping the empty-handed views leaves the held views' scores as they were
+    (bit for bit on the project machine; a test checks them to float precision). The array is
+    shared, so it is read-only, and it is dropped with its crops."""
+    for crops_ref, classifier_ref, log_p in _SHARED.values():
         if crops_ref() is crops and classifier_ref() is classifier:
             return log_p
     n_events, n_views = crops.visible.shape
@@ -56,7 +59,10 @@ def _view_log_probs(classifier: TrainedClassifier, crops: CameraCrops) -> np.nda
         part = held[start : start + _CROPS_AT_ONCE]
         log_p[part] = classifier.log_probs(torch.from_numpy(flat[part].astype(np.float32)) / 255.0).numpy()
     log_p = log_p.reshape(n_events, n_views, classifier.n_classes)
-    _SHARED.append((weakref.ref(crops), weakref.ref(classifier), log_p))
+    log_p.flags.writeable = False
+    key = next(_NUMBERS)
+    _SHARED[key] = (weakref.ref(crops), weakref.ref(classifier), log_p)
+    weakref.finalize(crops, _SHARED.pop, key, None)  # the day's crops gone: its scores go too
     return log_p
 
 

@@ -1,8 +1,9 @@
-"""Level tracking and change detection on load-cell streams, vectorised over many streams at once.
+"""Level tracking and change detection on load-cell streams, many streams at once.
 
 The plate's load is a random-walk level observed in white noise: a 1-state Kalman filter (the
 same model as filterpy's ``KalmanFilter(dim_x=1, dim_z=1)`` with F = H = 1), run on every stream
-of a (streams, samples) array at once, one time step per loop iteration:
+of a (streams, samples) array, sample by sample in numba-compiled code (a recursion in time
+cannot be vectorised; the numpy loop over time steps it replaced gave the same numbers):
 
     x⁻ = x,  P⁻ = P + Q                       # predict: the level may wander by Q per sample
     S = P⁻ + R,  K = P⁻ / S,  ν = z − x⁻       # innovation and its variance

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from PIL import Image, UnidentifiedImageError
@@ -69,7 +70,7 @@ def frame_number(path: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def _chosen_folders(root: str, chosen: Sequence[str] | None, **kwargs: object):
+def _chosen_folders(root: str, chosen: Sequence[str] | None, **kwargs: object) -> Any:
     """An ImageFolder reading only the chosen class folders (all when none are chosen).
     torchvision is imported here, not at the top: a store-day without photos never needs it."""
     from torchvision import datasets
