@@ -327,15 +327,17 @@ def _find_events(
     found: list[tuple[np.ndarray, ...]] = []
     live = np.ones(n, dtype=bool)
     while live.any():
-        after_resume = col >= resume[:, None]
-        up, down = cusum(np.where(after_resume, u, 0.0), params.cusum_k)
-        alarm = ((up > params.cusum_h) | (down > params.cusum_h)) & after_resume & (col < lengths[:, None])
-        live &= alarm.any(axis=1)
-        if not live.any():
+        rows = np.flatnonzero(live)  # each pass looks only at the rows still searching
+        after_resume = col >= resume[rows, None]
+        up, down = cusum(np.where(after_resume, u[rows], 0.0), params.cusum_k)
+        alarm = ((up > params.cusum_h) | (down > params.cusum_h)) & after_resume & (col < lengths[rows, None])
+        alarmed = alarm.any(axis=1)
+        live[rows[~alarmed]] = False
+        if not alarmed.any():
             break
-        rows = np.flatnonzero(live)
-        at = np.argmax(alarm[rows], axis=1)
-        quiet = (up[rows] == 0) & (down[rows] == 0) & (col < at[:, None]) & after_resume[rows]
+        rows, alarm, after_resume = rows[alarmed], alarm[alarmed], after_resume[alarmed]
+        at = np.argmax(alarm, axis=1)
+        quiet = (up[alarmed] == 0) & (down[alarmed] == 0) & (col < at[:, None]) & after_resume
         start = np.where(quiet.any(axis=1), width - 1 - np.argmax(quiet[:, ::-1], axis=1), resume[rows])
         refit = kalman_level_filter(
             z[rows], params.level_q_g2, r, level[rows, 0], r, reset_at=start, p_reset=1e6 * r
