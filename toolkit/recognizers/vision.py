@@ -90,38 +90,24 @@ class VisionRecognizer(BaseRecognizer):
         self.source = camera_source(vision)
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.progress = progress
-        self._classifiers: dict[bytes, TrainedClassifier] = {}
 
     def prepare(self, world: World, rng: np.random.Generator) -> None:
         """The CNN for this catalog: trained on its renders, or on the real photos that stand in
-        for its SKUs (`vision.source=photos`); built once per catalog."""
+        for its SKUs (`vision.source=photos`); loaded once per process (`cached_classifier`)."""
         super().prepare(world, rng)
-        photos = self.source.source == "photos"
-        key = (
-            str(world.catalog.n_skus).encode()
-            if photos
-            else np.ascontiguousarray(world.catalog.appearance).tobytes()
-        )
-        if key not in self._classifiers:
-            self._classifiers[key] = (
-                classifier_for_photos(
-                    training_photos(world.catalog.n_skus, self.source),
-                    self.source,
-                    self.render_params,
-                    self.train_params,
-                    self.cache_dir,
-                    self.progress,
-                )
-                if photos
-                else classifier_for_catalog(
-                    world.catalog.appearance,
-                    self.render_params,
-                    self.train_params,
-                    self.cache_dir,
-                    self.progress,
-                )
+        if self.source.source == "photos":
+            self.classifier = classifier_for_photos(
+                training_photos(world.catalog.n_skus, self.source),
+                self.source,
+                self.render_params,
+                self.train_params,
+                self.cache_dir,
+                self.progress,
             )
-        self.classifier = self._classifiers[key]
+        else:
+            self.classifier = classifier_for_catalog(
+                world.catalog.appearance, self.render_params, self.train_params, self.cache_dir, self.progress
+            )
 
     def evidence(self, batch: EventBatch) -> Evidence:
         crops: CameraCrops = batch.readings["camera"]
