@@ -4,9 +4,10 @@
     python experiments/compare.py seed=3 system=[weight_only] sensor.loadcell.noise_g=5
     python experiments/compare.py -m seed=0,1,2 hydra/launcher=local      # a sweep on local cores
 
-In a sweep, a job whose metrics.json already holds the same config is skipped (rerun the same
-sweep directory to resume), and a failing job writes error.json and lets the others run; the
-sweep lists every failure at the end.
+Before a sweep starts, every job's config is composed and planned, so a bad value stops it with
+one line before any work. In a sweep, a job whose metrics.json already holds the same config is
+skipped (rerun the same sweep directory to resume), and a job that fails while running writes
+error.json and lets the others run; the sweep lists every failure at the end and exits 1.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from toolkit.comparison import run_comparison
+from toolkit.comparison import plan_comparison, run_comparison
 from toolkit.config import ConfigError
 from toolkit.figures import comparison_figure
 from toolkit.io import write_json_atomic
@@ -62,5 +63,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    exit_on_bad_command_line("compare")
+    exit_on_bad_command_line("compare", check=plan_comparison)
     main()

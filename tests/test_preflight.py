@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import CONFIG_DIR
+from hydra import initialize_config_dir
 
 from toolkit.config import ConfigError
-from toolkit.preflight import check_command_line, job_overrides
+from toolkit.preflight import check_command_line, sweep_jobs
 
 
 @pytest.mark.parametrize(
@@ -55,11 +56,41 @@ def test_good_command_lines_pass_and_hydra_overrides_are_left_to_hydra():
     )
 
 
-def test_a_sweep_is_checked_on_as_few_jobs_as_cover_every_value():
-    jobs = job_overrides(
+def _jobs(args: list[str]) -> list[list[str]]:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return sweep_jobs(CONFIG_DIR, "compare", args)
+
+
+def test_a_sweep_is_checked_on_every_job_hydra_will_run():
+    jobs = _jobs(
         ["-m", "seed=0,1,2", "catalog=convenience,grocery", "hydra.sweep.dir=x", "store.n_shelves=4"]
     )
-    assert len(jobs) == 3
-    assert {job[0] for job in jobs} == {"seed=0", "seed=1", "seed=2"}
-    assert {job[1] for job in jobs} == {"catalog=convenience", "catalog=grocery"}
-    assert all(job[2] == "store.n_shelves=4" for job in jobs)
+    assert jobs == [
+        [f"seed={s}", f"catalog={c}", "store.n_shelves=4"]
+        for s in (0, 1, 2)
+        for c in ("convenience", "grocery")
+    ]
+    # a preset's own sweep joins in, and the command line wins for a key both set
+    preset = _jobs(["-m", "experiment=break_even", "seed=3"])
+    assert len(preset) == 4 * 3
+    assert {job[2] for job in preset} == {"seed=3"}
+    assert _jobs(["seed=4"]) == [["seed=4"]]
+
+
+def test_every_value_of_every_job_is_checked_and_the_job_named():
+    seen: list[int] = []
+
+    def check(cfg):
+        seen.append(cfg.seed)
+        if cfg.seed == 2 and cfg.catalog.n_skus > 100:  # a refusal only one combination meets
+            raise ConfigError("seed: not with this catalog, got 2")
+
+    with pytest.raises(ConfigError) as caught:
+        check_command_line(CONFIG_DIR, "compare", ["-m", "seed=0,1,2", "catalog=convenience,grocery"], check)
+    assert str(caught.value) == "seed: not with this catalog, got 2 (job 6 of 6: seed=2 catalog=grocery)"
+    assert seen == [0, 0, 1, 1, 2, 2]
+    seen.clear()
+    check_command_line(
+        CONFIG_DIR, "compare", ["seed=2", "catalog=grocery"], check
+    )  # a single run plans itself
+    assert seen == []

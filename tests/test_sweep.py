@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CONFIG_DIR, ROOT, TINY, run_sweep
+from conftest import CONFIG_DIR, PLUGINS, ROOT, TINY, run_sweep
 from hydra import compose, initialize_config_dir
 
 RAY_SITE = Path(os.environ.get("CHECKOUT_LAB_RAY_SITE", ROOT / ".venv" / "ray-site"))
@@ -37,15 +37,37 @@ def test_a_rerun_of_a_finished_sweep_runs_no_job_twice(tmp_path):
 
 
 @pytest.mark.e2e
-def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
-    direct = "sensor.presence.mode=direct"  # about failures, not tracking: the quick presence model
-    result = sweep(tmp_path, "hydra/launcher=local", direct, "sensor.loadcell.noise_g=2,-1,3")
-    assert result.returncode == 0, result.stderr
+def test_a_job_failing_at_run_time_is_recorded_the_sweep_goes_on_and_exits_non_zero(tmp_path):
+    # a user's design that breaks on the day of seed 1: nothing before the sweep can see it coming
+    env = {**os.environ, "PYTHONPATH": str(PLUGINS)}
+    result = run_sweep(
+        tmp_path,
+        "hydra/launcher=local",
+        f"hydra.searchpath=[file://{PLUGINS / 'conf'}]",
+        "system=[weight_only,fails_on_seed]",
+        "sensor.presence.mode=direct",  # about failures, not tracking: the quick presence model
+        "seed=0,1,2",
+        env=env,
+    )
+    assert result.returncode == 1, result.stderr
     assert len(list(tmp_path.glob("*/metrics.json"))) == 2
     failures = json.loads((tmp_path / "failures.json").read_text())["failures"]
-    assert len(failures) == 1 and failures[0]["error"] == "ConfigError"
-    assert "sensor.loadcell.noise_g=-1" in failures[0]["overrides"]
-    assert "1 job(s) of sweep" in result.stdout + result.stderr
+    assert len(failures) == 1 and failures[0]["error"] == "RuntimeError"
+    assert "seed=1" in failures[0]["overrides"]
+    listed = (result.stdout + result.stderr).split("1 job(s) of sweep", 1)
+    assert len(listed) == 2 and "seed=1" in listed[1] and "breaks on the day of seed 1" in listed[1]
+
+
+@pytest.mark.e2e
+def test_a_sweep_with_one_bad_value_fails_before_any_job_in_one_line(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    result = sweep(sweep_dir, "hydra/launcher=local", "seed=0,1", "sensor.loadcell.noise_g=2,-1")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "config error: sensor.loadcell.noise_g: must be >= 0.0, got -1 "
+        "(job 2 of 4: debug=tiny system=[weight_only] seed=0 sensor.loadcell.noise_g=-1)"
+    ]
+    assert not sweep_dir.exists()  # no job ran, nothing was written
 
 
 @pytest.mark.slow

@@ -2,49 +2,70 @@
 
 Hydra rejects a misspelt key or an unknown group option with a multi-line message and no
 suggestion, and in a sweep only once the launcher has started. This composes the config of every
-value each override takes (a sweep's values are spread over as few jobs as cover them all) and
-turns the first failure into a ConfigError naming the key, the closest allowed name and the
-allowed names. Values are not judged here: the run checks them (a bad value fails that job of a
-sweep and the others go on).
+job a sweep will run (the product of its command-line and preset `hydra.sweeper.params` values, as
+Hydra's basic sweeper forms it), turns the first failure into a ConfigError naming the key, the
+closest allowed name and the allowed names, and, given the app's own check, checks every value of
+every job the same way before the first job starts. What only running can find (a design that
+fails on a day's data) fails that job, and the sweep lists it and exits non-zero.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf
 
 from toolkit.config import ConfigError, choice, unknown_key
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+_PLAIN_FLAGS = ("-m", "--multirun")
 _NOT_IN_STRUCT = re.compile(r"Key '([^']+)' is not in struct\s+full_key: (\S+)")
 _NOT_FOUND = re.compile(r"Could not (?:find|load) '([^']+)/([^'/]+)'")
 
 
-def job_overrides(args: Sequence[str]) -> list[list[str]]:
-    """The override lists of as few jobs as take every value of every sweep at least once
-    (command-line flags and Hydra's own overrides left out, except the search path, which says
-    where a user's config groups are)."""
-    lines = [a for a in args if not a.startswith("-")]
+def _parse(lines: Sequence[str]) -> list[Override]:
     try:
-        parsed = OverridesParser.create().parse_overrides(lines)
+        return OverridesParser.create().parse_overrides(list(lines))
     except Exception as err:  # Hydra's parse errors name the override in their first line
         raise ConfigError(f"command line: {str(err).splitlines()[0]}") from err
-    values = [
-        [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
+
+
+def _composable(override: Override) -> bool:
+    """Hydra's own overrides are Hydra's business, except the search path: it says where a user's
+    config groups are."""
+    return not override.is_hydra_override() or override.get_key_element() == "hydra.searchpath"
+
+
+def sweep_jobs(config_dir: Path, config_name: str, args: Sequence[str]) -> list[list[str]]:
+    """The override lists of every job the command line runs (composable ones only): the one run,
+    or with -m the product Hydra's basic sweeper forms of the preset's `hydra.sweeper.params` and
+    the command line (which wins for a key both set). Needs an initialised Hydra."""
+    lines = [a for a in args if not a.startswith("-")]
+    parsed = _parse(lines)
+    if not any(a in _PLAIN_FLAGS for a in args):
+        return [[o.input_line for o in parsed if _composable(o)]]
+    first = [
+        f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
         if o.is_sweep_override()
-        else [o.input_line]
+        else o.input_line
         for o in parsed
-        if not o.is_hydra_override() or o.get_key_element() == "hydra.searchpath"
+        if _composable(o)
     ]
-    width = max((len(v) for v in values), default=1)
-    return [[v[i % len(v)] for v in values] for i in range(width)]
+    try:
+        base = compose(config_name=config_name, overrides=first, return_hydra_config=True)
+    except Exception as err:
+        raise _explain(err, config_dir, config_name, first) from err
+    params = OmegaConf.select(base, "hydra.sweeper.params") or {}
+    preset = [f"{key}={value}" for key, value in params.items()]
+    return BasicSweeper.split_arguments([o for o in _parse([*preset, *lines]) if _composable(o)], None)[0]
 
 
 def _unknown_key(config_name: str, job: list[str], full_key: str) -> ConfigError:
@@ -69,7 +90,6 @@ def _explain(err: Exception, config_dir: Path, config_name: str, job: list[str])
     return ConfigError(f"command line: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
 
 
-_PLAIN_FLAGS = ("-m", "--multirun")
 _OPEN_GROUPS = ("sensor", "recognizer", "system")  # a new node may be added under these
 
 
@@ -92,27 +112,41 @@ def _check_appends(config_name: str, job: list[str]) -> None:
         raise unknown_key(full_key, parent.keys())
 
 
-def check_command_line(config_dir: Path, config_name: str, args: Sequence[str]) -> None:
-    """Raise ConfigError (one line) if any job of this command line would not compose. Command
-    lines with Hydra flags other than --multirun (--cfg, --config-name, ...) are left to Hydra."""
+def check_command_line(
+    config_dir: Path,
+    config_name: str,
+    args: Sequence[str],
+    check: Callable[[DictConfig], object] | None = None,
+) -> None:
+    """Raise ConfigError (one line) if any job of this command line would not compose, or, for a
+    sweep, if `check` (the app's own check of a composed config, which raises ConfigError) refuses
+    any job's values. Command lines with Hydra flags other than --multirun (--cfg, --config-name,
+    ...) are left to Hydra."""
     if any(a.startswith("-") and a not in _PLAIN_FLAGS for a in args):
         return
-    jobs = job_overrides(args)
+    sweeping = any(a in _PLAIN_FLAGS for a in args)
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
-        for job in jobs:
+        jobs = sweep_jobs(config_dir, config_name, args)
+        for number, job in enumerate(jobs):
             try:
-                compose(config_name=config_name, overrides=job)
+                cfg = compose(config_name=config_name, overrides=job)
             except Exception as err:
                 raise _explain(err, config_dir, config_name, job) from err
             _check_appends(config_name, job)
+            if check is not None and sweeping:
+                try:
+                    check(cfg)
+                except ConfigError as err:
+                    raise ConfigError(f"{err} (job {number + 1} of {len(jobs)}: {' '.join(job)})") from err
     GlobalHydra.instance().clear()
 
 
-def exit_on_bad_command_line(config_name: str) -> None:
-    """For the entry points: check sys.argv against `config_name`; print one line and exit 2 if bad."""
+def exit_on_bad_command_line(config_name: str, check: Callable[[DictConfig], object] | None = None) -> None:
+    """For the entry points: check sys.argv against `config_name` (and, in a sweep, every job's
+    values with `check`); print one line and exit 2 if bad."""
     try:
-        check_command_line(CONFIG_DIR, config_name, sys.argv[1:])
+        check_command_line(CONFIG_DIR, config_name, sys.argv[1:], check)
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)
         sys.exit(2)

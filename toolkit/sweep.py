@@ -1,5 +1,5 @@
 """Sweeps that survive: skip jobs already done, record a failing job's error and carry on, and
-list every failure when the sweep ends (Hydra gives none of these by itself)."""
+list every failure when the sweep ends, exiting non-zero (Hydra gives none of these by itself)."""
 
 from __future__ import annotations
 
@@ -66,8 +66,9 @@ def failures(sweep_dir: Path) -> list[dict[str, Any]]:
 
 
 class SweepReport(Callback):
-    """Hydra callback: when a multirun ends, list every failed job (and write them to
-    failures.json in the sweep directory; rerun the sweep to retry just those)."""
+    """Hydra callback: when a multirun ends, list every failed job, write them to failures.json in
+    the sweep directory (rerun the sweep to retry just those) and exit with status 1, so a script
+    or a scheduler sees that the sweep is not whole."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -78,3 +79,4 @@ class SweepReport(Callback):
             return
         lines = [f"  {' '.join(f['overrides'])}: {f['error']}: {f['message']} ({f['path']})" for f in failed]
         log.error("%d job(s) of sweep %s failed:\n%s", len(failed), sweep_dir, "\n".join(lines))
+        raise SystemExit(1)  # Hydra's callback runner stops Exceptions, not SystemExit
