@@ -15,32 +15,25 @@
 # # Accuracy: crowding, look-alikes, and the accuracy/cost trade-off
 #
 # Reads the sweeps of the presets `accuracy_vs_crowding`, `accuracy_vs_lookalikes` and
-# `accuracy_vs_cost` (run them with `make figures`, or point `CHECKOUT_LAB_SWEEPS` at your own
-# sweep directories, separated by `:`).
+# `accuracy_vs_cost` under the repository's `multirun/` (without them it prints the commands that
+# make them), or the sweep directories in `CHECKOUT_LAB_SWEEPS`, separated by `:`.
 
 # %%
-import os
-from pathlib import Path
-
 from toolkit import figures
+from toolkit.notebooks import figures_dir, find_sweeps
 from toolkit.report import collect, summarise
 
-SWEEPS = os.environ.get(
-    "CHECKOUT_LAB_SWEEPS",
-    "multirun/accuracy_vs_crowding:multirun/accuracy_vs_lookalikes:multirun/accuracy_vs_cost",
-)
-OUT = Path(os.environ.get("CHECKOUT_LAB_FIGURES", "notebooks/figures"))
+SWEEPS = find_sweeps("accuracy_vs_crowding", "accuracy_vs_lookalikes", "accuracy_vs_cost")
+OUT = figures_dir()
 
 # %% [markdown]
-# Exact receipts (mean and 95 % interval over seeds) against every swept setting, per sweep.
+# Exact receipts (mean and 95 % interval over seeds) against every swept setting, per sweep; where
+# the review threshold is swept, exact receipts against cost per visit (USD per visit).
 
 # %%
-for sweep in map(Path, SWEEPS.split(os.pathsep)):
-    if not sweep.is_dir():
-        print(f"{sweep}: not run yet")
-        continue
+for sweep in SWEEPS:
     rows, scenario = collect([sweep])
-    summary = summarise(rows, scenario, ["receipt_exact", "cost_per_visit"])
+    summary = summarise(rows, scenario, ["receipt_exact"])
     for key in scenario:
         values = {r.get(key) for r in rows}
         if len(values) > 1 and all(isinstance(v, int | float) for v in values):

@@ -14,46 +14,47 @@
 # %% [markdown]
 # # Cost of ownership and break-even
 #
-# Reads the `break_even` preset's sweep (or `CHECKOUT_LAB_SWEEPS`): annual cost against visits per
-# day, one panel per tag price, and each design's cost by line item.
+# Reads the `break_even` preset's sweep under the repository's `multirun/` (without it the notebook
+# prints the command that makes it), or those in `CHECKOUT_LAB_SWEEPS`: annual cost against visits
+# per day, one panel per tag price, and each design's cost by line item.
 
 # %%
-import os
-from pathlib import Path
+import pandas as pd
 
 from toolkit import figures
+from toolkit.notebooks import figures_dir, find_sweeps
 from toolkit.report import collect
 
-SWEEPS = [Path(p) for p in os.environ.get("CHECKOUT_LAB_SWEEPS", "multirun/break_even").split(os.pathsep)]
-OUT = Path(os.environ.get("CHECKOUT_LAB_FIGURES", "notebooks/figures"))
-rows, scenario = collect([s for s in SWEEPS if s.is_dir()])
+rows, scenario = collect(find_sweeps("break_even"))
 print(f"{len(rows)} rows; swept: {scenario}")
 
 # %%
 if rows:
-    figures.show(figures.break_even_figure(rows, OUT / "break_even"))
+    figures.show(figures.break_even_figure(rows, figures_dir() / "break_even"))
 
 # %% [markdown]
-# Annual cost by line item (thousand USD), first run of each system.
+# Each design's cost in the sweep's first run: by line item per year (thousand USD per year), and
+# split per visit into what the design costs to run and what its mistakes cost (USD per visit).
+# The line items are those of `toolkit.metrics.cost.annual_cost`: the check below fails if one is
+# added there and not here.
 
 # %%
-seen = set()
-for row in rows:
-    if row["system"] in seen:
-        continue
-    seen.add(row["system"])
-    items = {
-        k.removeprefix("cost_"): v / 1000
-        for k, v in row.items()
-        if k.startswith("cost_")
-        and k
-        not in (
-            "cost_annual",
-            "cost_fixed_annual",
-            "cost_variable_per_visit",
-            "cost_per_visit",
-            "cost_per_correct_receipt",
-        )
-        and v
-    }
-    print(row["system"], {k: round(v, 1) for k, v in items.items()})
+LINE_ITEMS = ("depreciation", "maintenance", "power", "tags", "review", "undercharge", "overcharge")
+PER_VISIT = {"run": "cost_operations_per_visit", "errors": "cost_errors_per_visit", "total": "cost_per_visit"}
+
+first = [r for r in rows if r["run"] == rows[0]["run"]]
+if first:
+    print("scenario:", {key: first[0].get(key) for key in scenario}, "seed", first[0]["seed"])
+    annual = pd.DataFrame(
+        [[r[f"cost_{item}"] / 1000 for item in LINE_ITEMS] + [r["cost_annual"] / 1000] for r in first],
+        index=pd.Index([r["system"] for r in first], name="system"),
+        columns=pd.Index([*LINE_ITEMS, "total"], name="thousand USD per year"),
+    )
+    unlisted = annual["total"] - annual[list(LINE_ITEMS)].sum(axis=1)
+    assert unlisted.abs().max() < 1e-6, f"line items missing from LINE_ITEMS: {unlisted.to_dict()}"
+    per_visit = pd.DataFrame(
+        [[r[key] for key in PER_VISIT.values()] for r in first],
+        index=annual.index,
+        columns=pd.Index(list(PER_VISIT), name="USD per visit"),
+    )
+    print(annual.round(1).to_string(), per_visit.round(3).to_string(), sep="\n\n")

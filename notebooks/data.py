@@ -14,34 +14,30 @@
 # %% [markdown]
 # # Data yield and the value of the data
 #
-# Which behavioural events each design captures (from the `data_yield` preset or
-# `CHECKOUT_LAB_SWEEPS`), and whether those events improve demand forecasts (a small value-of-data
-# run, in-process).
+# Which behavioural events each design captures (from the `data_yield` preset's sweep under the
+# repository's `multirun/`, or those in `CHECKOUT_LAB_SWEEPS`; without it the notebook prints the
+# command that makes it), and whether those events improve demand forecasts (a small
+# value-of-data run, in-process, which needs no sweep).
 
 # %%
-import os
-from pathlib import Path
-
 from hydra import compose, initialize_config_dir
 
 from toolkit import figures
 from toolkit.metrics.data_yield import EVENT_TYPES
+from toolkit.notebooks import figures_dir, find_sweeps, repo_root
 from toolkit.report import collect
 from toolkit.value import value_of_data
 
-ROOT = Path(os.environ.get("CHECKOUT_LAB_ROOT", "."))
-SWEEPS = [Path(p) for p in os.environ.get("CHECKOUT_LAB_SWEEPS", "multirun/data_yield").split(os.pathsep)]
-OUT = Path(os.environ.get("CHECKOUT_LAB_FIGURES", "notebooks/figures"))
-rows, _ = collect([s for s in SWEEPS if s.is_dir()])
+rows, _ = collect(find_sweeps("data_yield"))
 if rows:
-    figures.show(figures.data_yield_figure(rows, OUT / "data_yield", EVENT_TYPES))
+    figures.show(figures.data_yield_figure(rows, figures_dir() / "data_yield", EVENT_TYPES))
 
 # %% [markdown]
 # Forecast error (WAPE) of next-day demand with point-of-sale data alone and with behavioural data,
 # on the same simulated days, where stock runs short.
 
 # %%
-with initialize_config_dir(config_dir=str((ROOT / "configs").resolve()), version_base="1.3"):
+with initialize_config_dir(config_dir=str(repo_root() / "configs"), version_base="1.3"):
     cfg = compose(
         "data_value",
         overrides=[

@@ -14,19 +14,18 @@
 # %% [markdown]
 # # RFID read rates by material, and calibration of the fusion systems
 #
-# From the `rfid_materials` and `reliability` presets (or `CHECKOUT_LAB_SWEEPS`).
+# From the sweeps of the `rfid_materials` and `reliability` presets under the repository's
+# `multirun/` (without them it prints the commands that make them), or those in
+# `CHECKOUT_LAB_SWEEPS`.
 
 # %%
-import os
-from pathlib import Path
-
 from toolkit import figures
+from toolkit.notebooks import figures_dir, find_sweeps
 from toolkit.report import collect
 from toolkit.world import MATERIALS
 
-SWEEPS = os.environ.get("CHECKOUT_LAB_SWEEPS", "multirun/rfid_materials:multirun/reliability")
-OUT = Path(os.environ.get("CHECKOUT_LAB_FIGURES", "notebooks/figures"))
-rows, _ = collect([Path(s) for s in SWEEPS.split(os.pathsep) if Path(s).is_dir()])
+OUT = figures_dir()
+rows, _ = collect(find_sweeps("rfid_materials", "reliability"))
 
 # %%
 if any(r.get("rfid_unit_read_rate") is not None for r in rows):
