@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from toolkit.config import ConfigError
 from toolkit.io import write_json_atomic
 from toolkit.preflight import exit_on_bad_command_line
+from toolkit.terminal import take_verbose_flag
 from toolkit.value import value_of_data
 
 
@@ -47,5 +48,6 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    sys.argv = take_verbose_flag(sys.argv)
     exit_on_bad_command_line("data_value")
     main()

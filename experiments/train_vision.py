@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 
 from toolkit.config import ConfigError
 from toolkit.preflight import exit_on_bad_command_line
+from toolkit.terminal import take_verbose_flag
 from toolkit.vision.datasets import load_photos
 from toolkit.vision.photos import PhotoParams, train_on_photos
 from toolkit.vision.render import RenderParams
@@ -53,7 +54,7 @@ def main(cfg: DictConfig) -> None:
                 f"{report['n_test']} test; {photo.input_size} px)"
             )
         else:
-            world = make_world(cfg.catalog, cfg.store, int(cfg.seed))
+            world = make_world(cfg.catalog, cfg.store, int(cfg.store_seed))
             cache = Path(cfg.vision.cache_dir) if cfg.vision.cache_dir else None
             report = classifier_for_catalog(world.catalog.appearance, render, train, cache).report
             what = f"{world.catalog.n_skus} SKUs of catalog {cfg.catalog.name}, rendered crops"
@@ -76,5 +77,6 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    sys.argv = take_verbose_flag(sys.argv)
     exit_on_bad_command_line("train_vision")
     main()

@@ -21,6 +21,7 @@ from omegaconf import DictConfig
 from toolkit.config import ConfigError, build_from_config, did_you_mean
 from toolkit.preflight import exit_on_bad_command_line
 from toolkit.real_data import resolve_data_root
+from toolkit.terminal import take_verbose_flag
 from toolkit.validation.runner import run_all, terminal_table
 
 
@@ -55,5 +56,6 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    sys.argv = take_verbose_flag(sys.argv)
     exit_on_bad_command_line("validate")
     main()

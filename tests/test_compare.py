@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import CONFIG_DIR, PLUGINS, ROOT, TINY, compose_config
 
@@ -134,3 +135,17 @@ def test_a_recognizer_from_outside_the_toolkit_runs_by_target_override():
         )
     )["systems"]
     assert json.dumps(jsonable(base), sort_keys=True) != json.dumps(jsonable(plugged), sort_keys=True)
+
+
+def test_the_day_seed_keeps_the_store_and_the_store_seed_changes_it():
+    """Five seeds are five days in one store (one CNN); five store seeds are five stores."""
+    plans = {
+        (seed, store): plan_comparison(compose_config([*TINY, f"seed={seed}", f"store_seed={store}"]))
+        for seed, store in ((0, 0), (1, 0), (0, 1))
+    }
+    same_store = plans[0, 0].world, plans[1, 0].world
+    other_store = plans[0, 1].world
+    assert np.array_equal(same_store[0].catalog.appearance, same_store[1].catalog.appearance)
+    assert np.array_equal(same_store[0].planogram.slot_sku, same_store[1].planogram.slot_sku)
+    assert not np.array_equal(same_store[0].catalog.appearance, other_store.catalog.appearance)
+    assert plans[1, 0].seed == 1 and plans[1, 0].store_seed == 0

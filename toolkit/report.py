@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import math
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -34,46 +35,95 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cost_per_correct_receipt", "$/correct receipt", "{:.3f}"),
     ("events_captured_per_visit", "events/visit", "{:.2f}"),
 )
+# Columns that belong side by side: receipts and events, calibration, cost and data.
+SUMMARY_GROUPS: tuple[frozenset[str], ...] = (
+    frozenset(k for k, _, _ in SUMMARY_COLUMNS[:7]),
+    frozenset({"ece", "aurc"}),
+    frozenset(k for k, _, _ in SUMMARY_COLUMNS[9:]),
+)
 
 
-def format_summary(record: Mapping[str, Any]) -> str:
-    """A fixed-width per-system table of the headline metrics of one run."""
-    systems: Mapping[str, Mapping[str, float]] = record["systems"]
-    name_width = max([len("system"), *map(len, systems)])
-    header = ["system".ljust(name_width)] + [title for _, title, _ in SUMMARY_COLUMNS]
-    widths = [len(h) for h in header]
-    rows = []
-    for name, metrics in systems.items():
-        cells = [name.ljust(name_width)] + [
-            "—" if metrics.get(key) is None else fmt.format(metrics[key]) for key, _, fmt in SUMMARY_COLUMNS
-        ]
-        rows.append(cells)
-        widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
-    lines = ["  ".join(h.rjust(w) if i else h for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
-    lines += [
-        "  ".join(c.rjust(w) if i else c for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        for r in rows
+TERMINAL_WIDTH = 120
+
+
+def _cell(metrics: Mapping[str, Any], column: tuple[str, str, str]) -> str:
+    key, _, fmt = column
+    return "—" if metrics.get(key) is None else fmt.format(metrics[key])
+
+
+def _table(systems: Mapping[str, Mapping[str, Any]], columns: Sequence[tuple[str, str, str]]) -> list[str]:
+    """Fixed-width lines: a system column, then `columns` right-aligned ("—" for a null metric)."""
+    header = ["system", *(title for _, title, _ in columns)]
+    rows = [[name, *(_cell(m, column) for column in columns)] for name, m in systems.items()]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in [header, *rows]
     ]
+
+
+def _column_groups(systems: Mapping[str, Mapping[str, Any]], width: int) -> list[list[tuple[str, str, str]]]:
+    """SUMMARY_COLUMNS in order, cut into as few tables as fit `width` with the system column each,
+    keeping the columns of one SUMMARY_GROUPS group together where it fits."""
+    name_width = max([len("system"), *map(len, systems)])
+    tables: list[list[tuple[str, str, str]]] = [[]]
+    used = name_width
+    for group in SUMMARY_GROUPS:
+        columns = [c for c in SUMMARY_COLUMNS if c[0] in group]
+        needs = [2 + max(len(c[1]), *(len(_cell(m, c)) for m in systems.values())) for c in columns]
+        if tables[-1] and used + sum(needs) > width:
+            tables.append([])
+            used = name_width
+        for column, need in zip(columns, needs, strict=True):
+            if tables[-1] and used + need > width:
+                tables.append([])
+                used = name_width
+            tables[-1].append(column)
+            used += need
+    return tables
+
+
+def format_summary(record: Mapping[str, Any], width: int = TERMINAL_WIDTH) -> str:
+    """One run's headline metrics per system for a terminal: a line on the scenario, the table cut
+    into parts that fit `width` columns, then the RFID and uncertain-parameter lines wrapped to it
+    (metrics.csv beside metrics.json has the whole table)."""
+    systems: Mapping[str, Mapping[str, Any]] = record["systems"]
+    lines = []
     scenario = record.get("scenario", {})
     if scenario:
-        lines.insert(
-            0,
-            f"seed {record['seed']}: {scenario['n_visits']} visits, {scenario['n_skus']} SKUs, "
-            f"{scenario['n_detected_events']} shelf events "
+        lines.append(
+            f"store {record.get('store_seed', 0)}, day {record['seed']}: {scenario['n_visits']} visits, "
+            f"{scenario['n_skus']} SKUs, {scenario['n_detected_events']} shelf events "
             f"({scenario['crowded_event_share']:.0%} with >1 shopper at the shelf), "
-            f"{scenario['n_empty_reaches']} reaches into empty slots",
+            f"{scenario['n_empty_reaches']} reaches into empty slots"
         )
-    lines += [
+    for number, group in enumerate(_column_groups(systems, width)):
+        if number:
+            lines.append("")
+        lines += _table(systems, group)
+    notes = [
         _rfid_line(name, metrics) for name, metrics in systems.items() if "rfid_unit_read_rate" in metrics
     ]
-    lines += [
+    notes += [
         f"{name}: departures seen for {metrics['rfid_shelf_departure_recall']:.1%} of units bought; "
         f"{metrics['rfid_shelf_phantoms_per_shelf_hour']:.2f} phantom departures per shelf-hour"
         for name, metrics in systems.items()
         if metrics.get("rfid_shelf_departure_recall") is not None
     ]
-    lines += uncertainty_lines(record.get("uncertain", {}))
+    notes += uncertainty_lines(record.get("uncertain", {}), evidence=False)
+    lines += [wrapped for note in notes for wrapped in textwrap.wrap(note, width, subsequent_indent="  ")]
     return "\n".join(lines)
+
+
+def metrics_table(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per system of every scalar metric: the whole table the terminal shows in part."""
+    return [
+        {"system": name, **{k: v for k, v in metrics.items() if not isinstance(v, list | dict)}}
+        for name, metrics in record["systems"].items()
+    ]
 
 
 def _rfid_line(name: str, metrics: Mapping[str, Any]) -> str:

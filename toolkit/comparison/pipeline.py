@@ -54,6 +54,11 @@ class StageClock:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.items: dict[str, int] = {}
+        self.expected: int | None = None
+
+    def expect(self, stages: int) -> None:
+        """How many stages the store-day will run (`stage_count`): a progress display counts to it."""
+        self.expected = stages
 
     @contextmanager
     def __call__(self, name: str, items: int | None = None) -> Iterator[None]:
@@ -184,6 +189,13 @@ def observe_sensors(plan: Plan, ctx: SensingContext, clock: StageClock) -> dict[
                 sensed[name] = sensor.observe(ctx, component_rng(plan.seed, "sensor", name))
             check_sensed(name, sensor, sensed[name], ctx.events.n_events)
     return sensed
+
+
+def stage_count(plan: Plan) -> int:
+    """How many timed stages `sense_day` and `run_systems` run for this plan."""
+    tracked = plan.tracker_params is not None
+    reaches = tracked and plan.sensor_of_type(ShelfCameras) is not None
+    return 3 + 4 * tracked + len(plan.sensors) + reaches + 2 * len(plan.systems)
 
 
 def sense_day(plan: Plan, clock: StageClock | None = None) -> SensedDay:

@@ -37,7 +37,8 @@ def _section(cfg: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 class Plan:
     """A comparison's settings, every one checked: what `run_comparison` builds before any work."""
 
-    seed: int
+    seed: int  # the day's
+    store_seed: int  # the store's (catalog, layout, planogram)
     shopper_params: ShopperParams
     door_params: DoorParams
     loadcell: LoadcellModel
@@ -62,6 +63,7 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
     """Check the whole config (every section, sensor and system) and build the store; raises
     ConfigError naming the first bad key before anything is simulated."""
     seed = check_value(Count, cfg.get("seed"), "seed")
+    store_seed = check_value(Count, cfg.get("store_seed"), "store_seed")
     sensor_cfg = _section(cfg, "sensor")
     loadcell = LoadcellModel.from_config(_section(sensor_cfg, "loadcell"))
     presence_cfg = _section(sensor_cfg, "presence")
@@ -86,9 +88,10 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
             raise ConfigError(
                 f"system.{system.name}: uses sensor {sorted(unpriced)}, which is not configured"
             )
-    world = make_world(_section(cfg, "catalog"), _section(cfg, "store"), seed)
+    world = make_world(_section(cfg, "catalog"), _section(cfg, "store"), store_seed)
     return Plan(
         seed=seed,
+        store_seed=store_seed,
         shopper_params=ShopperParams.from_config(_section(cfg, "shoppers")),
         door_params=DoorParams.from_config(_section(sensor_cfg, "door")),
         loadcell=loadcell,

@@ -81,6 +81,7 @@ def score_day(
     return {
         "schema": SCHEMA_VERSION,
         "seed": plan.seed,
+        "store_seed": plan.store_seed,
         "overrides": list(overrides),
         "scenario": {
             "n_skus": world.catalog.n_skus,

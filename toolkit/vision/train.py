@@ -149,7 +149,7 @@ def train_classifier(
     bar = tqdm(
         range(params.steps),
         desc=f"training {params.model}",
-        disable=not progress,
+        disable=None if progress else True,  # None: drawn on a terminal only, so logs to a file stay clean
         leave=False,
         mininterval=2.0,
     )
