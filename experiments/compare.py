@@ -48,6 +48,11 @@ def _what(cfg: DictConfig) -> str:
     )
 
 
+def _shown(path: Path) -> Path:
+    """A path as short as the user can use it: relative to where they stand, if it is below."""
+    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+
+
 @hydra.main(version_base="1.3", config_path="../configs", config_name="compare")
 def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
@@ -62,7 +67,7 @@ def main(cfg: DictConfig) -> None:
         return
     (out_dir / ERROR_FILE).unlink(missing_ok=True)
     if not sweeping:
-        print(f"{_what(cfg)}; full log: {out_dir / hydra_cfg.job.name}.log")
+        print(_what(cfg))
     progress = StageProgress() if not sweeping else None
     try:
         record = run_comparison(cfg, overrides=overrides, clock=progress)
@@ -87,7 +92,7 @@ def main(cfg: DictConfig) -> None:
         print(f"{' '.join(overrides)}: {path}")
         return
     print(format_summary(record))
-    print(f"written: {path}, {path.with_suffix('.csv').name}, {figure.name}")
+    print(f"written to {_shown(out_dir)}/: {path.name}, metrics.csv, {figure.name}, {hydra_cfg.job.name}.log")
 
 
 if __name__ == "__main__":

@@ -149,3 +149,13 @@ def test_the_day_seed_keeps_the_store_and_the_store_seed_changes_it():
     assert np.array_equal(same_store[0].planogram.slot_sku, same_store[1].planogram.slot_sku)
     assert not np.array_equal(same_store[0].catalog.appearance, other_store.catalog.appearance)
     assert plans[1, 0].seed == 1 and plans[1, 0].store_seed == 0
+
+
+def test_a_modified_design_shows_its_own_name_and_renaming_changes_no_result():
+    base = [*TINY, "sensor.presence.mode=direct", "system=[weight_history,rfid_gate]"]
+    plain = run_comparison(compose_config(base))["systems"]
+    renamed = run_comparison(compose_config([*base, "system.weight_history.name=history_k20"]))["systems"]
+    assert list(renamed) == ["history_k20", "rfid_gate"]
+    assert renamed["history_k20"] == plain["weight_history"]
+    with pytest.raises(ConfigError, match="two designs would show as 'rfid_gate'"):
+        plan_comparison(compose_config([*base, "system.weight_history.name=rfid_gate"]))

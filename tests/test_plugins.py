@@ -93,3 +93,15 @@ def test_a_sensor_or_design_without_target_is_named():
         plan_comparison(compose_config(["+sensor.thermal.price=3"]))
     with pytest.raises(ConfigError, match=r"system\.mine: needs a _target_"):
         plan_comparison(compose_config(["+system.mine.recognizers=[weight]"]))
+
+
+def test_the_readme_recognizer_example_passes_the_checker_on_the_world_the_readme_builds():
+    """The README's two Python blocks, as a user pastes them: the recognizer, then its check."""
+    blocks = [
+        re.search(rf"<!-- {name} -->\s*```python\n(.*?)```", README, re.S)
+        for name in ("recognizer-example", "recognizer-check")
+    ]
+    assert all(blocks), "the README lost its recognizer example"
+    namespace: dict = {}
+    exec(compile("".join(b.group(1) for b in blocks), "README.md", "exec"), namespace)
+    assert namespace["world"].catalog.n_skus == 240  # the grocery store the block asked for

@@ -21,7 +21,7 @@ from toolkit.sensors.loadcell_stream import LoadcellModel
 from toolkit.sensors.presence import PresenceParams
 from toolkit.sensors.registry import build_sensors
 from toolkit.shoppers import ShopperParams
-from toolkit.systems import build_systems
+from toolkit.systems import build_systems, shown_names
 from toolkit.tracking import TrackerParams
 from toolkit.uncertainty import uncertain_parameters
 from toolkit.world import World, make_world
@@ -49,6 +49,7 @@ class Plan:
     review_error: float
     prices: PriceBook
     systems: list
+    shown_names: dict[str, str]  # design key -> the name its rows show (`system.<key>.name`)
     world: World
     space: HypothesisSpace
     uncertain: dict[str, dict[str, Any]]  # parameters whose evidence disagrees, with their range
@@ -102,6 +103,7 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
         review_error=ReviewSettings.from_config(_section(cfg, "review")).error_rate,
         prices=PriceBook.from_config(_section(cfg, "costs")),
         systems=systems,
+        shown_names=shown_names(_section(cfg, "system")),
         world=world,
         space=build_hypothesis_space(world, _section(cfg, "hypotheses")),
         uncertain=uncertain_parameters(cfg),

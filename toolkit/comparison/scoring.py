@@ -98,7 +98,7 @@ def score_day(
             **detection,
             "items_per_basket": float(truth.basket.sum(axis=1).mean()) if truth.n_visits else 0.0,
         },
-        "systems": results,
+        "systems": {plan.shown_names[name]: metrics for name, metrics in results.items()},
         "uncertain": plan.uncertain,
     }
 

@@ -12,7 +12,7 @@ from toolkit.systems.base import (
 )
 from toolkit.systems.decoded import Decoder, DecoderSystem
 from toolkit.systems.fusion import CheckoutSystem, DecisionSettings
-from toolkit.systems.registry import build_systems
+from toolkit.systems.registry import build_systems, shown_names
 
 __all__ = [
     "BasketOutput",
@@ -27,4 +27,5 @@ __all__ = [
     "build_systems",
     "check_output",
     "check_system_shape",
+    "shown_names",
 ]

@@ -3,11 +3,33 @@ the recognizers it names, and checked against the design protocol."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from toolkit.config import ConfigError, build_from_config, choice, target_node
 from toolkit.systems.base import CheckoutDesign, check_system_shape
+
+_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
+
+
+def shown_names(systems_cfg: Mapping[str, Any]) -> dict[str, str]:
+    """{config key: the name its rows, tables and figures show}: a design's `name` if set (a
+    modified design under a name of its own), else its key. Random streams and error messages
+    keep the key, so renaming changes no result."""
+    shown = {}
+    for key, node in systems_cfg.items():
+        name = node.get("name") if isinstance(node, Mapping) else None
+        if name is None:
+            shown[key] = key
+        elif not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ConfigError(f"system.{key}.name: letters, digits and _ . + - only, got {name!r}")
+        else:
+            shown[key] = name
+    taken = [name for name in shown.values() if list(shown.values()).count(name) > 1]
+    if taken:
+        raise ConfigError(f"system.*.name: two designs would show as {taken[0]!r}; give each its own name")
+    return shown
 
 
 def build_systems(systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, Any]) -> list[CheckoutDesign]:
@@ -18,6 +40,7 @@ def build_systems(systems_cfg: Mapping[str, Any], recognizers_cfg: Mapping[str, 
     for name, node in systems_cfg.items():
         path = f"system.{name}"
         node = target_node(node, path, "a design class, e.g. toolkit.systems.CheckoutSystem")
+        node.pop("name", None)  # the name its rows show (shown_names): the design itself goes by its key
         extra: dict[str, Any] = {"name": name}
         if "recognizers" in node:
             names = node.pop("recognizers")
