@@ -3,29 +3,89 @@
     python experiments/report.py multirun/accuracy_vs_crowding [more dirs] [--out DIR]
 
 Writes results.csv (one row per run × system, overrides as columns) and summary.csv (mean and
-95 % interval over seeds per scenario and system), prints the summary, and draws every standard
-figure the sweep has data for (PNG and PDF): exact receipts against each swept setting, the
-accuracy/cost Pareto front (review thresholds swept), break-even (visits per day swept), data
-yield by event type, RFID read rate by material, and the reliability diagram.
+95 % Student-t interval over seeds per scenario and system; the interval is empty from a single
+seed), prints the summary, and draws every standard figure the sweep has data for (PNG and PDF):
+exact receipts against each swept setting, the accuracy/cost Pareto front (review thresholds
+swept), break-even (visits per day swept), data yield by event type, RFID read rate by material,
+and the reliability diagram. A figure the data cannot fill (one visits per day for break-even)
+shows a note saying why, and the note is printed too.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from toolkit.figures import standard_figures
+from toolkit.figures import draw_standard_figures, notes, save
 from toolkit.report import collect, summarise, write_csv
 
-HEADLINE = (
-    "receipt_exact",
-    "line_f1",
-    "revenue_error",
-    "cost_annual",
-    "cost_per_correct_receipt",
-    "events_captured_per_visit",
+WIDTH = 120  # printed lines fit a terminal this wide
+
+# metric, column title, scale, format of mean and interval half-width
+COLUMNS = (
+    ("receipt_exact", "exact %", 100.0, ".1f"),
+    ("line_f1", "line F1", 1.0, ".3f"),
+    ("revenue_error", "rev. err %", 100.0, ".2f"),
+    ("cost_annual", "annual k$", 1e-3, ".1f"),
+    ("cost_per_correct_receipt", "$/correct", 1.0, ".3f"),
+    ("events_captured_per_visit", "events/visit", 1.0, ".2f"),
 )
+HEADLINE = tuple(metric for metric, *_ in COLUMNS)
+LEGEND = (
+    "mean ± 95 % t-interval half-width over the n seeds of each scenario (—: one seed, no interval); "
+    "exact: exact receipts; rev. err: revenue error; $/correct: cost per correct receipt; "
+    "events/visit: behavioural events captured per visit"
+)
+
+
+def _cell(entry: Mapping[str, Any], metric: str, scale: float, fmt: str) -> str:
+    if entry.get(metric) is None:
+        return "—"
+    half = entry.get(f"{metric}_ci95")
+    return f"{entry[metric] * scale:{fmt}} ± " + ("—" if half is None else f"{half * scale:{fmt}}")
+
+
+def _order(value: Any) -> tuple[int, Any]:
+    """Numbers in numeric order (250 before 1000), then everything else as text."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return (0, value) if number else (1, str(value))
+
+
+def summary_lines(summary: Sequence[Mapping[str, Any]], scenario: Sequence[str]) -> list[str]:
+    """The summary as one aligned table: settings shared by every run stated once above it, each
+    combination of the swept settings as a heading over its systems."""
+    shared = [k for k in scenario if len({str(e.get(k)) for e in summary}) == 1]
+    swept = [k for k in scenario if k not in shared]
+    entries = sorted(summary, key=lambda e: [_order(e.get(k)) for k in swept])
+    header = ["system", "n", *(title for _, title, _, _ in COLUMNS)]
+    table = [
+        [e["system"], str(e["n_seeds"]), *(_cell(e, metric, scale, fmt) for metric, _, scale, fmt in COLUMNS)]
+        for e in entries
+    ]
+    widths = [max(len(cells[i]) for cells in [header, *table]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(padded)
+
+    lines = textwrap.wrap(LEGEND, WIDTH)
+    if shared:
+        lines += textwrap.wrap("all runs: " + ", ".join(f"{k}={summary[0].get(k)}" for k in shared), WIDTH)
+    lines.append(line(header))
+    heading = None
+    for entry, cells in zip(entries, table, strict=True):
+        where = ", ".join(f"{k}={entry.get(k)}" for k in swept)
+        if swept and where != heading:
+            lines += textwrap.wrap(where, WIDTH)
+            heading = where
+        lines.append(line(cells))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,12 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     write_csv(rows, out / "results.csv")
     summary = summarise(rows, scenario, HEADLINE)
     write_csv(summary, out / "summary.csv")
-    for entry in summary:
-        where = ", ".join(f"{k}={entry[k]}" for k in scenario) or "all runs"
-        cells = "  ".join(f"{m} {entry[m]:.4g} ± {entry[f'{m}_ci95']:.2g}" for m in HEADLINE if m in entry)
-        print(f"{where} | {entry['system']} (n={entry['n_seeds']}): {cells}")
-    drawn = standard_figures(rows, scenario, summary, out)
-    print(f"{len(rows)} rows -> {out / 'results.csv'}; {len(drawn) // 2} figures in {out}")
+    print("\n".join(summary_lines(summary, scenario)))
+    drawn = draw_standard_figures(rows, scenario, summary)
+    for name, figure in drawn.items():
+        said = notes(figure)
+        save(figure, out / name)
+        print(textwrap.fill(f"figure {name}" + (f": {'; '.join(said)}" if said else ""), WIDTH))
+    print(f"{len(rows)} rows; results.csv, summary.csv and {len(drawn)} figures (PNG and PDF) in {out}")
     return 0
 
 

@@ -38,8 +38,11 @@ for sweep in SWEEPS:
         values = {r.get(key) for r in rows}
         if len(values) > 1 and all(isinstance(v, int | float) for v in values):
             stem = OUT / f"{sweep.name}_receipts_vs_{key.split('.')[-1]}"
+            label = figures.LABELS.get(key, key)  # the axis with its unit
             figures.show(
-                figures.metric_vs_figure(summary, key, "receipt_exact", stem, key, "exact receipts (%)")
+                figures.metric_vs_figure(
+                    summary, key, "receipt_exact", stem, label, "exact receipts (%)", scenario=scenario
+                )
             )
     if "decision.review_threshold" in scenario:
         figures.show(figures.pareto_figure(rows, OUT / f"{sweep.name}_pareto"))

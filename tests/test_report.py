@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import json
+import math
 import subprocess
 import sys
 
 import pytest
 from conftest import ROOT, run_sweep
+from scipy import stats
 
-from toolkit.report import collect, override_columns, summarise
+from toolkit.report import collect, override_columns, summarise, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +35,40 @@ def test_overrides_become_columns():
         "seed": 3,
         "costs.rfid.tag_price": 0.5,
     }
+
+
+def test_summary_intervals_are_student_t_and_undefined_from_one_seed(tmp_path):
+    rows = [
+        {"system": "a", "x": 1, "m": 0.5},
+        {"system": "a", "x": 1, "m": 0.6},
+        {"system": "a", "x": 1, "m": 0.9},
+        {"system": "a", "x": 1, "m": math.nan},  # a run without the metric: no value, still a run
+        {"system": "a", "x": 2, "m": 0.7},
+    ]
+    three, one = summarise(rows, ["x"], ["m"])
+    assert three["n_seeds"] == 4 and three["m"] == pytest.approx(2.0 / 3)
+    # t(0.975, 2 degrees of freedom) = 4.30, more than twice the normal approximation's 1.96
+    assert three["m_ci95"] == pytest.approx(stats.t.ppf(0.975, 2) * stats.sem([0.5, 0.6, 0.9]))
+    assert one["n_seeds"] == 1 and one["m"] == 0.7 and one["m_ci95"] is None
+    write_csv([three, one], tmp_path / "summary.csv")
+    with open(tmp_path / "summary.csv") as fh:
+        assert [r["m_ci95"] for r in csv.DictReader(fh)][1] == ""  # undefined, not a zero-width interval
+
+
+def test_store_seed_is_a_replicate_not_a_scenario(tmp_path):
+    for job, (store_seed, seed) in enumerate([(1, 0), (2, 0), (1, 1)]):
+        (tmp_path / str(job)).mkdir()
+        record = {
+            "seed": seed,
+            "overrides": [f"store_seed={store_seed}", f"seed={seed}", "shoppers.visits_per_day=60"],
+            "systems": {"weight_only": {"receipt_exact": 0.5 + job / 10}},
+        }
+        (tmp_path / str(job) / "metrics.json").write_text(json.dumps(record))
+    rows, scenario = collect([tmp_path])
+    assert scenario == ["shoppers.visits_per_day"]
+    assert [(r["store_seed"], r["seed"]) for r in rows] == [(1, 0), (2, 0), (1, 1)]
+    (entry,) = summarise(rows, scenario, ["receipt_exact"])
+    assert entry["n_seeds"] == 3 and entry["receipt_exact"] == pytest.approx(0.6)
 
 
 @pytest.mark.e2e

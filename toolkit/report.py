@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from scipy import stats
+
 from toolkit.io import write_text_atomic
 from toolkit.uncertainty import uncertainty_lines
 
@@ -172,19 +174,23 @@ def override_columns(overrides: Iterable[str]) -> dict[str, Any]:
     return columns
 
 
+# Replicate keys: runs that differ only in these are seeds of one scenario (`seed` seeds the day,
+# `store_seed` the store and catalog), so they are columns of the rows but never scenario columns.
+REPLICATE_KEYS = ("seed", "store_seed")
+
+
 def collect(directories: Sequence[Path]) -> tuple[list[dict[str, Any]], list[str]]:
     """One tidy row per (run, system) from every metrics.json under the given directories, and the
-    override columns that describe each run's scenario (the seed excluded)."""
+    override columns that describe each run's scenario (the replicate keys excluded)."""
     rows, scenario = [], {}
     for directory in directories:
         for path in sorted(Path(directory).rglob("metrics.json")):
             record = json.loads(path.read_text())
             columns = override_columns(record.get("overrides", []))
-            scenario.update(dict.fromkeys(k for k in columns if k != "seed"))
+            scenario.update(dict.fromkeys(k for k in columns if k not in REPLICATE_KEYS))
+            replicate = {k: record[k] for k in REPLICATE_KEYS if k in record}
             for system, metrics in record["systems"].items():
-                rows.append(
-                    {"run": str(path.parent), "seed": record["seed"], **columns, "system": system, **metrics}
-                )
+                rows.append({"run": str(path.parent), **replicate, **columns, "system": system, **metrics})
     return rows, list(scenario)
 
 
@@ -200,11 +206,34 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     write_text_atomic(path, buffer.getvalue())
 
 
+def t_interval(values: Sequence[float]) -> float | None:
+    """Half-width of the 95 % Student-t interval of the mean: a few seeds are far from the normal
+    approximation (t = 4.30 for 3 seeds, not 1.96). None for fewer than two values: one seed says
+    nothing about the spread."""
+    n = len(values)
+    if n < 2:
+        return None
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+
+
+def finite_values(rows: Iterable[Mapping[str, Any]], key: str) -> list[float]:
+    """The numbers under `key`: a metric that is absent, None or NaN in a run has no value there."""
+    values = (row.get(key) for row in rows)
+    return [
+        float(v)
+        for v in values
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    ]
+
+
 def summarise(
     rows: Sequence[Mapping[str, Any]], scenario: Sequence[str], metrics: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Mean and 95 % interval half-width (normal approximation) of each metric over seeds, per
-    scenario (the given override columns) and system."""
+    """Mean and 95 % Student-t interval half-width (`<metric>_ci95`, None from a single run) of
+    each metric over seeds, per scenario (the given override columns) and system; `n_seeds` counts
+    the runs in each."""
     keys = list(scenario)
     groups: dict[tuple, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -214,12 +243,9 @@ def summarise(
         entry: dict[str, Any] = dict(zip([*keys, "system"], group_key, strict=True))
         entry["n_seeds"] = len(members)
         for metric in metrics:
-            values = [m[metric] for m in members if isinstance(m.get(metric), int | float)]
-            if not values:
-                continue
-            mean = sum(values) / len(values)
-            var = sum((v - mean) ** 2 for v in values) / (len(values) - 1) if len(values) > 1 else 0.0
-            entry[metric] = mean
-            entry[f"{metric}_ci95"] = 1.96 * math.sqrt(var / len(values))
+            values = finite_values(members, metric)
+            if values:
+                entry[metric] = sum(values) / len(values)
+                entry[f"{metric}_ci95"] = t_interval(values)
         summary.append(entry)
     return summary
