@@ -62,10 +62,10 @@ def main(cfg: DictConfig) -> None:
     out_dir = Path(hydra_cfg.runtime.output_dir)
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     digest = config_hash(cfg)
+    (out_dir / ERROR_FILE).unlink(missing_ok=True)  # a failure of an earlier sweep is not this one's
     if sweeping and already_done(out_dir, digest):
         print(f"already done, skipped: {' '.join(overrides)}")
         return
-    (out_dir / ERROR_FILE).unlink(missing_ok=True)
     if not sweeping:
         print(_what(cfg))
     progress = StageProgress() if not sweeping else None
@@ -73,6 +73,7 @@ def main(cfg: DictConfig) -> None:
         record = run_comparison(cfg, overrides=overrides, clock=progress)
     except Exception as err:
         if sweeping:
+            (out_dir / "metrics.json").unlink(missing_ok=True)  # an older result no longer stands
             path = record_failure(out_dir, err, overrides)
             log.error("job failed (%s: %s); error written to %s", type(err).__name__, err, path)
             return

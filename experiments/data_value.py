@@ -17,12 +17,14 @@ from omegaconf import DictConfig
 from toolkit.config import ConfigError
 from toolkit.io import write_json_atomic
 from toolkit.preflight import exit_on_bad_command_line
-from toolkit.terminal import take_verbose_flag
+from toolkit.terminal import show_debug_log, take_verbose_flag
 from toolkit.value import value_of_data
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="data_value")
 def main(cfg: DictConfig) -> None:
+    if HydraConfig.get().verbose:  # Hydra's DEBUG lines to the terminal too
+        show_debug_log()
     try:
         record = value_of_data(cfg.catalog, cfg.store, cfg.shoppers, cfg.value, int(cfg.seed))
     except (ConfigError, ValueError) as err:

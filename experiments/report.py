@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.figures import draw_standard_figures, notes, save
-from toolkit.report import collect, summarise, write_csv
-
-WIDTH = 120  # printed lines fit a terminal this wide
+from toolkit.report import TERMINAL_WIDTH as WIDTH
+from toolkit.report import aligned, collect, summarise, write_csv
 
 # metric, column title, scale, format of mean and interval half-width
 COLUMNS = (
@@ -66,25 +65,18 @@ def summary_lines(summary: Sequence[Mapping[str, Any]], scenario: Sequence[str])
         [e["system"], str(e["n_seeds"]), *(_cell(e, metric, scale, fmt) for metric, _, scale, fmt in COLUMNS)]
         for e in entries
     ]
-    widths = [max(len(cells[i]) for cells in [header, *table]) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(padded)
-
+    formatted = aligned([header, *table])
     lines = textwrap.wrap(LEGEND, WIDTH)
     if shared:
         lines += textwrap.wrap("all runs: " + ", ".join(f"{k}={summary[0].get(k)}" for k in shared), WIDTH)
-    lines.append(line(header))
+    lines.append(formatted[0])
     heading = None
-    for entry, cells in zip(entries, table, strict=True):
+    for entry, text in zip(entries, formatted[1:], strict=True):
         where = ", ".join(f"{k}={entry.get(k)}" for k in swept)
         if swept and where != heading:
             lines += textwrap.wrap(where, WIDTH)
             heading = where
-        lines.append(line(cells))
+        lines.append(text)
     return lines
 
 

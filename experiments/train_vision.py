@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from toolkit.config import ConfigError
 from toolkit.preflight import exit_on_bad_command_line
-from toolkit.terminal import take_verbose_flag
+from toolkit.terminal import show_debug_log, take_verbose_flag
 from toolkit.vision.datasets import load_photos
 from toolkit.vision.photos import PhotoParams, train_on_photos
 from toolkit.vision.render import RenderParams
@@ -39,6 +40,8 @@ SPLITS = {
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train_vision")
 def main(cfg: DictConfig) -> None:
+    if HydraConfig.get().verbose:  # Hydra's DEBUG lines to the terminal too
+        show_debug_log()
     start = time.perf_counter()
     try:
         train = TrainParams.from_config(cfg.vision.train)

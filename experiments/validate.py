@@ -21,12 +21,14 @@ from omegaconf import DictConfig
 from toolkit.config import ConfigError, build_from_config, did_you_mean
 from toolkit.preflight import exit_on_bad_command_line
 from toolkit.real_data import resolve_data_root
-from toolkit.terminal import take_verbose_flag
+from toolkit.terminal import show_debug_log, take_verbose_flag
 from toolkit.validation.runner import run_all, terminal_table
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="validate")
 def main(cfg: DictConfig) -> None:
+    if HydraConfig.get().verbose:  # Hydra's DEBUG lines to the terminal too
+        show_debug_log()
     start = time.perf_counter()
     names = list(cfg.get("validation") or {})
     try:

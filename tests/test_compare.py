@@ -13,6 +13,7 @@ import pytest
 from conftest import CONFIG_DIR, PLUGINS, ROOT, TINY, compose_config
 
 from toolkit.comparison import plan_comparison, run_comparison
+from toolkit.comparison.pipeline import simulate_shoppers
 from toolkit.config import ConfigError
 from toolkit.io import jsonable
 from toolkit.preflight import check_command_line
@@ -138,7 +139,8 @@ def test_a_recognizer_from_outside_the_toolkit_runs_by_target_override():
 
 
 def test_the_day_seed_keeps_the_store_and_the_store_seed_changes_it():
-    """Five seeds are five days in one store (one CNN); five store seeds are five stores."""
+    """Five seeds are five days in one store (one CNN, one customer base); five store seeds are
+    five stores."""
     plans = {
         (seed, store): plan_comparison(compose_config([*TINY, f"seed={seed}", f"store_seed={store}"]))
         for seed, store in ((0, 0), (1, 0), (0, 1))
@@ -149,6 +151,12 @@ def test_the_day_seed_keeps_the_store_and_the_store_seed_changes_it():
     assert np.array_equal(same_store[0].planogram.slot_sku, same_store[1].planogram.slot_sku)
     assert not np.array_equal(same_store[0].catalog.appearance, other_store.catalog.appearance)
     assert plans[1, 0].seed == 1 and plans[1, 0].store_seed == 0
+    # the same regulars with the same purchase histories every day; other visits each day
+    (population, day), (same_people, next_day) = (simulate_shoppers(plans[key]) for key in ((0, 0), (1, 0)))
+    assert np.array_equal(population.past_counts, same_people.past_counts)
+    assert not np.array_equal(day.visit_shopper, next_day.visit_shopper)
+    other_people = simulate_shoppers(plans[0, 1])[0]
+    assert not np.array_equal(population.past_counts, other_people.past_counts)
 
 
 def test_a_modified_design_shows_its_own_name_and_renaming_changes_no_result():
@@ -157,5 +165,6 @@ def test_a_modified_design_shows_its_own_name_and_renaming_changes_no_result():
     renamed = run_comparison(compose_config([*base, "system.weight_history.name=history_k20"]))["systems"]
     assert list(renamed) == ["history_k20", "rfid_gate"]
     assert renamed["history_k20"] == plain["weight_history"]
-    with pytest.raises(ConfigError, match="two designs would show as 'rfid_gate'"):
-        plan_comparison(compose_config([*base, "system.weight_history.name=rfid_gate"]))
+    for taken in ("rfid_gate", "weight_only"):  # selected or not: a built-in design's name is its own
+        with pytest.raises(ConfigError, match=f"system.weight_history.name: '{taken}' is another design's"):
+            plan_comparison(compose_config([*base, f"system.weight_history.name={taken}"]))

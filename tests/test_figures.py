@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from conftest import CONFIG_DIR, ROOT, TINY, compose_config
+from matplotlib.collections import PathCollection
 from omegaconf import OmegaConf
 from scipy import stats
 
@@ -74,6 +76,18 @@ def labelled(ax: plt.Axes, axis: str) -> str:
     return next((label for a in [ax, *shared.get_siblings(ax)] if (label := getattr(a, getter)())), "")
 
 
+def plotted_x(ax: plt.Axes) -> set[float]:
+    """The distinct x values of the data drawn (lines, markers, error bars, bands, bars)."""
+    xs = [x for line in ax.lines for x in np.asarray(line.get_xdata(), float)]
+    for drawn in ax.collections:  # scatter markers by their offsets, bars and bands by their outlines
+        if isinstance(drawn, PathCollection):
+            xs += list(np.asarray(drawn.get_offsets(), float).reshape(-1, 2)[:, 0])
+        else:
+            xs += [x for path in drawn.get_paths() for x in path.vertices[:, 0]]
+    xs += [p.get_x() + p.get_width() / 2 for p in ax.patches]
+    return {round(x, 9) for x in xs if math.isfinite(x)}
+
+
 def check_figure(name: str, figure: plt.Figure) -> str:
     """Every check a figure for a paper must pass; returns its title for figure-specific checks."""
     figure.canvas.draw()  # lay out, so legends and axes are where the saved file has them
@@ -90,6 +104,8 @@ def check_figure(name: str, figure: plt.Figure) -> str:
         assert re.search(r"\(.+\)", ylabel), f"{name}: no unit on {ylabel!r}"
         categorical = any(re.search("[A-Za-z]", t.get_text()) for t in ax.get_xticklabels())
         assert categorical or re.search(r"\(.+\)", xlabel), f"{name}: no unit on {xlabel!r}"
+        noted = any(t.get_gid() == "note" for t in ax.texts)
+        assert categorical or noted or len(plotted_x(ax)) > 1, f"{name}: data at one x value and no note"
     legends = [*figure.legends, *(ax.get_legend() for ax in figure.axes if ax.get_legend())]
     for legend in legends:
         extent = legend.get_window_extent(renderer)

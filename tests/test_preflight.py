@@ -75,6 +75,15 @@ def test_a_sweep_is_checked_on_every_job_hydra_will_run():
     assert len(preset) == 4 * 3
     assert {job[2] for job in preset} == {"seed=3"}
     assert _jobs(["seed=4"]) == [["seed=4"]]
+    # as Hydra loads a multirun: a swept group option brings no preset params, Hydra's own
+    # overrides of them count, and a glob sweeps the group's options
+    assert _jobs(["-m", "experiment=accuracy_vs_cost,data_yield"]) == [
+        ["experiment=accuracy_vs_cost"],
+        ["experiment=data_yield"],
+    ]
+    own_seed = _jobs(["-m", "experiment=break_even", "hydra.sweeper.params.seed=7"])
+    assert {job[2] for job in own_seed} == {"seed=7"}
+    assert _jobs(["-m", "catalog=glob(gro*)"]) == [["catalog=grocery"]]
 
 
 def test_every_value_of_every_job_is_checked_and_the_job_named():

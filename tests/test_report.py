@@ -46,7 +46,7 @@ def test_summary_intervals_are_student_t_and_undefined_from_one_seed(tmp_path):
         {"system": "a", "x": 2, "m": 0.7},
     ]
     three, one = summarise(rows, ["x"], ["m"])
-    assert three["n_seeds"] == 4 and three["m"] == pytest.approx(2.0 / 3)
+    assert three["n_seeds"] == 4 and three["m_n"] == 3 and three["m"] == pytest.approx(2.0 / 3)
     # t(0.975, 2 degrees of freedom) = 4.30, more than twice the normal approximation's 1.96
     assert three["m_ci95"] == pytest.approx(stats.t.ppf(0.975, 2) * stats.sem([0.5, 0.6, 0.9]))
     assert one["n_seeds"] == 1 and one["m"] == 0.7 and one["m_ci95"] is None
@@ -69,6 +69,10 @@ def test_store_seed_is_a_replicate_not_a_scenario(tmp_path):
     assert [(r["store_seed"], r["seed"]) for r in rows] == [(1, 0), (2, 0), (1, 1)]
     (entry,) = summarise(rows, scenario, ["receipt_exact"])
     assert entry["n_seeds"] == 3 and entry["receipt_exact"] == pytest.approx(0.6)
+    # a seed given as an interpolation is taken as the run resolved it
+    record["overrides"][0], record["store_seed"] = "store_seed=${seed}", 1
+    (tmp_path / "2" / "metrics.json").write_text(json.dumps(record))
+    assert collect([tmp_path])[0][2]["store_seed"] == 1
 
 
 @pytest.mark.e2e

@@ -13,8 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import CONFIG_DIR, PLUGINS, ROOT, TINY, run_sweep
 from hydra import compose, initialize_config_dir
+
+from toolkit.preflight import sweep_jobs
 
 RAY_SITE = Path(os.environ.get("CHECKOUT_LAB_RAY_SITE", ROOT / ".venv" / "ray-site"))
 
@@ -51,11 +54,31 @@ def test_a_job_failing_at_run_time_is_recorded_the_sweep_goes_on_and_exits_non_z
     )
     assert result.returncode == 1, result.stderr
     assert len(list(tmp_path.glob("*/metrics.json"))) == 2
+    # the preflight checked exactly the jobs Hydra ran
+    ran = sorted(yaml.safe_load(p.read_text()) for p in tmp_path.glob("*/.hydra/overrides.yaml"))
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        checked = sweep_jobs(CONFIG_DIR, "compare", result.args[2:])
+    assert sorted([o for o in job if not o.startswith("hydra.")] for job in checked) == ran
     failures = json.loads((tmp_path / "failures.json").read_text())["failures"]
     assert len(failures) == 1 and failures[0]["error"] == "RuntimeError"
     assert "seed=1" in failures[0]["overrides"]
     listed = (result.stdout + result.stderr).split("1 job(s) of sweep", 1)
     assert len(listed) == 2 and "seed=1" in listed[1] and "breaks on the day of seed 1" in listed[1]
+
+
+@pytest.mark.e2e
+def test_failures_of_an_earlier_sweep_are_not_this_ones(tmp_path):
+    """A job clears its folder's old error.json (also when it is already done), and a leftover
+    folder the sweep does not run is not listed: the rerun of a mended sweep exits 0."""
+    for job in ("0", "7"):  # job 0 runs in this sweep; job 7 was a job of a larger, older one
+        (tmp_path / job).mkdir(parents=True)
+        (tmp_path / job / "error.json").write_text('{"overrides": [], "error": "E", "message": "old"}')
+        os.utime(tmp_path / job / "error.json", (0, 0))
+    result = sweep(tmp_path, "hydra/launcher=local", "sensor.presence.mode=direct", "seed=0,1")
+    assert result.returncode == 0, result.stderr
+    assert "every job finished" in result.stdout
+    assert not (tmp_path / "0" / "error.json").exists()
+    assert json.loads((tmp_path / "failures.json").read_text()) == {"failures": []}
 
 
 @pytest.mark.e2e

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+import zlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -53,10 +54,13 @@ EVENT_NAMES = {"putback": "put-back", "empty_reach": "empty reach"}
 
 
 def system_colour(name: str) -> str:
-    """The same colour for a system in every figure of every run."""
-    palette = plt.get_cmap("tab10").colors
-    index = KNOWN_SYSTEMS.index(name) if name in KNOWN_SYSTEMS else len(KNOWN_SYSTEMS) + sum(map(ord, name))
-    return matplotlib.colors.to_hex(palette[index % len(palette)])
+    """The same colour for a system in every figure of every run: the built-in designs their own
+    tab10 colours, a design of your own (or a renamed one) one of the colours none of them has."""
+    known = plt.get_cmap("tab10").colors
+    if name in KNOWN_SYSTEMS:
+        return matplotlib.colors.to_hex(known[KNOWN_SYSTEMS.index(name)])
+    spare = [*known[len(KNOWN_SYSTEMS) :], *plt.get_cmap("Dark2").colors]
+    return matplotlib.colors.to_hex(spare[zlib.crc32(name.encode()) % len(spare)])
 
 
 def save(figure: plt.Figure, stem: Path) -> list[Path]:
@@ -234,7 +238,8 @@ def draw_comparison(record: Mapping[str, Any]) -> plt.Figure:
     visits, skus = scenario.get("n_visits", "?"), scenario.get("n_skus", "?")
     _title(
         figure,
-        f"One store-day per design (seed {record.get('seed')}: {visits} visits, {skus} SKUs); "
+        f"One store-day per design (store_seed {record.get('store_seed', 0)}, day seed "
+        f"{record.get('seed')}: {visits} visits, {skus} SKUs); "
         "a single run (n = 1), so no interval over seeds",
     )
     return figure
@@ -325,7 +330,7 @@ def draw_metric_vs(
     _title(
         figure,
         f"{_quantity(ylabel)} vs {_quantity(xlabel)}{swept}; "
-        f"{INTERVAL} over {_count([e.get('n_seeds', 1) for e in entries], 'seed')}",
+        f"{INTERVAL} over {_count([e.get(f'{metric}_n', e.get('n_seeds', 1)) for e in entries], 'seed')}",
     )
     return figure
 

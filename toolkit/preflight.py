@@ -21,6 +21,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from toolkit.config import ConfigError, choice, unknown_key
@@ -46,26 +47,35 @@ def _composable(override: Override) -> bool:
 
 def sweep_jobs(config_dir: Path, config_name: str, args: Sequence[str]) -> list[list[str]]:
     """The override lists of every job the command line runs (composable ones only): the one run,
-    or with -m the product Hydra's basic sweeper forms of the preset's `hydra.sweeper.params` and
-    the command line (which wins for a key both set). Needs an initialised Hydra."""
+    or with -m the jobs Hydra's basic sweeper forms, from the config Hydra itself loads for a
+    multirun (sweeps left out, Hydra's own overrides in): its `hydra.sweeper.params` and the task
+    overrides, the command line winning for a key both set. Needs an initialised Hydra."""
     lines = [a for a in args if not a.startswith("-")]
     parsed = _parse(lines)
     if not any(a in _PLAIN_FLAGS for a in args):
         return [[o.input_line for o in parsed if _composable(o)]]
-    first = [
-        f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
-        if o.is_sweep_override()
-        else o.input_line
-        for o in parsed
-        if _composable(o)
-    ]
+    loader = GlobalHydra.instance().config_loader()
     try:
-        base = compose(config_name=config_name, overrides=first, return_hydra_config=True)
+        base = loader.load_configuration(config_name=config_name, overrides=lines, run_mode=RunMode.MULTIRUN)
     except Exception as err:
+        first = [
+            f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
+            if o.is_discrete_sweep()
+            else o.input_line
+            for o in parsed
+            if _composable(o)
+        ]
         raise _explain(err, config_dir, config_name, first) from err
     params = OmegaConf.select(base, "hydra.sweeper.params") or {}
-    preset = [f"{key}={value}" for key, value in params.items()]
-    return BasicSweeper.split_arguments([o for o in _parse([*preset, *lines]) if _composable(o)], None)[0]
+    task = [*(f"{key}={value}" for key, value in params.items()), *base.hydra.overrides.task]
+    try:
+        jobs = BasicSweeper.split_arguments(
+            OverridesParser.create(config_loader=loader).parse_overrides(task), None
+        )
+    except Exception as err:  # a sweep the basic sweeper cannot take, e.g. interval(0,1)
+        raise ConfigError(f"command line: {str(err).splitlines()[0]}") from err
+    searchpath = [o.input_line for o in parsed if o.get_key_element() == "hydra.searchpath"]
+    return [[*job, *searchpath] for job in jobs[0]]
 
 
 def _unknown_key(config_name: str, job: list[str], full_key: str) -> ConfigError:

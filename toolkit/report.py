@@ -53,18 +53,24 @@ def _cell(metrics: Mapping[str, Any], column: tuple[str, str, str]) -> str:
     return "—" if metrics.get(key) is None else fmt.format(metrics[key])
 
 
-def _table(systems: Mapping[str, Mapping[str, Any]], columns: Sequence[tuple[str, str, str]]) -> list[str]:
-    """Fixed-width lines: a system column, then `columns` right-aligned ("—" for a null metric)."""
-    header = ["system", *(title for _, title, _ in columns)]
-    rows = [[name, *(_cell(m, column) for column in columns)] for name, m in systems.items()]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Fixed-width lines of a table: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(
             cell.ljust(w) if i == 0 else cell.rjust(w)
             for i, (cell, w) in enumerate(zip(row, widths, strict=True))
         )
-        for row in [header, *rows]
+        for row in rows
     ]
+
+
+def _table(systems: Mapping[str, Mapping[str, Any]], columns: Sequence[tuple[str, str, str]]) -> list[str]:
+    """A system column, then `columns` ("—" for a null metric)."""
+    header = ["system", *(title for _, title, _ in columns)]
+    return aligned(
+        [header, *([name, *(_cell(m, column) for column in columns)] for name, m in systems.items())]
+    )
 
 
 def _column_groups(systems: Mapping[str, Mapping[str, Any]], width: int) -> list[list[tuple[str, str, str]]]:
@@ -115,7 +121,7 @@ def format_summary(record: Mapping[str, Any], width: int = TERMINAL_WIDTH) -> st
         for name, metrics in systems.items()
         if metrics.get("rfid_shelf_departure_recall") is not None
     ]
-    notes += uncertainty_lines(record.get("uncertain", {}), evidence=False)
+    notes += uncertainty_lines(record.get("uncertain", {}))
     lines += [wrapped for note in notes for wrapped in textwrap.wrap(note, width, subsequent_indent="  ")]
     return "\n".join(lines)
 
@@ -187,8 +193,13 @@ def collect(directories: Sequence[Path]) -> tuple[list[dict[str, Any]], list[str
         for path in sorted(Path(directory).rglob("metrics.json")):
             record = json.loads(path.read_text())
             columns = override_columns(record.get("overrides", []))
-            scenario.update(dict.fromkeys(k for k in columns if k not in REPLICATE_KEYS))
-            replicate = {k: record[k] for k in REPLICATE_KEYS if k in record}
+            # the seeds as the run resolved them (an override may say 'store_seed=${seed}'), else
+            # as overridden (a record from before store_seed was recorded)
+            replicate = {
+                k: record.get(k, columns.get(k)) for k in REPLICATE_KEYS if k in record or k in columns
+            }
+            columns = {k: v for k, v in columns.items() if k not in REPLICATE_KEYS}
+            scenario.update(dict.fromkeys(columns))
             for system, metrics in record["systems"].items():
                 rows.append({"run": str(path.parent), **replicate, **columns, "system": system, **metrics})
     return rows, list(scenario)
@@ -233,7 +244,7 @@ def summarise(
 ) -> list[dict[str, Any]]:
     """Mean and 95 % Student-t interval half-width (`<metric>_ci95`, None from a single run) of
     each metric over seeds, per scenario (the given override columns) and system; `n_seeds` counts
-    the runs in each."""
+    the runs in each, `<metric>_n` those with a value of that metric (its interval's n)."""
     keys = list(scenario)
     groups: dict[tuple, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -244,6 +255,7 @@ def summarise(
         entry["n_seeds"] = len(members)
         for metric in metrics:
             values = finite_values(members, metric)
+            entry[f"{metric}_n"] = len(values)
             if values:
                 entry[metric] = sum(values) / len(values)
                 entry[f"{metric}_ci95"] = t_interval(values)

@@ -508,10 +508,14 @@ def _put_back_or_keep(
     return _PutBacks(pick_time, put_back, misplaced, return_plate, return_time)
 
 
-def population_and_day(world: World, params: ShopperParams, seed: int) -> tuple[Population, GroundTruth]:
-    """The shopper population with its purchase histories and one store-day of its visits, each
-    from its own seeded stream (what a comparison simulates before any sensor looks)."""
-    population = make_population(params, world.catalog.n_skus, component_rng(seed, "shoppers", "population"))
+def population_and_day(
+    world: World, params: ShopperParams, seed: int, store_seed: int
+) -> tuple[Population, GroundTruth]:
+    """The store's shopper population with its purchase histories (from `store_seed`: the same
+    regulars every day) and one store-day of their visits (from the day's `seed`), each from its own
+    stream: what a comparison simulates before any sensor looks."""
+    rng = component_rng(store_seed, "shoppers", "population")
+    population = make_population(params, world.catalog.n_skus, rng)
     return population, simulate_day(world, params, population, seed)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
+import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,8 +16,6 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from toolkit.io import write_json_atomic
-
-log = logging.getLogger(__name__)
 
 RESULT_FILE = "metrics.json"
 ERROR_FILE = "error.json"
@@ -55,10 +54,13 @@ def record_failure(out_dir: Path, error: BaseException, overrides: Sequence[str]
     return path
 
 
-def failures(sweep_dir: Path) -> list[dict[str, Any]]:
-    """Every recorded failure under a sweep directory, with where it was written."""
+def failures(sweep_dir: Path, since: float = 0.0) -> list[dict[str, Any]]:
+    """Every failure recorded under a sweep directory (written at or after `since`, a time.time()),
+    with where it was written."""
     found = []
     for path in sorted(Path(sweep_dir).rglob(ERROR_FILE)):
+        if path.stat().st_mtime < since:
+            continue
         entry = json.loads(path.read_text())
         entry["path"] = str(path)
         found.append(entry)
@@ -66,17 +68,24 @@ def failures(sweep_dir: Path) -> list[dict[str, Any]]:
 
 
 class SweepReport(Callback):
-    """Hydra callback: when a multirun ends, list every failed job, write them to failures.json in
-    the sweep directory (rerun the sweep to retry just those) and exit with status 1, so a script
-    or a scheduler sees that the sweep is not whole."""
+    """Hydra callback: when a multirun ends, list every job of this sweep that failed, write them
+    to failures.json in the sweep directory (rerun the sweep to retry just those) and exit with
+    status 1, so a script or a scheduler sees that the sweep is not whole. An error.json older than
+    the sweep is a leftover of a folder this sweep did not run (every job clears its own first)."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.started = time.time()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        failed = failures(sweep_dir)
+        failed = failures(sweep_dir, since=self.started)
         write_json_atomic(sweep_dir / "failures.json", {"failures": failed})
-        if not failed:
-            log.info("sweep %s: every job finished", sweep_dir)
+        if not failed:  # printed: the logging handlers are the last job's by now
+            print(f"sweep {sweep_dir}: every job finished")
             return
         lines = [f"  {' '.join(f['overrides'])}: {f['error']}: {f['message']} ({f['path']})" for f in failed]
-        log.error("%d job(s) of sweep %s failed:\n%s", len(failed), sweep_dir, "\n".join(lines))
+        print(f"{len(failed)} job(s) of sweep {sweep_dir} failed:\n" + "\n".join(lines), file=sys.stderr)
         raise SystemExit(1)  # Hydra's callback runner stops Exceptions, not SystemExit

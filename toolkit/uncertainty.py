@@ -56,12 +56,11 @@ def uncertain_parameters(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return stated
 
 
-def uncertainty_lines(stated: Mapping[str, Mapping[str, Any]], evidence: bool = True) -> list[str]:
-    """One line per uncertain parameter, for under the summary table (`evidence`: with the sources
-    at both ends of the range; metrics.json always has them)."""
+def uncertainty_lines(stated: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line per uncertain parameter, for under the summary table (the evidence at both ends of
+    its range is in metrics.json)."""
     return [
         f"uncertain: {p['key']} = {p['value']:g}{'' if p['inside'] else ' (beyond the evidence)'}; "
         f"the evidence spans {p['range'][0]:g}-{p['range'][1]:g}"
-        + (f" ({p['evidence']})" if evidence else "")
         for p in stated.values()
     ]

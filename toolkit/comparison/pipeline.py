@@ -124,7 +124,7 @@ class SensedDay:
 
 def simulate_shoppers(plan: Plan) -> tuple[Population, GroundTruth]:
     """Stage 1: the population with its purchase histories, and the day's visits."""
-    return population_and_day(plan.world, plan.shopper_params, plan.seed)
+    return population_and_day(plan.world, plan.shopper_params, plan.seed, plan.store_seed)
 
 
 def detect_events(plan: Plan, truth: GroundTruth) -> ShelfDetections:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from toolkit.behaviour import BehaviourParams
@@ -25,6 +26,11 @@ from toolkit.systems import build_systems, shown_names
 from toolkit.tracking import TrackerParams
 from toolkit.uncertainty import uncertain_parameters
 from toolkit.world import World, make_world
+
+# The designs configs/system/ ships: no other design may show under their names.
+BUILT_IN_DESIGNS = frozenset(
+    p.stem for p in (Path(__file__).parents[2] / "configs" / "system").glob("*.yaml")
+)
 
 
 def _section(cfg: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -103,7 +109,7 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
         review_error=ReviewSettings.from_config(_section(cfg, "review")).error_rate,
         prices=PriceBook.from_config(_section(cfg, "costs")),
         systems=systems,
-        shown_names=shown_names(_section(cfg, "system")),
+        shown_names=shown_names(_section(cfg, "system"), BUILT_IN_DESIGNS),
         world=world,
         space=build_hypothesis_space(world, _section(cfg, "hypotheses")),
         uncertain=uncertain_parameters(cfg),

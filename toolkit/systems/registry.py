@@ -4,7 +4,7 @@ the recognizers it names, and checked against the design protocol."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from toolkit.config import ConfigError, build_from_config, choice, target_node
@@ -13,22 +13,27 @@ from toolkit.systems.base import CheckoutDesign, check_system_shape
 _NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 
 
-def shown_names(systems_cfg: Mapping[str, Any]) -> dict[str, str]:
+def shown_names(systems_cfg: Mapping[str, Any], reserved: Collection[str] = ()) -> dict[str, str]:
     """{config key: the name its rows, tables and figures show}: a design's `name` if set (a
-    modified design under a name of its own), else its key. Random streams and error messages
-    keep the key, so renaming changes no result."""
+    modified design under a name of its own), else its key. A name may not be another design's,
+    nor one of `reserved` (the built-in designs' names, selected or not), so a row never shows an
+    old name for a new design. Random streams and error messages keep the key, so renaming
+    changes no result."""
     shown = {}
     for key, node in systems_cfg.items():
         name = node.get("name") if isinstance(node, Mapping) else None
-        if name is None:
+        if name is None or name == key:
             shown[key] = key
-        elif not isinstance(name, str) or not _NAME.fullmatch(name):
+            continue
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ConfigError(f"system.{key}.name: letters, digits and _ . + - only, got {name!r}")
-        else:
-            shown[key] = name
-    taken = [name for name in shown.values() if list(shown.values()).count(name) > 1]
-    if taken:
-        raise ConfigError(f"system.*.name: two designs would show as {taken[0]!r}; give each its own name")
+        if name in reserved or name in systems_cfg:
+            raise ConfigError(f"system.{key}.name: {name!r} is another design's name; give this one its own")
+        shown[key] = name
+    names = list(shown.values())
+    repeated = next((name for name in names if names.count(name) > 1), None)
+    if repeated is not None:
+        raise ConfigError(f"system.*.name: two designs would show as {repeated!r}; give each its own name")
     return shown
 
 

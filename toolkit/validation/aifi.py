@@ -152,7 +152,7 @@ class AifiCheck:
         days = []
         for seed in range(self.settings.seed, self.settings.seed + self.settings.days):
             world = make_world(self.catalog, self.store, seed)
-            days.append((world, population_and_day(world, self.shoppers, seed)[1]))
+            days.append((world, population_and_day(world, self.shoppers, seed, seed)[1]))
         return days
 
     def run(self, data: Path | None, out: Path) -> Sequence[Row]:
