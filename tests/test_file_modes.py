@@ -51,36 +51,33 @@ def _unreadable(root: Path) -> list[str]:
 @pytest.mark.e2e
 def test_runs_sweeps_reports_and_the_cache_are_readable_by_others_under_umask_022(tmp_path):
     env = {**os.environ, "CHECKOUT_LAB_CACHE": str(tmp_path / "cache")}  # a CNN trained and cached here
-    sweep = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "experiments" / "compare.py"),
-            "-m",
-            f"hydra.sweep.dir={tmp_path / 'sweep'}",
-            *TINY,
-            "system=[vision_weight,rfid_gate]",
-            "vision.train.steps=10",  # a CNN for the cache, not for accuracy
-            "vision.train.train_per_class=4",
-            "vision.train.holdout_per_class=2",
-            "sensor.presence.mode=direct",
-            "seed=0,1",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        preexec_fn=_with_umask(0o022),
-        timeout=600,
+
+    def run(script: str, *args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, str(ROOT / "experiments" / script), *args]
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            preexec_fn=_with_umask(0o022),
+            timeout=600,
+        )
+
+    sweep = run(
+        "compare.py",
+        "-m",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        *TINY,
+        "system=[vision_weight,rfid_gate]",
+        "vision.train.steps=10",  # a CNN for the cache, not for accuracy
+        "vision.train.train_per_class=4",
+        "vision.train.holdout_per_class=2",
+        "sensor.presence.mode=direct",
+        "seed=0,1",
     )
     assert sweep.returncode == 0, sweep.stderr
-    report = subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "report.py"), str(tmp_path / "sweep")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=_with_umask(0o022),
-        timeout=600,
-    )
+    report = run("report.py", str(tmp_path / "sweep"))
     assert report.returncode == 0, report.stderr
     written = {p.name for p in tmp_path.rglob("*") if p.is_file()}
     for name in ("metrics.json", "comparison.png", "failures.json", "results.csv", "summary.csv"):
