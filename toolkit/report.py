@@ -102,12 +102,13 @@ def format_summary(record: Mapping[str, Any], width: int = TERMINAL_WIDTH) -> st
     lines = []
     scenario = record.get("scenario", {})
     if scenario:
-        lines.append(
+        what = (
             f"store {record.get('store_seed', 0)}, day {record['seed']}: {scenario['n_visits']} visits, "
             f"{scenario['n_skus']} SKUs, {scenario['n_detected_events']} shelf events "
             f"({scenario['crowded_event_share']:.0%} with >1 shopper at the shelf), "
             f"{scenario['n_empty_reaches']} reaches into empty slots"
         )
+        lines += textwrap.wrap(what, width, subsequent_indent="  ")
     for number, group in enumerate(_column_groups(systems, width)):
         if number:
             lines.append("")
