@@ -66,6 +66,8 @@ def main(cfg: DictConfig) -> None:
     if sweeping and already_done(out_dir, digest):
         print(f"already done, skipped: {' '.join(overrides)}")
         return
+    for stale in ("metrics.json", "metrics.csv"):  # an older config's result must not outlive a kill
+        (out_dir / stale).unlink(missing_ok=True)
     if not sweeping:
         print(_what(cfg))
     progress = StageProgress() if not sweeping else None
@@ -73,7 +75,6 @@ def main(cfg: DictConfig) -> None:
         record = run_comparison(cfg, overrides=overrides, clock=progress)
     except Exception as err:
         if sweeping:
-            (out_dir / "metrics.json").unlink(missing_ok=True)  # an older result no longer stands
             path = record_failure(out_dir, err, overrides)
             log.error("job failed (%s: %s); error written to %s", type(err).__name__, err, path)
             return

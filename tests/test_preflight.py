@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import CONFIG_DIR
-from hydra import initialize_config_dir
+from hydra import compose, initialize_config_dir
 
 from toolkit.config import ConfigError
 from toolkit.preflight import check_command_line, sweep_jobs
@@ -22,6 +22,7 @@ from toolkit.preflight import check_command_line, sweep_jobs
         (["tracking.gate_chi=3"], "tracking.gate_chi: unknown key (did you mean 'gate_chi2'?)"),
         (["-m", "seed=0,1", "store.n_shelfs=4,8"], "store.n_shelfs: unknown key (did you mean 'n_shelves'?)"),
         (["-m", "catalog=convenience,grocey"], "catalog: unknown value 'grocey'"),
+        (["-m", "catalog=glob(gro*)", "store.n_shelfs=4"], "store.n_shelfs: unknown key"),
         (["seed=[0,"], "command line:"),
         (["+sensor.loadcell.noize_g=3"], "sensor.loadcell.noize_g: unknown key (did you mean 'noise_g'?)"),
         (
@@ -84,6 +85,10 @@ def test_a_sweep_is_checked_on_every_job_hydra_will_run():
     own_seed = _jobs(["-m", "experiment=break_even", "hydra.sweeper.params.seed=7"])
     assert {job[2] for job in own_seed} == {"seed=7"}
     assert _jobs(["-m", "catalog=glob(gro*)"]) == [["catalog=grocery"]]
+    # an interpolation is not resolved against the defaults: it resolves in each job, as in Hydra's
+    jobs = _jobs(["-m", "seed=0,1", "store_seed=${seed}"])
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        assert [compose(config_name="compare", overrides=job).store_seed for job in jobs] == [0, 1]
 
 
 def test_every_value_of_every_job_is_checked_and_the_job_named():

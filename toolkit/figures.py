@@ -53,14 +53,17 @@ LEGEND_WIDTH = 2.0  # inches right of the panels for a legend of system names
 EVENT_NAMES = {"putback": "put-back", "empty_reach": "empty reach"}
 
 
+# Hues far from every built-in design's tab10 colour (tab10's unused olive and cyan among them).
+SPARE_COLOURS = ("#bcbd22", "#17becf", "#000000", "#ffd700", "#000080", "#800000")
+
+
 def system_colour(name: str) -> str:
     """The same colour for a system in every figure of every run: the built-in designs their own
     tab10 colours, a design of your own (or a renamed one) one of the colours none of them has."""
     known = plt.get_cmap("tab10").colors
     if name in KNOWN_SYSTEMS:
         return matplotlib.colors.to_hex(known[KNOWN_SYSTEMS.index(name)])
-    spare = [*known[len(KNOWN_SYSTEMS) :], *plt.get_cmap("Dark2").colors]
-    return matplotlib.colors.to_hex(spare[zlib.crc32(name.encode()) % len(spare)])
+    return SPARE_COLOURS[zlib.crc32(name.encode()) % len(SPARE_COLOURS)]
 
 
 def save(figure: plt.Figure, stem: Path) -> list[Path]:

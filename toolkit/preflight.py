@@ -57,17 +57,19 @@ def sweep_jobs(config_dir: Path, config_name: str, args: Sequence[str]) -> list[
     loader = GlobalHydra.instance().config_loader()
     try:
         base = loader.load_configuration(config_name=config_name, overrides=lines, run_mode=RunMode.MULTIRUN)
-    except Exception as err:
+    except Exception as err:  # explained on one job: each sweep at its first value (a glob too)
         first = [
             f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
             if o.is_discrete_sweep()
             else o.input_line
-            for o in parsed
+            for o in OverridesParser.create(config_loader=loader).parse_overrides(lines)
             if _composable(o)
         ]
         raise _explain(err, config_dir, config_name, first) from err
     params = OmegaConf.select(base, "hydra.sweeper.params") or {}
-    task = [*(f"{key}={value}" for key, value in params.items()), *base.hydra.overrides.task]
+    # the overrides as typed, as Hydra passes them on: an interpolation resolves in each job
+    typed = OmegaConf.to_container(base.hydra.overrides.task, resolve=False)
+    task = [*(f"{key}={value}" for key, value in params.items()), *typed]
     try:
         jobs = BasicSweeper.split_arguments(
             OverridesParser.create(config_loader=loader).parse_overrides(task), None

@@ -6,9 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +53,20 @@ def record_failure(out_dir: Path, error: BaseException, overrides: Sequence[str]
     return path
 
 
-def failures(sweep_dir: Path, since: float = 0.0) -> list[dict[str, Any]]:
-    """Every failure recorded under a sweep directory (written at or after `since`, a time.time()),
-    with where it was written."""
+def _stamp(path: Path) -> tuple[int, int]:
+    """A file's identity: the atomic writer renames a new file into place, so a rewrite is a new
+    inode (no clock involved, so no skew between the driver and the file system)."""
+    status = path.stat()
+    return status.st_ino, status.st_mtime_ns
+
+
+def failures(sweep_dir: Path, before: Mapping[Path, tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+    """Every failure recorded under a sweep directory (leaving out the files `before` lists as they
+    were then: `_stamp`s of error.json files that predate the sweep), with where it was written."""
+    before = before or {}
     found = []
     for path in sorted(Path(sweep_dir).rglob(ERROR_FILE)):
-        if path.stat().st_mtime < since:
+        if before.get(path) == _stamp(path):
             continue
         entry = json.loads(path.read_text())
         entry["path"] = str(path)
@@ -70,18 +77,18 @@ def failures(sweep_dir: Path, since: float = 0.0) -> list[dict[str, Any]]:
 class SweepReport(Callback):
     """Hydra callback: when a multirun ends, list every job of this sweep that failed, write them
     to failures.json in the sweep directory (rerun the sweep to retry just those) and exit with
-    status 1, so a script or a scheduler sees that the sweep is not whole. An error.json older than
-    the sweep is a leftover of a folder this sweep did not run (every job clears its own first)."""
+    status 1, so a script or a scheduler sees that the sweep is not whole. An error.json the sweep
+    found and did not rewrite is a leftover of a folder it did not run (each job clears its own)."""
 
     def __init__(self) -> None:
-        self.started = 0.0
+        self.before: dict[Path, tuple[int, int]] = {}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self.started = time.time()
+        self.before = {p: _stamp(p) for p in Path(config.hydra.sweep.dir).rglob(ERROR_FILE)}
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        failed = failures(sweep_dir, since=self.started)
+        failed = failures(sweep_dir, self.before)
         write_json_atomic(sweep_dir / "failures.json", {"failures": failed})
         if not failed:  # printed: the logging handlers are the last job's by now
             print(f"sweep {sweep_dir}: every job finished")

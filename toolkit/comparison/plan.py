@@ -44,7 +44,7 @@ class Plan:
     """A comparison's settings, every one checked: what `run_comparison` builds before any work."""
 
     seed: int  # the day's
-    store_seed: int  # the store's (catalog, layout, planogram)
+    store_seed: int  # the store's (catalog, layout, planogram; its regular shoppers)
     shopper_params: ShopperParams
     door_params: DoorParams
     loadcell: LoadcellModel
