@@ -22,7 +22,7 @@ from typing import Any
 
 from toolkit.figures import draw_standard_figures, notes, save
 from toolkit.report import TERMINAL_WIDTH as WIDTH
-from toolkit.report import aligned, collect, summarise, write_csv
+from toolkit.report import aligned, collect, paired_differences, summarise, write_csv
 
 # metric, column title, scale, format of mean and interval half-width
 COLUMNS = (
@@ -34,6 +34,13 @@ COLUMNS = (
     ("events_captured_per_visit", "events/visit", 1.0, ".2f"),
 )
 HEADLINE = tuple(metric for metric, *_ in COLUMNS)
+# the accuracy and cost columns as differences from the reference design, signed (the data yield's
+# difference from the RFID gate, which records no events, would only repeat the design's own)
+PAIRED_COLUMNS = tuple(
+    (f"{m}_diff", f"Δ {title}", scale, f"+{fmt}")
+    for m, title, scale, fmt in COLUMNS
+    if m != "events_captured_per_visit"
+)
 LEGEND = (
     "mean ± 95 % t-interval half-width over the n seeds of each scenario (—: one seed, no interval); "
     "exact: exact receipts; rev. err: revenue error; $/correct: cost per correct receipt; "
@@ -45,7 +52,8 @@ def _cell(entry: Mapping[str, Any], metric: str, scale: float, fmt: str) -> str:
     if entry.get(metric) is None:
         return "—"
     half = entry.get(f"{metric}_ci95")
-    return f"{entry[metric] * scale:{fmt}} ± " + ("—" if half is None else f"{half * scale:{fmt}}")
+    spread = fmt.lstrip("+")  # a half-width has no sign
+    return f"{entry[metric] * scale:{fmt}} ± " + ("—" if half is None else f"{half * scale:{spread}}")
 
 
 def _order(value: Any) -> tuple[int, Any]:
@@ -54,24 +62,30 @@ def _order(value: Any) -> tuple[int, Any]:
     return (0, value) if number else (1, str(value))
 
 
-def summary_lines(summary: Sequence[Mapping[str, Any]], scenario: Sequence[str]) -> list[str]:
-    """The summary as one aligned table: settings shared by every run stated once above it, each
+def table_lines(
+    entries: Sequence[Mapping[str, Any]],
+    scenario: Sequence[str],
+    columns: Sequence[tuple[str, str, float, str]],
+    n_key: str,
+    legend: str,
+) -> list[str]:
+    """Entries as one aligned table: a legend, settings shared by every run stated once, each
     combination of the swept settings as a heading over its systems."""
-    shared = [k for k in scenario if len({str(e.get(k)) for e in summary}) == 1]
+    shared = [k for k in scenario if len({str(e.get(k)) for e in entries}) == 1]
     swept = [k for k in scenario if k not in shared]
-    entries = sorted(summary, key=lambda e: [_order(e.get(k)) for k in swept])
-    header = ["system", "n", *(title for _, title, _, _ in COLUMNS)]
+    ordered = sorted(entries, key=lambda e: [_order(e.get(k)) for k in swept])
+    header = ["system", "n", *(title for _, title, _, _ in columns)]
     table = [
-        [e["system"], str(e["n_seeds"]), *(_cell(e, metric, scale, fmt) for metric, _, scale, fmt in COLUMNS)]
-        for e in entries
+        [e["system"], str(e.get(n_key, "—")), *(_cell(e, key, scale, fmt) for key, _, scale, fmt in columns)]
+        for e in ordered
     ]
     formatted = aligned([header, *table])
-    lines = textwrap.wrap(LEGEND, WIDTH)
+    lines = textwrap.wrap(legend, WIDTH)
     if shared:
-        lines += textwrap.wrap("all runs: " + ", ".join(f"{k}={summary[0].get(k)}" for k in shared), WIDTH)
+        lines += textwrap.wrap("all runs: " + ", ".join(f"{k}={entries[0].get(k)}" for k in shared), WIDTH)
     lines.append(formatted[0])
     heading = None
-    for entry, text in zip(entries, formatted[1:], strict=True):
+    for entry, text in zip(ordered, formatted[1:], strict=True):
         where = ", ".join(f"{k}={entry.get(k)}" for k in swept)
         if swept and where != heading:
             lines += textwrap.wrap(where, WIDTH)
@@ -80,12 +94,22 @@ def summary_lines(summary: Sequence[Mapping[str, Any]], scenario: Sequence[str])
     return lines
 
 
+def summary_lines(summary: Sequence[Mapping[str, Any]], scenario: Sequence[str]) -> list[str]:
+    """The means over seeds, one table."""
+    return table_lines(summary, scenario, COLUMNS, "n_seeds", LEGEND)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "dirs", nargs="+", type=Path, help="sweep or run directories to search for metrics.json"
     )
     parser.add_argument("--out", type=Path, help="where to write the table and figures (default: DIR/report)")
+    parser.add_argument(
+        "--versus",
+        default="rfid_gate",
+        help="the design every other is paired with, run by run (default: rfid_gate)",
+    )
     args = parser.parse_args(argv)
     missing = [d for d in args.dirs if not d.is_dir()]
     if missing:
@@ -100,6 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(rows, scenario, HEADLINE)
     write_csv(summary, out / "summary.csv")
     print("\n".join(summary_lines(summary, scenario)))
+    paired = paired_differences(rows, scenario, HEADLINE, args.versus)
+    if paired:
+        write_csv(paired, out / "paired.csv")
+        legend = (
+            f"paired with {args.versus} on the same visits, run by run: mean difference (design − "
+            f"{args.versus}) ± 95 % t-interval half-width over the n runs where both have the metric"
+        )
+        print("\n".join(table_lines(paired, scenario, PAIRED_COLUMNS, "receipt_exact_diff_n", legend)))
+    else:
+        print(f"no paired differences: no run has the design {args.versus!r} (--versus names another)")
     drawn = draw_standard_figures(rows, scenario, summary)
     for name, figure in drawn.items():
         said = notes(figure)

@@ -8,11 +8,12 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import ROOT, run_sweep
 from scipy import stats
 
-from toolkit.report import collect, override_columns, summarise, write_csv
+from toolkit.report import collect, override_columns, paired_differences, summarise, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +91,14 @@ def test_report_writes_a_tidy_table_and_the_break_even_figure(sweep):
     assert {"shoppers.visits_per_day", "costs.rfid.tag_price", "system", "cost_annual"} <= set(rows[0])
     for suffix in (".png", ".pdf"):
         assert (sweep / "report" / f"break_even{suffix}").stat().st_size > 0
+    # one seed per scenario: each design is paired with the gate on its run, n = 1, no interval
+    with open(sweep / "report" / "paired.csv") as fh:
+        paired = list(csv.DictReader(fh))
+    assert {(r["system"], r["reference"], r["receipt_exact_diff_n"]) for r in paired} == {
+        ("weight_only", "rfid_gate", "1")
+    }
+    assert len(paired) == 4 and all(r["receipt_exact_diff_ci95"] == "" for r in paired)
+    assert "paired with rfid_gate on the same visits" in result.stdout
 
 
 @pytest.mark.e2e
@@ -114,3 +123,23 @@ def test_report_refuses_a_directory_without_results(tmp_path):
         text=True,
     )
     assert result.returncode == 2 and "no metrics.json" in result.stderr
+
+
+def test_paired_differences_pair_designs_run_by_run():
+    """Two designs that share each day's luck: their separate intervals overlap, while the paired
+    difference (same visits, run by run) is exact and narrow."""
+    day_luck = [0.10, -0.08, 0.03, -0.05]
+    rows = [
+        {"run": f"r{i}", "x": 1, "system": system, "m": 0.6 + luck + lead}
+        for i, luck in enumerate(day_luck)
+        for system, lead in (("rfid_gate", 0.0), ("vision", -0.02 + 0.001 * i))
+    ]
+    rows.append({"run": "r9", "x": 1, "system": "vision", "m": 0.5})  # no gate on that run: unpaired
+    (entry,) = paired_differences(rows, ["x"], ["m"], "rfid_gate")
+    diffs = [-0.02 + 0.001 * i for i in range(4)]
+    assert entry["system"] == "vision" and entry["reference"] == "rfid_gate" and entry["m_diff_n"] == 4
+    assert entry["m_diff"] == pytest.approx(np.mean(diffs))
+    assert entry["m_diff_ci95"] == pytest.approx(stats.t.ppf(0.975, 3) * stats.sem(diffs))
+    separate = summarise(rows, ["x"], ["m"])
+    assert all(e["m_ci95"] > 20 * entry["m_diff_ci95"] for e in separate)
+    assert paired_differences(rows, ["x"], ["m"], "rfid_shelf") == []

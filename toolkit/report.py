@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from scipy import stats
 
 from toolkit.io import write_text_atomic
@@ -103,7 +104,9 @@ def format_summary(record: Mapping[str, Any], width: int = TERMINAL_WIDTH) -> st
     scenario = record.get("scenario", {})
     if scenario:
         what = (
-            f"store {record.get('store_seed', 0)}, day {record['seed']}: {scenario['n_visits']} visits, "
+            f"store {record.get('store_seed', 0)}, day {record['seed']} (one day, no interval; report.py "
+            "on -m seed=0,1,2,3,4 gives them): "
+            f"{scenario['n_visits']} visits, "
             f"{scenario['n_skus']} SKUs, {scenario['n_detected_events']} shelf events "
             f"({scenario['crowded_event_share']:.0%} with >1 shopper at the shelf), "
             f"{scenario['n_empty_reaches']} reaches into empty slots"
@@ -262,3 +265,29 @@ def summarise(
                 entry[f"{metric}_ci95"] = t_interval(values)
         summary.append(entry)
     return summary
+
+
+def paired_differences(
+    rows: Sequence[Mapping[str, Any]], scenario: Sequence[str], metrics: Sequence[str], reference: str
+) -> list[dict[str, Any]]:
+    """Each design minus `reference`, run by run: every design of a run saw the same visits
+    (common random numbers), so the difference cancels the day-to-day spread both share and its
+    interval is far tighter than the two separate intervals suggest. Per scenario and design:
+    `<metric>_diff` (mean), `<metric>_diff_ci95` (95 % Student-t half-width, None from one run)
+    and `<metric>_diff_n` (runs where both designs have the metric). [] without `reference`."""
+    frame = pd.DataFrame(list(rows))
+    if frame.empty or reference not in set(frame["system"]):
+        return []
+    keys = [*scenario, "system"]
+    entries: dict[tuple, dict[str, Any]] = {}
+    for metric in (m for m in metrics if m in frame):
+        values = frame[[*keys, "run"]].assign(value=pd.to_numeric(frame[metric], errors="coerce"))
+        theirs = values[values["system"] == reference].set_index("run")["value"]
+        paired = values[values["system"] != reference]
+        paired = paired.assign(diff=paired["value"] - paired["run"].map(theirs))
+        for group, diffs in paired.dropna(subset=["diff"]).groupby(keys, dropna=False, sort=False)["diff"]:
+            entry = entries.setdefault(group, {**dict(zip(keys, group, strict=True)), "reference": reference})
+            entry[f"{metric}_diff"] = float(diffs.mean())
+            entry[f"{metric}_diff_ci95"] = t_interval(diffs.tolist())
+            entry[f"{metric}_diff_n"] = int(diffs.size)
+    return list(entries.values())
