@@ -690,3 +690,42 @@ def show(paths: Sequence[Path]) -> None:
             display(Image(filename=str(path)))
         else:
             print(f"figure: {path}")
+
+
+def draw_tornado(table: Any, output: str, method: str, runs: int, n_points: int) -> plt.Figure:
+    """One output's sensitivity indices as horizontal bars, most influential on top: Morris μ*
+    with its 95 % bootstrap interval (σ as a second bar: non-linear or interacting), or Sobol ST
+    with S1 inside it (ST − S1: what a parameter does through interactions)."""
+    names = list(table.index)[::-1]
+    figure, ax = plt.subplots(figsize=(6.4, 0.35 * len(names) + 1.6), layout="constrained")
+    rows = range(len(names))
+    if method == "morris":
+        ax.barh(
+            rows,
+            table["mu_star"][names],
+            xerr=table["mu_star_conf"][names],
+            color="#1f77b4",
+            label="μ* (mean |effect|)",
+        )
+        ax.barh(rows, table["sigma"][names], height=0.3, color="#ff7f0e", label="σ (spread of the effect)")
+        ax.set_xlabel(f"elementary effect on {output} over each range (output's units)")
+        what = (
+            f"Morris μ* and σ over {runs} trajectories ({n_points} store-days); "
+            f"bars: 95{NBSP}% bootstrap interval of μ*"
+        )
+    else:
+        ax.barh(rows, table["ST"][names], xerr=table["ST_conf"][names], color="#1f77b4", label="ST (total)")
+        ax.barh(rows, table["S1"][names], height=0.3, color="#ff7f0e", label="S1 (alone)")
+        ax.set_xlabel(f"share of the variance of {output} (-)")
+        what = (
+            f"Sobol indices from {n_points} store-days ({runs} base samples); bars: 95{NBSP}% interval of ST"
+        )
+    ax.set_yticks(list(rows), names)
+    ax.set_ylabel("uncertain parameter")
+    _legend(figure)
+    _title(figure, f"What moves {output}: {what}")
+    return figure
+
+
+def tornado_figure(table: Any, output: str, design: Any, n_points: int, stem: Path) -> list[Path]:
+    return save(draw_tornado(table, output, design.method, design.runs, n_points), stem)

@@ -9,18 +9,24 @@ their ranges come from config; this module only designs the runs and reads their
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
 from pydantic import AfterValidator
 from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 from SALib.sample import morris as morris_design
 from SALib.sample import sobol as sobol_design
 
-from toolkit.config import AtLeastOne, Count, Flag, Real, Settings
+from toolkit.config import AtLeastOne, ConfigError, Count, Flag, Real, Settings
+from toolkit.figures import tornado_figure
+from toolkit.io import write_text_atomic
 
 Method = Literal["morris", "sobol"]
 
@@ -103,3 +109,109 @@ def indices(
     )
     table = pd.DataFrame({key: found[key] for key in ("S1", "S1_conf", "ST", "ST_conf")}, index=spec["names"])
     return table.sort_values("ST", ascending=False)
+
+
+class Output(Settings):
+    """What a run's metrics.json gives the analysis: `design`'s `metric` minus `minus`'s (both
+    designs saw the same visits, so the difference is paired)."""
+
+    config_path: ClassVar[str] = "sensitivity.outputs"
+
+    metric: str
+    design: str
+    minus: str
+
+
+class SensitivitySettings(Settings):
+    """The `sensitivity` section: the design, which of its points this job runs, the outputs and
+    the uncertain parameters with their ranges."""
+
+    config_path: ClassVar[str] = "sensitivity"
+
+    design: Design
+    point: Count
+    outputs: dict[str, Output]
+    parameters: dict[str, Parameter]
+
+
+def apply_point(cfg: DictConfig, settings: SensitivitySettings) -> dict[str, float]:
+    """Set the parameters of design point `settings.point` in `cfg` (in place); returns them by name.
+    A point past the design, or a key the config does not have, is one ConfigError line."""
+    points = design_points(settings.parameters, settings.design)
+    if settings.point >= len(points):
+        raise ConfigError(
+            f"sensitivity.point: the design has {len(points)} points, 0 to {len(points) - 1}; "
+            f"got {settings.point}"
+        )
+    values = {}
+    for (name, parameter), value in zip(settings.parameters.items(), points[settings.point], strict=True):
+        if OmegaConf.select(cfg, parameter.key, default=None) is None:
+            raise ConfigError(f"sensitivity.parameters.{name}.key: {parameter.key!r} is not a config value")
+        values[name] = int(value) if parameter.integer else float(value)
+        OmegaConf.update(cfg, parameter.key, values[name], merge=False)
+    return values
+
+
+def output_value(record: Mapping[str, Any], output: Output) -> float:
+    """One output of one run (NaN where a design or its metric is missing)."""
+    systems = record.get("systems", {})
+    mine, theirs = (systems.get(name, {}).get(output.metric) for name in (output.design, output.minus))
+    if not isinstance(mine, int | float) or not isinstance(theirs, int | float):
+        return float("nan")
+    return float(mine) - float(theirs)
+
+
+def sweep_results(settings: SensitivitySettings, records: Mapping[int, Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per design point: its parameter values and each output (NaN where the point's run
+    is missing, failed, or ran other values than the design now gives)."""
+    points = design_points(settings.parameters, settings.design)
+    table = pd.DataFrame(points, columns=list(settings.parameters))
+    for name in settings.outputs:
+        table[name] = np.nan
+    for point, record in records.items():
+        ran = record.get("sensitivity", {}).get("values", {})
+        if point >= len(points) or ran != dict(table.loc[point, list(settings.parameters)].to_dict()):
+            continue
+        for name, output in settings.outputs.items():
+            table.loc[point, name] = output_value(record, output)
+    return table.rename_axis("point")
+
+
+class SensitivityReport(Callback):
+    """Hydra callback: when the sweep of a design ends, read every point's metrics.json and write
+    results.csv (parameters and outputs per point), indices.csv (each parameter's indices for each
+    output, most influential first) and a tornado chart per output into <sweep>/sensitivity/. An
+    incomplete design is not analysed: it says which points are missing (rerun the sweep)."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        settings = SensitivitySettings.from_config(config.sensitivity)
+        records = {}
+        for path in sweep_dir.glob("*/metrics.json"):
+            record = json.loads(path.read_text())
+            if "sensitivity" in record:
+                records[int(record["sensitivity"]["point"])] = record
+        results = sweep_results(settings, records)
+        out = sweep_dir / "sensitivity"
+        write_text_atomic(out / "results.csv", results.to_csv())
+        tables = []
+        for name in settings.outputs:
+            missing = results.index[results[name].isna()].tolist()
+            if missing:
+                print(
+                    f"sensitivity of {name}: {len(missing)} of {len(results)} points have no output "
+                    f"(e.g. {missing[:5]}); rerun the sweep to complete the design"
+                )
+                continue
+            table = indices(
+                settings.parameters,
+                settings.design,
+                results[list(settings.parameters)].to_numpy(),
+                results[name].to_numpy(),
+            )
+            tables.append(table.assign(output=name).rename_axis("parameter").reset_index())
+            figure = tornado_figure(table, name, settings.design, len(results), out / f"tornado_{name}")[0]
+            ranking = ", ".join(table.index[:3])
+            print(f"sensitivity of {name}: most influential {ranking}; tornado chart {figure}")
+        if tables:
+            write_text_atomic(out / "indices.csv", pd.concat(tables).to_csv(index=False))
