@@ -38,9 +38,9 @@ def real_data(folder: str) -> Path:
     return path
 
 
-def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
+def compose_config(overrides: Sequence[str] = (), config_name: str = "compare") -> DictConfig:
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose(config_name="compare", overrides=list(overrides))
+        return compose(config_name=config_name, overrides=list(overrides))
 
 
 @pytest.fixture
