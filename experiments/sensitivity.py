@@ -18,6 +18,7 @@ import sys
 
 import hydra
 from hydra import compose, initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 
 from toolkit.comparison import plan_comparison
@@ -40,7 +41,10 @@ def with_every_point(argv: list[str]) -> list[str]:
     args = argv[1:]
     if ("-m" not in args and "--multirun" not in args) or any(a.startswith(f"{POINT}=") for a in args):
         return argv
-    plain = [a for a in args if not a.startswith("-") and not a.startswith("hydra")]
+    lines = [a for a in args if not a.startswith("-")]
+    overrides = OverridesParser.create().parse_overrides(lines)  # the preflight has vetted them
+    # the design as the first job composes it (another swept setting cannot change its size)
+    plain = [o.input_line for o in overrides if not o.is_sweep_override() and not o.is_hydra_override()]
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(config_name="sensitivity", overrides=plain)
     settings = SensitivitySettings.from_config(cfg.sensitivity)
