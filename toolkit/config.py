@@ -17,7 +17,15 @@ from typing import Annotated, Any, ClassVar, Self
 
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +127,12 @@ def _a_whole_number(value: Any) -> Any:
     return int(value)
 
 
+def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
+    if pair[0] >= pair[1]:
+        raise ValueError("expected [low, high] with low < high")
+    return pair
+
+
 Real = Annotated[float, BeforeValidator(_a_number), Field(allow_inf_nan=False)]
 NonNegative = Annotated[Real, Field(ge=0.0)]
 Positive = Annotated[Real, Field(gt=0.0)]
@@ -127,6 +141,7 @@ Whole = Annotated[int, BeforeValidator(_a_whole_number)]
 Flag = Annotated[bool, Field(strict=True)]  # true or false, nothing that merely converts to one
 Count = Annotated[Whole, Field(ge=0)]
 AtLeastOne = Annotated[Whole, Field(ge=1)]
+Range = Annotated[tuple[Real, Real], AfterValidator(_ordered)]  # [low, high], low < high
 
 
 class Settings(BaseModel):

@@ -12,29 +12,22 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
-from pydantic import AfterValidator
 from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 from SALib.sample import morris as morris_design
 from SALib.sample import sobol as sobol_design
 
-from toolkit.config import AtLeastOne, ConfigError, Count, Flag, Real, Settings
+from toolkit.config import AtLeastOne, ConfigError, Count, Flag, Range, Settings
 from toolkit.figures import tornado_figure
 from toolkit.io import write_text_atomic
 
 Method = Literal["morris", "sobol"]
-
-
-def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
-    if pair[0] >= pair[1]:
-        raise ValueError("expected [low, high] with low < high")
-    return pair
 
 
 class Parameter(Settings):
@@ -43,7 +36,7 @@ class Parameter(Settings):
     config_path: ClassVar[str] = "sensitivity.parameters"
 
     key: str
-    range: Annotated[tuple[Real, Real], AfterValidator(_ordered)]
+    range: Range
     integer: Flag = False  # a count (visits per day): each run gets the value rounded
 
 

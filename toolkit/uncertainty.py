@@ -10,18 +10,11 @@ run sets a value beyond what the evidence spans), so no headline is read without
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 from omegaconf import DictConfig, OmegaConf
-from pydantic import AfterValidator
 
-from toolkit.config import ConfigError, Real, Settings
-
-
-def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
-    if pair[0] >= pair[1]:
-        raise ValueError("expected [low, high] with low < high")
-    return pair
+from toolkit.config import ConfigError, Range, Settings
 
 
 class UncertainParameter(Settings):
@@ -30,7 +23,7 @@ class UncertainParameter(Settings):
     config_path: ClassVar[str] = "uncertain"
 
     key: str
-    range: Annotated[tuple[Real, Real], AfterValidator(_ordered)]
+    range: Range
     evidence: str
 
 
