@@ -104,5 +104,7 @@ def test_tracks_record_dwells_and_paths_and_lose_paths_when_identity_is_weak():
     assert good["yield_dwell_attributed"] > 0.9 and good["yield_path_attributed"] > 0.95
     # the cameras flag reaches into empty slots (a hand at a slot, no weight change)
     assert good["yield_empty_reach_attributed"] > 0.5
-    assert weak["yield_path_attributed"] < good["yield_path_attributed"] - 0.2
+    # weak identity loses paths: more than 3 standard errors of a share over the 150 visits (0.03),
+    # though the tracker is told the noise it faces (0.20 lost here)
+    assert weak["yield_path_attributed"] < good["yield_path_attributed"] - 0.1
     assert weak["yield_dwell_attributed"] <= good["yield_dwell_attributed"]
