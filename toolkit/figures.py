@@ -665,17 +665,6 @@ def draw_standard_figures(
     return figures
 
 
-def standard_figures(
-    rows: Sequence[Mapping[str, Any]],
-    scenario: Sequence[str],
-    summary: Sequence[Mapping[str, Any]],
-    out: Path,
-) -> list[Path]:
-    """Every standard figure the rows have data for, written under `out` (PNG and PDF)."""
-    drawn = draw_standard_figures(rows, scenario, summary)
-    return [path for name, figure in drawn.items() for path in save(figure, out / name)]
-
-
 def show(paths: Sequence[Path]) -> None:
     """Display the PNGs inline under IPython/Jupyter; elsewhere print where they are."""
     try:

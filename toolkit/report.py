@@ -225,12 +225,9 @@ def t_interval(values: Sequence[float]) -> float | None:
     """Half-width of the 95 % Student-t interval of the mean: a few seeds are far from the normal
     approximation (t = 4.30 for 3 seeds, not 1.96). None for fewer than two values: one seed says
     nothing about the spread."""
-    n = len(values)
-    if n < 2:
+    if len(values) < 2:
         return None
-    mean = sum(values) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+    return float(stats.t.ppf(0.975, len(values) - 1) * stats.sem(values))
 
 
 def finite_values(rows: Iterable[Mapping[str, Any]], key: str) -> list[float]:
