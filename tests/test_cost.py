@@ -35,6 +35,7 @@ PRICES = {
         "reader_power_w": 10.0,
     },
     "review": {"seconds_per_event": 36.0, "wage_per_hour": 10.0},
+    "exit_check": {"seconds_per_check": 72.0, "wage_per_hour": 15.0},
     "receipt_errors": {"overcharge_handling_per_receipt": 2.0},
     "door": {"lanes": 1, "price_per_lane": 500.0, "power_w_per_lane": 5.0},
 }
@@ -92,6 +93,15 @@ def test_camera_and_weight_design_by_hand(prices):
     assert cost["cost_errors_per_visit"] == pytest.approx(700.0 / 5000)
     assert cost["cost_per_visit"] == pytest.approx(total / 5000)
     assert cost["cost_per_correct_receipt"] == pytest.approx(total / 4500)
+
+
+def test_exit_checks_cost_staff_time_and_count_with_the_errors(prices):
+    checked = StoreFacts(**{**STORE.__dict__, "exit_checks_per_day": 20.0})
+    base, cost = (annual_cost(frozenset({"rfid_gate"}), f, prices, tagged()) for f in (STORE, checked))
+    # 20 baskets × 72 s × 15 $/h = 6 $ a day, 100 days
+    assert base["cost_exit_check"] == 0.0 and cost["cost_exit_check"] == pytest.approx(600.0)
+    assert cost["cost_annual"] - base["cost_annual"] == pytest.approx(600.0)
+    assert cost["cost_errors_annual"] - base["cost_errors_annual"] == pytest.approx(600.0)
 
 
 def test_rfid_gate_design_by_hand(prices):

@@ -15,6 +15,7 @@ from toolkit.behaviour import BehaviourParams
 from toolkit.config import ConfigError, Count, build_from_config, check_value
 from toolkit.hypotheses import HypothesisSpace, build_hypothesis_space
 from toolkit.metrics.cost import BACKBONE_SENSORS, PriceBook
+from toolkit.metrics.equal_accuracy import EqualAccuracySettings
 from toolkit.review import ReviewSettings
 from toolkit.sensors.base import Sensor
 from toolkit.sensors.door import DoorParams
@@ -53,6 +54,7 @@ class Plan:
     behaviour: BehaviourParams
     sensors: dict[str, Sensor]
     review_error: float
+    equal_accuracy: EqualAccuracySettings  # targets each design is also costed at
     prices: PriceBook
     systems: list
     shown_names: dict[str, str]  # design key -> the name its rows show (`system.<key>.name`)
@@ -107,6 +109,7 @@ def plan_comparison(cfg: Mapping[str, Any]) -> Plan:
         behaviour=BehaviourParams.from_config(_section(cfg, "behaviour")),
         sensors=sensors,
         review_error=ReviewSettings.from_config(_section(cfg, "review")).error_rate,
+        equal_accuracy=EqualAccuracySettings.from_config(_section(cfg, "equal_accuracy")),
         prices=PriceBook.from_config(_section(cfg, "costs")),
         systems=systems,
         shown_names=shown_names(_section(cfg, "system"), BUILT_IN_DESIGNS),

@@ -22,7 +22,9 @@ from toolkit.metrics.data_yield import (
     yield_metrics,
 )
 from toolkit.metrics.detection import detection_metrics
+from toolkit.metrics.equal_accuracy import equal_accuracy_metrics
 from toolkit.metrics.evaluate import basket_metrics, store_facts, system_metrics
+from toolkit.seeding import component_rng
 from toolkit.sensors.base import add_own
 from toolkit.sensors.observations import ShelfEvents
 from toolkit.shoppers import EMPTY_REACH, PUTBACK
@@ -44,6 +46,10 @@ def score_day(
         else {}
     )
     results: dict[str, dict[str, float | None]] = {}
+    # the exit checkers' slips and the order of equally doubted visits: one draw for every design
+    rng = component_rng(plan.seed, "exit_check")
+    check_slips = rng.random(truth.n_visits) < plan.equal_accuracy.check_error_rate
+    tie_break = rng.permutation(truth.n_visits)
     empty_reaches: dict[bytes, Capture] = {}
     for system in plan.systems:
         output = outputs[system.name]
@@ -65,6 +71,18 @@ def score_day(
             results[system.name].update(detection)
         facts = store_facts(output.receipts, reviewed, truth, world)
         results[system.name].update(annual_cost(system.sensors, facts, plan.prices, plan.sensors))
+        results[system.name].update(
+            equal_accuracy_metrics(
+                plan.equal_accuracy.targets,
+                output,
+                truth.basket,
+                day.reviewer,
+                check_slips,
+                tie_break,
+                facts_of=lambda receipts, reviewed=reviewed: store_facts(receipts, reviewed, truth, world),
+                cost_of=lambda at, paid=system.sensors: annual_cost(paid, at, plan.prices, plan.sensors),
+            )
+        )
         for name, sensor in used.items():
             add_own(
                 results[system.name], sensor.metrics(day.sensed[name], day.context, output), f"sensor.{name}"

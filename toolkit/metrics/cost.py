@@ -65,6 +65,11 @@ class ReviewPrices(Settings):
     wage_per_hour: NonNegative
 
 
+class ExitCheckPrices(Settings):
+    seconds_per_check: NonNegative
+    wage_per_hour: NonNegative
+
+
 class ReceiptErrorPrices(Settings):
     overcharge_handling_per_receipt: NonNegative
 
@@ -91,6 +96,7 @@ class PriceBook(Settings):
     pressure_mat: PressureMatPrices
     rfid: RfidPrices
     review: ReviewPrices
+    exit_check: ExitCheckPrices
     receipt_errors: ReceiptErrorPrices
     door: DoorPrices
 
@@ -101,6 +107,11 @@ class PriceBook(Settings):
     @property
     def review_cost_per_event(self) -> float:
         return self.review.seconds_per_event / 3600.0 * self.review.wage_per_hour
+
+    @property
+    def exit_check_cost(self) -> float:
+        """Staff time to check one shopper's basket against their receipt at the exit."""
+        return self.exit_check.seconds_per_check / 3600.0 * self.exit_check.wage_per_hour
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,7 @@ class StoreFacts:
     undercharged_revenue_per_day: float
     overcharged_receipts_per_day: float
     correct_receipts_per_day: float
+    exit_checks_per_day: float = 0.0  # baskets staff check at the exit (a means to a target accuracy)
 
 
 def hardware(
@@ -184,6 +196,7 @@ def annual_cost(
         if per_unit is not None
         else 0.0,
         "review": store.reviewed_events_per_day * prices.review_cost_per_event * days,
+        "exit_check": store.exit_checks_per_day * prices.exit_check_cost * days,
         "undercharge": store.undercharged_revenue_per_day * days,
         "overcharge": store.overcharged_receipts_per_day
         * prices.receipt_errors.overcharge_handling_per_receipt
@@ -193,7 +206,7 @@ def annual_cost(
     visits = store.visits_per_day * days
     correct = store.correct_receipts_per_day * days
     # what the design costs to run, and what its mistakes cost: which part drives a verdict
-    errors = variable["undercharge"] + variable["overcharge"] + variable["review"]
+    errors = variable["undercharge"] + variable["overcharge"] + variable["review"] + variable["exit_check"]
     out = {f"capex_{name}": cost for name, (cost, _) in items.items()}
     out.update({f"cost_{name}": value for name, value in {**fixed, **variable}.items()})
     out.update(

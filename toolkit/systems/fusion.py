@@ -181,23 +181,10 @@ class CheckoutSystem:
         visible = events.seen_by(self.signals)
         map_sku[~visible], map_count[~visible], visit = -1, 0, np.where(visible, visit, -1)
         reviewed = visible & (doubtful | fallback | (attribution_conf < self.decision.attribution_threshold))
-        final_sku, final_count, final_visit = map_sku.copy(), map_count.copy(), visit.copy()
-        sent = np.flatnonzero(reviewed)
-        extra_visit = extra_sku = extra_count = np.zeros(0, dtype=np.int64)
-        if sent.size:
-            r_sku, r_count, r_visit = reviewer.review(sent, map_sku[sent], map_count[sent], visit[sent])
-            final_sku[sent], final_count[sent], final_visit[sent] = r_sku, r_count, r_visit
-            extra_visit, extra_sku, extra_count = reviewer.extras(sent)
-        final_sku, final_count = canonical_lines(final_sku, final_count)
-        n_visits = (
-            obs.entry.visit_shopper.shape[0]
-            if obs.entry is not None
-            else int(final_visit.max(initial=-1)) + 1
+        n_visits = obs.entry.visit_shopper.shape[0] if obs.entry is not None else None
+        final_sku, final_count, final_visit, receipts = settle(
+            map_sku, map_count, visit, reviewed, reviewer, n_visits, world.catalog.n_skus
         )
-        # what review found beyond each event's main lines goes on the carts too
-        lines_sku = np.r_[final_sku, np.c_[extra_sku, np.full(extra_sku.size, -1)]]
-        lines_count = np.r_[final_count, np.c_[extra_count, np.zeros(extra_count.size, np.int64)]]
-        lines_visit = np.r_[final_visit, extra_visit]
         return SystemOutput(
             visible=visible,
             map_sku=map_sku,
@@ -210,5 +197,36 @@ class CheckoutSystem:
             final_sku=final_sku,
             final_count=final_count,
             final_visit=final_visit,
-            receipts=build_receipts(lines_sku, lines_count, lines_visit, n_visits, world.catalog.n_skus),
+            receipts=receipts,
         )
+
+
+def settle(
+    map_sku: np.ndarray,
+    map_count: np.ndarray,
+    visit: np.ndarray,
+    reviewed: np.ndarray,
+    reviewer: Reviewer,
+    n_visits: int | None,
+    n_skus: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Final lines, visit and receipts (V, n_skus) once the reviewer has answered for the
+    `reviewed` events: their lines and visit become the reviewer's, and what review found beyond
+    each event's main lines goes on the carts too (`n_visits` None: as many as the final lines
+    name). A store that reviews more events (a higher
+    threshold) settles the same machine decisions with a larger `reviewed`."""
+    final_sku, final_count, final_visit = map_sku.copy(), map_count.copy(), visit.copy()
+    sent = np.flatnonzero(reviewed)
+    extra_visit = extra_sku = extra_count = np.zeros(0, dtype=np.int64)
+    if sent.size:
+        r_sku, r_count, r_visit = reviewer.review(sent, map_sku[sent], map_count[sent], visit[sent])
+        final_sku[sent], final_count[sent], final_visit[sent] = r_sku, r_count, r_visit
+        extra_visit, extra_sku, extra_count = reviewer.extras(sent)
+    final_sku, final_count = canonical_lines(final_sku, final_count)
+    lines_sku = np.r_[final_sku, np.c_[extra_sku, np.full(extra_sku.size, -1)]]
+    lines_count = np.r_[final_count, np.c_[extra_count, np.zeros(extra_count.size, np.int64)]]
+    lines_visit = np.r_[final_visit, extra_visit]
+    if n_visits is None:
+        n_visits = int(final_visit.max(initial=-1)) + 1
+    receipts = build_receipts(lines_sku, lines_count, lines_visit, n_visits, n_skus)
+    return final_sku, final_count, final_visit, receipts
