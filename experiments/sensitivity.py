@@ -17,17 +17,13 @@ from __future__ import annotations
 import sys
 
 import hydra
-from hydra import compose, initialize_config_dir
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 
 from toolkit.comparison import plan_comparison
 from toolkit.comparison.job import comparison_job
-from toolkit.preflight import CONFIG_DIR, exit_on_bad_command_line
+from toolkit.preflight import exit_on_bad_command_line, with_every_job
 from toolkit.sensitivity import SensitivitySettings, apply_point, design_points
 from toolkit.terminal import take_verbose_flag
-
-POINT = "sensitivity.point"
 
 
 def _plan_point(cfg: DictConfig) -> None:
@@ -36,20 +32,10 @@ def _plan_point(cfg: DictConfig) -> None:
     plan_comparison(cfg)
 
 
-def with_every_point(argv: list[str]) -> list[str]:
-    """A sweep (-m) without its own `sensitivity.point=...` runs every point of the design."""
-    args = argv[1:]
-    if ("-m" not in args and "--multirun" not in args) or any(a.startswith(f"{POINT}=") for a in args):
-        return argv
-    lines = [a for a in args if not a.startswith("-")]
-    overrides = OverridesParser.create().parse_overrides(lines)  # the preflight has vetted them
-    # the design as the first job composes it (another swept setting cannot change its size)
-    plain = [o.input_line for o in overrides if not o.is_sweep_override() and not o.is_hydra_override()]
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name="sensitivity", overrides=plain)
+def design_size(cfg: DictConfig) -> int:
+    """How many points the configured design has."""
     settings = SensitivitySettings.from_config(cfg.sensitivity)
-    size = len(design_points(settings.parameters, settings.design))
-    return [*argv, f"{POINT}=range(0,{size})"]
+    return len(design_points(settings.parameters, settings.design))
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="sensitivity")
@@ -62,6 +48,6 @@ def main(cfg: DictConfig) -> None:
 if __name__ == "__main__":
     sys.argv = take_verbose_flag(sys.argv)
     exit_on_bad_command_line("sensitivity")  # keys and options first: the design is read from them
-    sys.argv = with_every_point(sys.argv)
+    sys.argv = with_every_job(sys.argv, "sensitivity", "sensitivity.point", design_size)
     exit_on_bad_command_line("sensitivity", check=_plan_point)  # then every point's values
     main()

@@ -162,3 +162,21 @@ def exit_on_bad_command_line(config_name: str, check: Callable[[DictConfig], obj
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)
         sys.exit(2)
+
+
+def with_every_job(
+    argv: list[str], config_name: str, key: str, size: Callable[[DictConfig], int]
+) -> list[str]:
+    """A sweep (-m) of an app whose jobs are numbered points of a design (sensitivity, decide)
+    runs every point, `key=range(0,N)`, unless the command line says which; `size` reads N from
+    the config as the first job composes it (another swept setting cannot change it). The
+    preflight has vetted the command line."""
+    args = argv[1:]
+    if ("-m" not in args and "--multirun" not in args) or any(a.startswith(f"{key}=") for a in args):
+        return argv
+    overrides = _parse([a for a in args if not a.startswith("-")])
+    plain = [o.input_line for o in overrides if not o.is_sweep_override() and not o.is_hydra_override()]
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name=config_name, overrides=plain)
+    return [*argv, f"{key}=range(0,{size(cfg)})"]

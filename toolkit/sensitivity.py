@@ -136,13 +136,21 @@ def apply_point(cfg: DictConfig, settings: SensitivitySettings) -> dict[str, flo
             f"sensitivity.point: the design has {len(points)} points, 0 to {len(points) - 1}; "
             f"got {settings.point}"
         )
-    values = {}
-    for (name, parameter), value in zip(settings.parameters.items(), points[settings.point], strict=True):
+    return set_values(cfg, settings.parameters, points[settings.point], "sensitivity.parameters")
+
+
+def set_values(
+    cfg: DictConfig, parameters: Mapping[str, Parameter], values: Sequence[float], path: str
+) -> dict[str, float]:
+    """Set each parameter's key in `cfg` (in place) to its value (counts rounded); returns them by
+    name. A key the config does not have is one ConfigError line naming `path`.<name>.key."""
+    out = {}
+    for (name, parameter), value in zip(parameters.items(), values, strict=True):
         if OmegaConf.select(cfg, parameter.key, default=None) is None:
-            raise ConfigError(f"sensitivity.parameters.{name}.key: {parameter.key!r} is not a config value")
-        values[name] = int(value) if parameter.integer else float(value)
-        OmegaConf.update(cfg, parameter.key, values[name], merge=False)
-    return values
+            raise ConfigError(f"{path}.{name}.key: {parameter.key!r} is not a config value")
+        out[name] = int(value) if parameter.integer else float(value)
+        OmegaConf.update(cfg, parameter.key, out[name], merge=False)
+    return out
 
 
 def output_value(record: Mapping[str, Any], output: Output) -> float:
