@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from conftest import CONFIG_DIR, ROOT, TINY, compose_config
 from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgb
 from omegaconf import OmegaConf
 from scipy import stats
 
@@ -41,6 +42,7 @@ PRESET_FIGURE = {
     "data_yield": "data_yield",
     "rfid_materials": "rfid_read_rate_by_material",
     "reliability": "reliability",
+    "flip_map": "flip_map",
 }
 COUNT = re.compile(r"\b\d+(–\d+)? (seeds?|runs?)\b")
 
@@ -77,7 +79,7 @@ def labelled(ax: plt.Axes, axis: str) -> str:
 
 
 def plotted_x(ax: plt.Axes) -> set[float]:
-    """The distinct x values of the data drawn (lines, markers, error bars, bands, bars)."""
+    """The distinct x values of the data drawn (lines, markers, error bars, bands, bars, map cells)."""
     xs = [x for line in ax.lines for x in np.asarray(line.get_xdata(), float)]
     for drawn in ax.collections:  # scatter markers by their offsets, bars and bands by their outlines
         if isinstance(drawn, PathCollection):
@@ -85,6 +87,10 @@ def plotted_x(ax: plt.Axes) -> set[float]:
         else:
             xs += [x for path in drawn.get_paths() for x in path.vertices[:, 0]]
     xs += [p.get_x() + p.get_width() / 2 for p in ax.patches]
+    for image in ax.get_images():  # a map's cells, centred on their columns
+        left, right, _, _ = image.get_extent()
+        columns = image.get_array().shape[1]
+        xs += list(left + (np.arange(columns) + 0.5) * (right - left) / columns)
     return {round(x, 9) for x in xs if math.isfinite(x)}
 
 
@@ -296,3 +302,41 @@ def test_every_preset_draws_figures_fit_for_a_paper(preset, tmp_path):
     drawn = figures.draw_standard_figures(rows, scenario, summarise(rows, scenario, ["receipt_exact"]))
     assert PRESET_FIGURE[preset] in drawn
     check_standard_figures(drawn)
+
+
+def test_a_flip_map_colours_each_cell_by_its_paired_winner_and_greys_the_undecided():
+    """Fusion is 10 points ahead at high buy rates, 10 behind at low ones, level in between; the
+    gate is always cheaper. Three runs a cell with a little spread shared by both designs."""
+    rows = []
+    for run, (buy, visits, seed) in enumerate(itertools.product((0.3, 0.5, 0.7), (250, 500), SEEDS)):
+        day = 0.02 * seed
+        gap = {0.3: -0.1, 0.5: 0.001 * (seed - 1), 0.7: 0.1}[buy]
+        for system, exact, cost in (
+            ("vision_fusion", 0.8 + gap + day, 3.0),
+            ("rfid_gate", 0.8 + day, 1.0 + day),
+        ):
+            rows.append(
+                {
+                    "run": run,
+                    "seed": seed,
+                    "system": system,
+                    "shoppers.p_buy_given_pick": buy,
+                    "shoppers.visits_per_day": visits,
+                    "receipt_exact": exact,
+                    "cost_per_correct_receipt": cost,
+                }
+            )
+    figure = figures.draw_flip_map(
+        rows, "shoppers.visits_per_day", "shoppers.p_buy_given_pick", "vision_fusion", "rfid_gate"
+    )
+    try:
+        check_figure("flip_map", figure)
+        exact, cost = figure.axes[:2]
+        grid = exact.get_images()[0].get_array()
+        fusion, gate = (np.array(to_rgb(figures.system_colour(s))) for s in ("vision_fusion", "rfid_gate"))
+        assert np.allclose(grid[2, :], fusion) and np.allclose(grid[0, :], gate)  # rows: buy rate
+        assert np.allclose(grid[1, :], to_rgb(figures.UNDECIDED))
+        assert np.allclose(cost.get_images()[0].get_array(), gate)  # the gate is cheaper everywhere
+        assert "3 runs per cell" in " ".join(figure.get_suptitle().split())
+    finally:
+        plt.close("all")

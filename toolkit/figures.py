@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 from toolkit.io import write_atomic
 from toolkit.metrics.data_yield import EVENT_TYPES
-from toolkit.report import REPLICATE_KEYS, finite_values, t_interval
+from toolkit.report import REPLICATE_KEYS, finite_values, paired_differences, t_interval
 from toolkit.world import MATERIALS
 
 matplotlib.use("Agg")
@@ -46,6 +47,7 @@ LABELS = {
     "decision.review_threshold": "review threshold (MAP posterior)",
     "sensor.loadcell.noise_g": "load-cell noise σ (g)",
     "costs.rfid.tag_price": "RFID tag price (USD per tag)",
+    "shoppers.p_buy_given_pick": "buy rate (share of picks kept)",
 }
 
 LEGEND_WIDTH = 2.0  # inches right of the panels for a legend of system names
@@ -662,7 +664,81 @@ def draw_standard_figures(
         figures["rfid_read_rate_by_material"] = draw_rfid_material(rows, MATERIALS)
     if any(isinstance(r.get("reliability_count"), list) for r in rows):
         figures["reliability"] = draw_reliability(rows)
+    swept = [
+        k for k in scenario if len({r.get(k) for r in rows}) > 1 and all(_numeric(r.get(k)) for r in rows)
+    ]
+    systems = {r.get("system") for r in rows}
+    if len(swept) == 2 and {"vision_fusion", "rfid_gate"} <= systems:
+        figures["flip_map"] = draw_flip_map(rows, *swept, "vision_fusion", "rfid_gate")
     return figures
+
+
+# (metric, panel label, scale, whether lower is better) of a flip map's panels
+FLIP_METRICS = (
+    ("receipt_exact", "exact receipts (points)", 100.0, False),
+    ("cost_per_correct_receipt", "cost per correct receipt (USD)", 1.0, True),
+    ("at95_cost_per_correct_receipt", "cost per correct receipt at 95 % exact (USD)", 1.0, True),
+)
+UNDECIDED = "0.85"
+
+
+def draw_flip_map(
+    rows: Sequence[Mapping[str, Any]], x_key: str, y_key: str, design: str, versus: str
+) -> plt.Figure:
+    """Where the verdict flips: over a grid of two swept settings, which of two designs wins on
+    each metric, cell by cell, from their paired difference over the runs of the cell (both saw
+    the same visits). A cell whose 95 % t-interval holds zero (or has one run) is the uncertainty
+    band between the regions, drawn grey; each cell says the mean difference and half-width."""
+    metrics = [m for m in FLIP_METRICS if any(_numeric(r.get(m[0])) for r in rows)]
+    diffs = [
+        e
+        for e in paired_differences(rows, [x_key, y_key], [m for m, *_ in metrics], versus)
+        if e["system"] == design
+    ]
+    xs = sorted({e[x_key] for e in diffs if _numeric(e[x_key])})
+    ys = sorted({e[y_key] for e in diffs if _numeric(e[y_key])})
+    figure, axes = _grid(max(len(metrics), 1), 4.6, 3.9)
+    counts = []
+    for ax, (metric, label, scale, lower_better) in zip(axes, metrics, strict=False):
+        grid = np.full((len(ys), len(xs), 3), 1.0)
+        for e in diffs:
+            if e[x_key] not in xs or e[y_key] not in ys or e.get(f"{metric}_diff") is None:
+                continue
+            mean, half, n = (e[f"{metric}_diff{s}"] for s in ("", "_ci95", "_n"))
+            counts.append(n)
+            decided = half is not None and abs(mean) > half
+            mine = decided and (mean < 0 if lower_better else mean > 0)
+            colour = system_colour(design) if mine else system_colour(versus) if decided else UNDECIDED
+            i, j = ys.index(e[y_key]), xs.index(e[x_key])
+            grid[i, j] = matplotlib.colors.to_rgb(colour)
+            spread = "—" if half is None else f"{half * scale:.2g}"
+            ax.text(j, i, f"{mean * scale:+.2g}\n± {spread}", ha="center", va="center", fontsize=7)
+        ax.imshow(grid, origin="lower", aspect="auto")
+        ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
+        ax.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
+        ax.set_xlabel(LABELS.get(x_key, x_key))
+        ax.set_ylabel(LABELS.get(y_key, y_key))
+        ax.set_title(f"{label}: {design} − {versus}", fontsize=9)
+        if len(xs) < 2 or len(ys) < 2:
+            _note(ax, f"sweep {x_key} and {y_key} over two or more values each for a map")
+    if not metrics:
+        _note(axes[0], "no run has exact receipts or costs")
+    for name, colour in ((design, system_colour(design)), (versus, system_colour(versus))):
+        axes[0].fill_between([], [], color=colour, label=f"{name} wins")
+    axes[0].fill_between([], [], color=UNDECIDED, label="95 % interval holds 0")
+    _legend(figure)
+    _title(
+        figure,
+        f"Where the verdict flips: {design} against {versus}, paired difference per cell "
+        f"({INTERVAL}, {_count(counts, 'run')} per cell)",
+    )
+    return figure
+
+
+def flip_map_figure(
+    rows: Sequence[Mapping[str, Any]], x_key: str, y_key: str, design: str, versus: str, stem: Path
+) -> list[Path]:
+    return save(draw_flip_map(rows, x_key, y_key, design, versus), stem)
 
 
 def show(paths: Sequence[Path]) -> None:
