@@ -4,16 +4,19 @@
 
 Writes results.csv (one row per run × system, overrides as columns) and summary.csv (mean and
 95 % Student-t interval over seeds per scenario and system; the interval is empty from a single
-seed), prints the summary, and draws every standard figure the sweep has data for (PNG and PDF):
-exact receipts against each swept setting, the accuracy/cost Pareto front (review thresholds
-swept), break-even (visits per day swept), data yield by event type, RFID read rate by material,
-and the reliability diagram. A figure the data cannot fill (one visits per day for break-even)
-shows a note saying why, and the note is printed too.
+seed), prints the summary, the paired differences from the --versus design (paired.csv) and the
+cost at equal accuracy (equal_accuracy.csv), and draws every standard figure the sweep has data
+for (PNG and PDF): exact receipts against each swept setting, the accuracy/cost Pareto front
+(review thresholds swept), break-even (visits per day swept), data yield by event type, RFID read
+rate by material, the reliability diagram, and where two settings are swept the flip map (the
+winner of camera fusion and the RFID gate per cell). A figure the data cannot fill (one visits per
+day for break-even) shows a note saying why, and the note is printed too.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -45,6 +48,14 @@ LEGEND = (
     "mean ± 95 % t-interval half-width over the n seeds of each scenario (—: one seed, no interval); "
     "exact: exact receipts; rev. err: revenue error; $/correct: cost per correct receipt; "
     "events/visit: behavioural events captured per visit"
+)
+
+
+EQUAL_LEGEND = (
+    "cost at equal accuracy: each design brought to the target share of exact receipts by footage "
+    "review of more events, then staff exit checks (equal_accuracy); reach: runs reaching it (%); "
+    "$/correct: cost per correct receipt there (runs reaching it); reviewed: events reviewed (%); "
+    "checked: visits checked (%); mean ± 95 % t-interval"
 )
 
 
@@ -94,6 +105,23 @@ def table_lines(
     return lines
 
 
+def equal_accuracy_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, float, str]]:
+    """The cost-at-equal-accuracy columns the rows have, per target: the share of runs in which
+    the design reached it, its cost per correct receipt there, and the shares of its events
+    reviewed and of visits checked to get there."""
+    prefixes = sorted({m.group(1) for r in rows for k in r if (m := re.match(r"^(at[\d_]+_)reachable$", k))})
+    columns = []
+    for prefix in prefixes:
+        target = prefix[2:-1].replace("_", ".")
+        columns += [
+            (f"{prefix}reachable", f"reach {target}%", 100.0, ".0f"),
+            (f"{prefix}cost_per_correct_receipt", f"$/correct {target}%", 1.0, ".3f"),
+            (f"{prefix}reviewed_share", "reviewed %", 100.0, ".0f"),
+            (f"{prefix}checked_share", "checked %", 100.0, ".0f"),
+        ]
+    return columns
+
+
 def summary_lines(summary: Sequence[Mapping[str, Any]], scenario: Sequence[str]) -> list[str]:
     """The means over seeds, one table."""
     return table_lines(summary, scenario, COLUMNS, "n_seeds", LEGEND)
@@ -134,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(table_lines(paired, scenario, PAIRED_COLUMNS, "receipt_exact_diff_n", legend)))
     else:
         print(f"no paired differences: no run has the design {args.versus!r} (--versus names another)")
+    columns = equal_accuracy_columns(rows)
+    if columns:
+        equal = summarise(rows, scenario, [key for key, *_ in columns])
+        write_csv(equal, out / "equal_accuracy.csv")
+        print("\n".join(table_lines(equal, scenario, columns, "n_seeds", EQUAL_LEGEND)))
     drawn = draw_standard_figures(rows, scenario, summary)
     for name, figure in drawn.items():
         said = notes(figure)

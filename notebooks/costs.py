@@ -39,7 +39,16 @@ if rows:
 # added there and not here.
 
 # %%
-LINE_ITEMS = ("depreciation", "maintenance", "power", "tags", "review", "undercharge", "overcharge")
+LINE_ITEMS = (
+    "depreciation",
+    "maintenance",
+    "power",
+    "tags",
+    "review",
+    "exit_check",
+    "undercharge",
+    "overcharge",
+)
 PER_VISIT = {"run": "cost_operations_per_visit", "errors": "cost_errors_per_visit", "total": "cost_per_visit"}
 
 first = [r for r in rows if r["run"] == rows[0]["run"]]

@@ -11,8 +11,17 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ROOT, TINY, compose_config
+from tests.test_figures import check_figure
 from toolkit.config import ConfigError
-from toolkit.decision import DecideSettings, analyse, apply_job, drawn_values, format_decision
+from toolkit.decision import (
+    DecideSettings,
+    analyse,
+    apply_job,
+    draw,
+    drawn_values,
+    format_decision,
+    from_sweep,
+)
 
 PARAMETERS = {"a": {"key": "x.a", "range": [0.0, 1.0]}, "b": {"key": "x.b", "range": [10.0, 20.0]}}
 
@@ -53,6 +62,14 @@ def test_the_winner_its_probability_and_the_parameter_that_flips_it_are_found():
     assert abs(decision.drivers.loc["b", "rho"]) < 0.3 and decision.drivers.loc["b", "p_value"] > 0.05
     text = "\n".join(format_decision(decision))
     assert "winner: cheap" in text and f"{wins} of 60 draws" in text and "  a: ρ -" in text
+
+
+def test_the_decision_figure_is_fit_for_a_paper():
+    s = settings()
+    figure = draw(analyse(s, known_records(s)))
+    title = check_figure("decision", figure)
+    assert "3 seeds" in title and "60 runs" in title
+    assert [ax.get_xlabel() for ax in figure.axes[1:]] == ["a (x.a)", "b (x.b)"]
 
 
 def test_a_design_that_misses_the_target_on_a_nominal_day_cannot_win_and_the_lines_say_so():
@@ -98,3 +115,5 @@ def test_the_app_runs_every_job_and_prints_the_decision(tmp_path):
     draws = pd.read_csv(tmp_path / "decision" / "draws.csv", index_col="point")
     assert list(draws.index) == [2, 3, 4] and np.isfinite(draws[["weight_only", "rfid_gate"]]).all().all()
     assert set(pd.read_csv(tmp_path / "decision" / "drivers.csv")["parameter"]) == kept
+    assert (tmp_path / "decision" / "decision.png").stat().st_size > 0
+    assert format_decision(from_sweep(tmp_path)) == decision.splitlines()  # what a notebook reads

@@ -3,6 +3,9 @@ design itself doubts, the people's answers come from the truth, and every rung i
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -11,14 +14,16 @@ from toolkit.comparison.pipeline import run_systems, sense_day
 from toolkit.comparison.plan import plan_comparison
 from toolkit.comparison.scoring import score_day
 from toolkit.config import ConfigError
+from toolkit.metrics.cost import annual_cost
 from toolkit.metrics.equal_accuracy import (
     EqualAccuracySettings,
     exact_share,
-    first_reaching,
-    reach,
-    review_ladder,
+    exit_checks,
+    review_steps,
     target_prefix,
 )
+from toolkit.metrics.evaluate import store_facts
+from toolkit.seeding import component_rng
 from toolkit.systems import BasketOutput, SystemOutput
 
 
@@ -27,13 +32,6 @@ def tiny_day():
     plan = plan_comparison(compose_config(["debug=tiny", "system=[vision_fusion,weight_only,rfid_gate]"]))
     day = sense_day(plan)
     return plan, day, run_systems(plan, day)
-
-
-def test_bisection_finds_the_first_k_that_reaches_the_target_or_says_none_does():
-    shares = np.array([0.5, 0.6, 0.6, 0.8, 0.9, 0.95])
-    assert first_reaching(0.8, lambda k: shares[k], 5) == 3
-    assert first_reaching(0.5, lambda k: shares[k], 5) == 0
-    assert first_reaching(0.96, lambda k: shares[k], 5) is None
 
 
 def test_targets_are_shares_between_zero_and_one_and_name_their_keys():
@@ -46,10 +44,12 @@ def test_baskets_with_most_units_are_checked_first_and_a_slip_leaves_the_receipt
     basket = np.array([[1, 0], [3, 2], [0, 1], [2, 2]])
     receipts = np.array([[1, 0], [3, 1], [0, 1], [2, 1]])  # the two biggest baskets lost a unit
     output = BasketOutput(receipts)
+    (step,) = review_steps(output, None, basket)
     none = np.zeros(4, bool)
-    got = reach(1.0 - 1e-9, output, basket, None, none, np.arange(4))
+    got = exit_checks(1.0 - 1e-9, output, step, basket, none, np.arange(4))
     assert (got.checked, got.reachable, got.exact) == (2, True, 1.0)  # not the small right ones
-    slipped = reach(1.0 - 1e-9, output, basket, None, np.array([False, True, False, False]), np.arange(4))
+    slips = np.array([False, True, False, False])
+    slipped = exit_checks(1.0 - 1e-9, output, step, basket, slips, np.arange(4))
     assert not slipped.reachable and slipped.exact == 0.75 and slipped.checked == 4
 
 
@@ -58,12 +58,38 @@ def test_the_review_rung_starts_at_the_designs_receipts_and_reviewing_all_raises
     basket = day.truth.basket
     output = outputs["vision_fusion"]
     assert isinstance(output, SystemOutput)
-    receipts_at, order = review_ladder(output, day.reviewer, *basket.shape)
-    assert np.array_equal(receipts_at(0), output.receipts)
-    # least confident first: the order is the design's own confidence, not the truth
-    assert np.all(np.diff(output.confidence[order]) >= 0)
-    assert not output.reviewed[order].any() and output.visible[order].all()
-    assert exact_share(receipts_at(order.size), basket) > exact_share(receipts_at(0), basket)
+    steps = review_steps(output, day.reviewer, basket)
+    assert len(steps) == 11 and steps[0].extra == 0 and np.array_equal(steps[0].receipts, output.receipts)
+    alone = output.visible & ~output.reviewed
+    assert steps[-1].extra == alone.sum() and steps[-1].reviewed[output.visible].all()
+    # least confident first: each step adds events no more confident than any it left out
+    for before, after in itertools.pairwise(steps):
+        added = after.reviewed & ~before.reviewed
+        left = alone & ~after.reviewed
+        assert not left.any() or output.confidence[added].max() <= output.confidence[left].min()
+    assert exact_share(steps[-1].receipts, basket) > exact_share(steps[0].receipts, basket)
+
+
+def test_the_cheapest_mix_is_chosen_and_none_cheaper_reaches_the_target(tiny_day):
+    """Every mix of a review step and the checks it needs, costed by hand: the design's reported
+    cost at the target is the lowest of those that reach it."""
+    plan, day, outputs = tiny_day
+    output, truth = outputs["weight_only"], day.truth
+    record = score_day(plan, day, outputs, [])["systems"]["weight_only"]
+    rng = component_rng(plan.seed, "exit_check")
+    slips = rng.random(truth.n_visits) < plan.equal_accuracy.check_error_rate
+    ties = rng.permutation(truth.n_visits)
+    system = next(s for s in plan.systems if s.name == "weight_only")
+    costs = []
+    for step in review_steps(output, day.reviewer, truth.basket):
+        got = exit_checks(0.95, output, step, truth.basket, slips, ties)
+        facts = replace(
+            store_facts(got.receipts, int(step.reviewed.sum()), truth, plan.world),
+            exit_checks_per_day=float(got.checked),
+        )
+        if got.reachable:
+            costs.append(annual_cost(system.sensors, facts, plan.prices, plan.sensors)["cost_per_visit"])
+    assert len(costs) > 1 and record["at95_cost_per_visit"] == pytest.approx(min(costs))
 
 
 @pytest.mark.parametrize("design", ["vision_fusion", "weight_only", "rfid_gate"])
@@ -78,7 +104,8 @@ def test_every_design_reaches_the_targets_with_people_and_pays_for_them(tiny_day
         people = (record[f"{prefix}checked_share"] or 0.0) + (record[f"{prefix}reviewed_share"] or 0.0)
         assert people > 0.0 if base < target else people >= 0.0
     lower, higher = (target_prefix(t) for t in sorted(plan.equal_accuracy.targets))
-    assert record[f"{higher}checked_share"] >= record[f"{lower}checked_share"]
+    people = {p: (record[f"{p}checked_share"], record[f"{p}reviewed_share"] or 0.0) for p in (lower, higher)}
+    assert people[higher][0] >= people[lower][0] or people[higher][1] > people[lower][1]  # more of one
 
 
 def test_a_checker_who_always_slips_cannot_take_a_design_past_its_own_accuracy():

@@ -13,7 +13,15 @@ import jupytext
 import pytest
 from conftest import ROOT, run_sweep
 
-from toolkit.notebooks import NO_SWEEPS, figures_dir, find_sweeps, no_sweeps_message, sweep_dirs
+from toolkit.notebooks import (
+    APP_SWEEPS,
+    NO_SWEEPS,
+    figures_dir,
+    find_sweeps,
+    job_folders,
+    no_sweeps_message,
+    sweep_dirs,
+)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 OVERRIDES = ("CHECKOUT_LAB_SWEEPS", "CHECKOUT_LAB_FIGURES", "CHECKOUT_LAB_ROOT")
@@ -95,21 +103,47 @@ def test_notebook_without_sweeps_says_how_to_make_them(notebook: Path, tmp_path:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    presets = re.findall(r"experiment=(\w+) hydra/launcher=local", result.stdout)
+    presets = re.findall(r"(?:experiment=|experiments/)(\w+)(?:\.py -m)? hydra/launcher=local", result.stdout)
     assert presets, result.stdout
-    assert all((ROOT / "configs" / "experiment" / f"{p}.yaml").is_file() for p in presets), presets
+    made = [ROOT / "configs" / "experiment" / f"{p}.yaml" for p in presets if p not in APP_SWEEPS]
+    assert all(path.is_file() for path in made), presets
+    assert all((ROOT / "experiments" / f"{p}.py").is_file() for p in presets if p in APP_SWEEPS), presets
     assert result.stdout.count(NO_SWEEPS) == 1
     assert no_sweeps_message([empty, absent], presets) in result.stdout
     assert not (tmp_path / "figures").exists(), "drew a figure from no data"
 
 
+@pytest.fixture(scope="module")
+def tiny_decision(tmp_path_factory):
+    """A decide.py sweep of two nominal days and three draws of one parameter on the tiny store."""
+    out = tmp_path_factory.mktemp("decision_sweep")
+    command = [sys.executable, str(ROOT / "experiments" / "decide.py"), "-m", f"hydra.sweep.dir={out}"]
+    command += ["debug=tiny", "decide.nominal_days=2", "decide.draws=3", "sensor.presence.mode=direct"]
+    command += ["hydra/launcher=local", "system=[weight_only,rfid_gate]", "ranges@decide.parameters=default"]
+    ranges = ["buy_rate", "misplaced", "traffic", "tag_price", "review_error", "review_seconds"]
+    ranges += ["loadcell_noise", "gate_body_loss", "body_shadowed", "detection_noise", "plate_price"]
+    command += [f"~decide.parameters.{name}" for name in ranges]  # camera density alone
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_job_folders_are_the_sweeps_under_an_apps_folder_newest_first(tmp_path):
+    for sweep in ("2026-01-01/10-00-00", "2026-01-02/09-00-00"):
+        (tmp_path / sweep / "0").mkdir(parents=True)
+        (tmp_path / sweep / "0" / "metrics.json").write_text("{}")
+    os.utime(tmp_path / "2026-01-01/10-00-00", (0, 0))
+    assert job_folders([tmp_path]) == [tmp_path / "2026-01-02/09-00-00", tmp_path / "2026-01-01/10-00-00"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(notebook, tiny_sweep, tmp_path):
+def test_notebook_runs_top_to_bottom(notebook, request, tmp_path):
     assert len(jupytext.read(notebook).cells) >= 3  # a real percent-format notebook
+    sweep = request.getfixturevalue("tiny_decision" if notebook.stem == "decision" else "tiny_sweep")
     env = {
         **os.environ,
-        "CHECKOUT_LAB_SWEEPS": str(tiny_sweep),
+        "CHECKOUT_LAB_SWEEPS": str(sweep),
         "CHECKOUT_LAB_FIGURES": str(tmp_path),
         "CHECKOUT_LAB_ROOT": str(ROOT),
     }

@@ -26,6 +26,7 @@ from SALib.sample import latin
 from scipy import stats
 
 from toolkit.config import AtLeastOne, ConfigError, Count, Probability, Settings
+from toolkit.figures import LABELS, draw_decision, save
 from toolkit.io import write_text_atomic
 from toolkit.metrics.equal_accuracy import target_prefix
 from toolkit.report import t_interval
@@ -232,9 +233,32 @@ def read_records(sweep_dir: Path) -> dict[int, dict[str, Any]]:
     return records
 
 
+def from_sweep(sweep_dir: Path) -> Decision:
+    """The decision of a decide.py sweep (finished or not), with the settings its jobs ran."""
+    configs = sorted(sweep_dir.glob("*/.hydra/config.yaml"))
+    if not configs:
+        raise FileNotFoundError(f"{sweep_dir}: no decide.py job here")
+    job = OmegaConf.load(configs[0])
+    if "decide" not in job:
+        raise ValueError(f"{configs[0]}: not a decide.py job (no decide section)")
+    settings = DecideSettings.from_config(OmegaConf.to_container(job.decide, resolve=True))
+    return analyse(settings, read_records(sweep_dir))
+
+
+def draw(decision: Decision) -> Any:
+    """The decision's figure (toolkit.figures.draw_decision), each parameter on its own axis label."""
+    s = decision.settings
+    labels = {name: LABELS.get(p.key, f"{name} ({p.key})") for name, p in s.parameters.items()}
+    return draw_decision(
+        decision.nominal, decision.draws, decision.drivers, decision.winner, s.target, labels
+    )
+
+
 def write_decision(decision: Decision, out: Path) -> list[str]:
-    """nominal.csv, draws.csv, drivers.csv and decision.txt into `out`; returns the lines."""
+    """nominal.csv, draws.csv, drivers.csv, decision.txt and the figure (decision.png, .pdf)
+    into `out`; returns the lines."""
     lines = format_decision(decision)
+    save(draw(decision), out / "decision")
     write_text_atomic(out / "nominal.csv", decision.nominal.to_csv())
     write_text_atomic(out / "draws.csv", decision.draws.rename_axis("point").to_csv())
     write_text_atomic(out / "drivers.csv", decision.drivers.to_csv())

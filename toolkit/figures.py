@@ -741,6 +741,54 @@ def flip_map_figure(
     return save(draw_flip_map(rows, x_key, y_key, design, versus), stem)
 
 
+def draw_decision(
+    nominal: Any, draws: Any, drivers: Any, winner: str | None, target: float, labels: Mapping[str, str]
+) -> plt.Figure:
+    """A decision at a glance: each design's cost per correct receipt at the target on the
+    nominal days (mean and t-interval, the winner outlined), then the winner's margin over the
+    cheapest other design in every draw against each of the three parameters that pull it most
+    (below zero: the winner lost that draw). `labels` names each parameter's axis, with its unit."""
+    top = list(drivers.index[:3]) if winner is not None else []
+    figure, axes = _grid(1 + len(top), 4.2, 3.6)
+    ax = axes[0]
+    names = list(nominal.index)
+    means = nominal["mean"].to_numpy(dtype=float)
+    halves = np.nan_to_num(nominal["half_width"].to_numpy(dtype=float))
+    bars = ax.bar(
+        names, np.nan_to_num(means), yerr=halves, capsize=3, color=[system_colour(n) for n in names]
+    )
+    for name, bar, mean in zip(names, bars, means, strict=True):
+        bar.set_label(name)
+        if name == winner:
+            bar.set_edgecolor("black")
+            bar.set_linewidth(2.0)
+        if np.isnan(mean):
+            ax.text(
+                bar.get_x() + bar.get_width() / 2, 0, "cannot\nreach it", ha="center", va="bottom", fontsize=7
+            )
+    ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    ax.set_xlabel("design")
+    ax.set_ylabel(f"cost per correct receipt at {target:.0%} exact (USD)")
+    ax.set_title("nominal days", fontsize=9)
+    for ax, name in zip(axes[1:], top, strict=True):
+        colours = [system_colour(w) if isinstance(w, str) else UNDECIDED for w in draws["winner"]]
+        margin = draws["margin"].replace([np.inf, -np.inf], np.nan)
+        ax.scatter(draws[name], margin, c=colours, s=14)
+        ax.axhline(0.0, color="0.3", linewidth=0.8)
+        ax.set_xlabel(labels.get(name, name))
+        ax.set_ylabel(f"{winner}'s margin (USD)")
+        ax.set_title(f"ρ {drivers.loc[name, 'rho']:+.2f}", fontsize=9)
+    _legend(figure)
+    days = int(nominal["days"].max()) if len(nominal) else 0
+    _title(
+        figure,
+        f"Which design at {target:.0%} exact receipts: {INTERVAL} over {_count([days], 'seed')} of the "
+        f"store as configured; {_count([len(draws)], 'run')} with the uncertain parameters drawn "
+        "(colour: the draw's winner)",
+    )
+    return figure
+
+
 def show(paths: Sequence[Path]) -> None:
     """Display the PNGs inline under IPython/Jupyter; elsewhere print where they are."""
     try:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 # the first words of what every notebook prints when a sweep it reads has not been run
 NO_SWEEPS = "No sweep to read"
+# sweeps an app of their own makes (not compare.py's presets): the command that makes each
+APP_SWEEPS = {"decide": ".venv/bin/python experiments/decide.py -m hydra/launcher=local"}
 
 
 def repo_root() -> Path:
@@ -47,7 +49,9 @@ def no_sweeps_message(missing: Sequence[Path], presets: Sequence[str]) -> str:
     """The one message for absent sweeps, with the commands that make them: the presets write to
     `multirun/` under the folder they run in, hence the `cd`."""
     commands = "".join(
-        f"  .venv/bin/python experiments/compare.py -m experiment={preset} hydra/launcher=local\n"
+        f"  {APP_SWEEPS[preset]}\n"
+        if preset in APP_SWEEPS
+        else f"  .venv/bin/python experiments/compare.py -m experiment={preset} hydra/launcher=local\n"
         for preset in presets
     )
     return (
@@ -69,3 +73,10 @@ def find_sweeps(*presets: str) -> list[Path]:
     if len(present) < len(dirs):
         print(no_sweeps_message([d for d in dirs if d not in present], presets))
     return present
+
+
+def job_folders(dirs: Sequence[Path]) -> list[Path]:
+    """The sweeps under `dirs`, newest first: every folder that holds job folders with a
+    metrics.json (an app's sweeps lie a date and a time deeper than its `multirun/<app>`)."""
+    found = {m.parent.parent for d in dirs for m in d.rglob("*/metrics.json")}
+    return sorted(found, key=lambda d: d.stat().st_mtime, reverse=True)
