@@ -52,10 +52,10 @@ LEGEND = (
 
 
 EQUAL_LEGEND = (
-    "cost at equal accuracy: each design brought to the target share of exact receipts by footage "
-    "review of more events, then staff exit checks (equal_accuracy); reach: runs reaching it (%); "
-    "$/correct: cost per correct receipt there (runs reaching it); reviewed: events reviewed (%); "
-    "checked: visits checked (%); mean ± 95 % t-interval"
+    "cost at equal accuracy, {target} % exact receipts: each design brought there by the cheapest mix "
+    "of footage review and staff exit checks (equal_accuracy); reached: runs that reach it; $/correct, "
+    "$/visit: cost per correct receipt and per visit there (over the runs that reach it); reviewed: "
+    "events reviewed; checked: visits checked; mean ± 95 % t-interval"
 )
 
 
@@ -105,21 +105,21 @@ def table_lines(
     return lines
 
 
-def equal_accuracy_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, float, str]]:
-    """The cost-at-equal-accuracy columns the rows have, per target: the share of runs in which
-    the design reached it, its cost per correct receipt there, and the shares of its events
-    reviewed and of visits checked to get there."""
+def equal_accuracy_tables(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[str, str, float, str]]]:
+    """The cost-at-equal-accuracy columns the rows have, one table per target (0.95: 'at95_'): the
+    share of runs in which the design reached it, its cost per correct receipt and per visit
+    there, and the shares of its events reviewed and of visits checked to get there."""
     prefixes = sorted({m.group(1) for r in rows for k in r if (m := re.match(r"^(at[\d_]+_)reachable$", k))})
-    columns = []
-    for prefix in prefixes:
-        target = prefix[2:-1].replace("_", ".")
-        columns += [
-            (f"{prefix}reachable", f"reach {target}%", 100.0, ".0f"),
-            (f"{prefix}cost_per_correct_receipt", f"$/correct {target}%", 1.0, ".3f"),
+    return {
+        prefix[2:-1].replace("_", "."): [
+            (f"{prefix}reachable", "reached %", 100.0, ".0f"),
+            (f"{prefix}cost_per_correct_receipt", "$/correct", 1.0, ".3f"),
+            (f"{prefix}cost_per_visit", "$/visit", 1.0, ".3f"),
             (f"{prefix}reviewed_share", "reviewed %", 100.0, ".0f"),
             (f"{prefix}checked_share", "checked %", 100.0, ".0f"),
         ]
-    return columns
+        for prefix in prefixes
+    }
 
 
 def summary_lines(summary: Sequence[Mapping[str, Any]], scenario: Sequence[str]) -> list[str]:
@@ -162,11 +162,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(table_lines(paired, scenario, PAIRED_COLUMNS, "receipt_exact_diff_n", legend)))
     else:
         print(f"no paired differences: no run has the design {args.versus!r} (--versus names another)")
-    columns = equal_accuracy_columns(rows)
-    if columns:
-        equal = summarise(rows, scenario, [key for key, *_ in columns])
+    tables = equal_accuracy_tables(rows)
+    if tables:
+        equal = summarise(rows, scenario, [key for columns in tables.values() for key, *_ in columns])
         write_csv(equal, out / "equal_accuracy.csv")
-        print("\n".join(table_lines(equal, scenario, columns, "n_seeds", EQUAL_LEGEND)))
+        for target, columns in tables.items():
+            legend = EQUAL_LEGEND.format(target=target)
+            print("\n".join(table_lines(equal, scenario, columns, "n_seeds", legend)))
     drawn = draw_standard_figures(rows, scenario, summary)
     for name, figure in drawn.items():
         said = notes(figure)

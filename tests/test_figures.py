@@ -4,6 +4,7 @@ off the data, and says so in a note where the data cannot fill a panel."""
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import itertools
 import json
@@ -271,7 +272,14 @@ def test_report_prints_a_table_within_120_columns_and_saves_every_figure(sweep, 
     assert report.main([str(sweep), "--out", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line for line in lines if len(line) > 120 and str(tmp_path) not in line] == []
-    assert sum(line.startswith("rfid_gate ") for line in lines) == len(VISITS)
+    # the gate's rows: in the summary and in the cost at each target (it is the paired reference)
+    targets = sum(line.startswith("cost at equal accuracy, ") for line in lines)
+    assert targets == len(compose_config().equal_accuracy.targets)
+    assert sum(line.startswith("rfid_gate ") for line in lines) == (1 + targets) * len(VISITS)
+    with open(tmp_path / "equal_accuracy.csv") as fh:
+        equal = list(csv.DictReader(fh))
+    assert {"rfid_gate", "vision_fusion"} <= {e["system"] for e in equal}
+    assert all(float(e["at95_cost_per_correct_receipt"]) > 0 for e in equal if e["at95_reachable"] == "1.0")
     for name in ("accuracy_vs_visits_per_day", "break_even", "reliability"):
         assert f"figure {name}" in lines
         for suffix in (".png", ".pdf"):
