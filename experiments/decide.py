@@ -3,7 +3,8 @@ exact receipts, the probability that it stays the cheapest when the uncertain pa
 over their ranges (Monte Carlo), and the three parameters that would most likely change it.
 
     python experiments/decide.py -m hydra/launcher=local                          # the default store
-    python experiments/decide.py -m hydra/launcher=local catalog=aifi store=aifi  # the AiFi Nanostore
+    python experiments/decide.py -m hydra/launcher=local catalog=aifi store=aifi \
+        shoppers.visits_per_day=300 ranges@decide.parameters=aifi                  # the AiFi Nanostore
     python experiments/decide.py -m decide.target=0.99 decide.draws=60
 
 With -m it runs every job (`decide.point=range(0,N)` is added unless given): the nominal days,

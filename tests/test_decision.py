@@ -31,9 +31,9 @@ def settings(**changes) -> DecideSettings:
     return DecideSettings.from_config({**base, **changes})
 
 
-def record(point: int, costs: dict[str, float | None]) -> dict:
+def record(point: int, costs: dict[str, float | None], values: dict | None = None) -> dict:
     return {
-        "decide": {"point": point},
+        "decide": {"point": point, "values": values or {}},
         "systems": {name: {"at95_cost_per_correct_receipt": cost} for name, cost in costs.items()},
     }
 
@@ -43,8 +43,9 @@ def known_records(s: DecideSettings) -> dict[int, dict]:
     records = {
         i: record(i, {"cheap": 1.2 + 0.05 * i, "steady": 1.8 + 0.01 * i}) for i in range(s.nominal_days)
     }
-    for j, (a, _b) in enumerate(drawn_values(s)):
-        records[s.nominal_days + j] = record(s.nominal_days + j, {"cheap": 1.0 + 1.5 * a, "steady": 1.8})
+    for j, (a, b) in enumerate(drawn_values(s)):
+        costs = {"cheap": 1.0 + 1.5 * a, "steady": 1.8}
+        records[s.nominal_days + j] = record(s.nominal_days + j, costs, {"a": a, "b": b})
     return records
 
 

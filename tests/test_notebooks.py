@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jupytext
 import pytest
-from conftest import ROOT, run_sweep
+from conftest import ROOT, compose_config, run_sweep
 
 from toolkit.notebooks import (
     APP_SWEEPS,
@@ -120,9 +120,8 @@ def tiny_decision(tmp_path_factory):
     command = [sys.executable, str(ROOT / "experiments" / "decide.py"), "-m", f"hydra.sweep.dir={out}"]
     command += ["debug=tiny", "decide.nominal_days=2", "decide.draws=3", "sensor.presence.mode=direct"]
     command += ["hydra/launcher=local", "system=[weight_only,rfid_gate]", "ranges@decide.parameters=default"]
-    ranges = ["buy_rate", "misplaced", "traffic", "tag_price", "review_error", "review_seconds"]
-    ranges += ["loadcell_noise", "gate_body_loss", "body_shadowed", "detection_noise", "plate_price"]
-    command += [f"~decide.parameters.{name}" for name in ranges]  # camera density alone
+    ranges = compose_config(config_name="decide").decide.parameters
+    command += [f"~decide.parameters.{name}" for name in ranges if name != "camera_density"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
     return out

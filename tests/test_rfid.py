@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -147,6 +148,17 @@ def test_decoder_assigns_reads_to_passes_by_the_exit_scans():
     # two passes 0.6 s apart: each read goes to the exit whose window centre is nearest
     close = decoder.assign(np.array([8.8, 9.5]), np.array([10.0, 10.6]))
     assert close.tolist() == [0, 1]
+
+
+def test_the_gate_doubts_the_passes_whose_reads_could_have_been_anothers():
+    # passes 0 and 1 leave 0.6 s apart: both windows hold the reads at 8.8 and 9.5 s; pass 2 is alone
+    decoder = gate_decoder(read_window_s=1.5, exit_slack_s=1.0)
+    signal = gate_signal(epc=[1, 2, 3], sku=[0, 1, 2], rssi=[9.0, 9.0, 9.0], time=[8.8, 9.5, 29.0])
+    obs = SimpleNamespace(
+        readings={"rfid_gate": signal}, entry=SimpleNamespace(visit_exit_s=np.array([10.0, 10.6, 30.0]))
+    )
+    world = SimpleNamespace(catalog=SimpleNamespace(n_skus=3))
+    assert decoder.doubt(world, obs).tolist() == [1.0, 1.0, 0.0]
 
 
 def test_decoder_drops_static_and_unlisted_tags_and_charges_a_shared_tag_once():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from conftest import TINY, compose_config, small_day
@@ -120,6 +122,19 @@ def test_decoder_charges_departures_and_refunds_reappearances_before_exit():
     assert visit.tolist() == [0, 1, 1, 1, 1, -1]  # a reappearance belongs to its tag's departure
     carts = decoder.receipts(signal, visit, exit_s, n_skus=5)
     assert carts[:, 3].tolist() == [1, 1]
+
+
+def test_the_smart_shelves_doubt_a_visit_by_how_unsure_the_cameras_were_of_its_departures():
+    # visit 0's departure had one shopper at the plate; visit 1's two, equally near: 50 % sure
+    signal = signal_of(change=[DEPART, DEPART], epc=[1, 2], time=[10, 20], visit_seen=[0, 1])
+    presence = Presence(candidate_visit=np.array([[0, -1], [1, 0]]), candidate_pos_m=np.zeros((2, 2)))
+    signal = ShelfReaderSignal(events=signal.events, presence=presence)
+    decoder = RfidShelfDecoder.from_config(compose_config().system.rfid_shelf.decoder)
+    world = SimpleNamespace(planogram=SimpleNamespace(plate_offset_m=np.array([0.0])))
+    obs = SimpleNamespace(
+        readings={"rfid_shelf": signal}, entry=SimpleNamespace(visit_exit_s=np.array([99.0, 99.0]))
+    )
+    assert decoder.doubt(world, obs) == pytest.approx([0.0, np.log(2.0)])
 
 
 @pytest.mark.e2e

@@ -30,7 +30,7 @@ from toolkit.figures import LABELS, draw_decision, save
 from toolkit.io import write_text_atomic
 from toolkit.metrics.equal_accuracy import target_prefix
 from toolkit.report import t_interval
-from toolkit.sensitivity import Parameter, problem, set_values
+from toolkit.sensitivity import Parameter, problem, rounded, set_values
 
 
 class DecideSettings(Settings):
@@ -60,8 +60,7 @@ class DecideSettings(Settings):
 def drawn_values(settings: DecideSettings) -> np.ndarray:
     """The uncertain parameters of every draw, (draws, k), counts rounded."""
     points = latin.sample(problem(settings.parameters), N=settings.draws, seed=settings.seed)
-    rounded = np.array([p.integer for p in settings.parameters.values()])
-    return np.where(rounded, np.round(points), points)
+    return rounded(settings.parameters, points)
 
 
 def apply_job(cfg: DictConfig, settings: DecideSettings) -> dict[str, Any]:
@@ -97,6 +96,7 @@ class Decision:
     winner: str | None
     runner_up: str | None
     margin: tuple[float, float, int]  # runner-up minus winner per nominal day: mean, half-width, n
+    day_wins: int  # nominal days on which the winner was the cheapest: day-to-day noise alone
     draws: pd.DataFrame
     stays: tuple[int, int, float, float]  # draws the winner wins, draws with a result, 95 % interval
     drivers: pd.DataFrame
@@ -146,34 +146,51 @@ def analyse(settings: DecideSettings, records: Mapping[int, Mapping[str, Any]]) 
         paired = (nominal_costs[runner_up] - nominal_costs[winner]).dropna().to_numpy()
         margin = (*_mean_and_half(paired), paired.size)
 
-    values = pd.DataFrame(drawn_values(settings), columns=list(settings.parameters))
-    values.index = values.index + settings.nominal_days
-    drawn = values.join(costs, how="inner")
+    values = pd.DataFrame.from_dict(
+        {p: r["decide"]["values"] for p, r in records.items() if p >= settings.nominal_days}, orient="index"
+    )  # the values each draw ran with, as its metrics.json recorded them
+    drawn = values.reindex(columns=list(settings.parameters)).join(costs, how="inner").sort_index()
     design_costs = drawn[list(costs.columns)]
     drawn["winner"] = design_costs.fillna(np.inf).idxmin(axis=1).where(design_costs.notna().any(axis=1))
     if winner is not None:
-        others = design_costs.drop(columns=[winner]).min(axis=1)
+        others = design_costs.drop(columns=[winner]).min(axis=1).fillna(np.inf)
         drawn["margin"] = others - design_costs[winner].fillna(np.inf)  # < 0: the winner lost
     decided = drawn["winner"].notna()
     wins = int((drawn.loc[decided, "winner"] == winner).sum())
     interval = stats.binomtest(wins, int(decided.sum())).proportion_ci() if decided.any() else None
     stays = (wins, int(decided.sum()), *(interval if interval else (np.nan, np.nan)))
+    day_wins = 0
+    if winner is not None:
+        day_wins = int((nominal_costs.fillna(np.inf).idxmin(axis=1) == winner).sum())
     return Decision(
-        settings, nominal, winner, runner_up, margin, drawn, stays, drivers(settings, drawn, winner)
+        settings,
+        nominal,
+        winner,
+        runner_up,
+        margin,
+        day_wins,
+        drawn,
+        stays,
+        drivers(settings, drawn, winner),
     )
 
 
 def drivers(settings: DecideSettings, drawn: pd.DataFrame, winner: str | None) -> pd.DataFrame:
     """Each parameter's pull on the winner's margin over the draws, strongest first: Spearman's
     ρ between the parameter and the margin (ranks, so a design that cannot reach the target
-    counts as the dearest), its p-value, and how often the winner loses when the parameter is in
+    counts as the dearest; draws no design reaches are left out), its p-value (one of as many
+    tests as parameters: unadjusted), and how often the winner loses when the parameter is in
     the third of its range that is worst for it."""
-    if winner is None or "margin" not in drawn or len(drawn) < 3:
-        return pd.DataFrame(columns=["rho", "p_value", "worst_third", "loses_there", "draws_there"])
+    columns = ["rho", "p_value", "worst_third", "loses_there", "draws_there"]
+    if winner is None or "margin" not in drawn:
+        return pd.DataFrame(columns=columns)
+    drawn = drawn[drawn["winner"].notna()]
+    if len(drawn) < 3:
+        return pd.DataFrame(columns=columns)
     lost = drawn["winner"] != winner
     rows = {}
     for name, parameter in settings.parameters.items():
-        rho, p_value = stats.spearmanr(drawn[name], drawn["margin"])
+        rho, p_value = stats.spearmanr(drawn[name], drawn["margin"], nan_policy="omit")
         low, high = parameter.range
         third = (high - low) / 3.0
         worst = drawn[name] >= high - third if rho < 0 else drawn[name] <= low + third
@@ -204,11 +221,15 @@ def format_decision(decision: Decision) -> list[str]:
         return [*lines, "no design reaches the target on every nominal day: no winner"]
     mean, half, n = decision.margin
     runner = f"; {decision.runner_up} costs {mean:.3f} ± {half:.3f} USD more (paired, {n} days)" if n else ""
-    lines.append(f"winner: {decision.winner}{runner}")
+    if n and not abs(mean) > half:
+        runner += ", an interval that holds 0: no clear winner on these days"
+    days = int(decision.nominal["days"].max())
+    lines.append(f"winner: {decision.winner}{runner}; the cheapest on {decision.day_wins} of {days} days")
     wins, n_draws, lo, hi = decision.stays
     lines.append(
         f"it stays the winner in {wins} of {n_draws} draws of the uncertain parameters "
-        f"({wins / max(n_draws, 1):.0%}, 95 % interval {lo:.0%}-{hi:.0%})"
+        f"({wins / max(n_draws, 1):.0%}, 95 % interval {lo:.0%}-{hi:.0%}; each draw is one day, so this "
+        "holds day-to-day noise too)"
     )
     for name, row in decision.drivers.head(3).iterrows():
         lines.append(

@@ -735,19 +735,20 @@ def draw_flip_map(
     return figure
 
 
-def flip_map_figure(
-    rows: Sequence[Mapping[str, Any]], x_key: str, y_key: str, design: str, versus: str, stem: Path
-) -> list[Path]:
-    return save(draw_flip_map(rows, x_key, y_key, design, versus), stem)
-
-
 def draw_decision(
-    nominal: Any, draws: Any, drivers: Any, winner: str | None, target: float, labels: Mapping[str, str]
+    nominal: Any,
+    draws: Any,
+    drivers: Any,
+    winner: str | None,
+    target: float,
+    labels: Mapping[str, str],
+    metric: str = "cost per correct receipt",
 ) -> plt.Figure:
     """A decision at a glance: each design's cost per correct receipt at the target on the
     nominal days (mean and t-interval, the winner outlined), then the winner's margin over the
     cheapest other design in every draw against each of the three parameters that pull it most
-    (below zero: the winner lost that draw). `labels` names each parameter's axis, with its unit."""
+    (below zero: the winner lost that draw; a draw where a side misses the target is off the
+    scale, and counted). `labels` names each parameter's axis, with its unit."""
     top = list(drivers.index[:3]) if winner is not None else []
     figure, axes = _grid(1 + len(top), 4.2, 3.6)
     ax = axes[0]
@@ -768,7 +769,7 @@ def draw_decision(
             )
     ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     ax.set_xlabel("design")
-    ax.set_ylabel(f"cost per correct receipt at {target:.0%} exact (USD)")
+    ax.set_ylabel(f"{metric} at {target:.0%} exact (USD)")
     ax.set_title("nominal days", fontsize=9)
     for ax, name in zip(axes[1:], top, strict=True):
         colours = [system_colour(w) if isinstance(w, str) else UNDECIDED for w in draws["winner"]]
@@ -777,7 +778,9 @@ def draw_decision(
         ax.axhline(0.0, color="0.3", linewidth=0.8)
         ax.set_xlabel(labels.get(name, name))
         ax.set_ylabel(f"{winner}'s margin (USD)")
-        ax.set_title(f"ρ {drivers.loc[name, 'rho']:+.2f}", fontsize=9)
+        off = int((~np.isfinite(draws["margin"].to_numpy(dtype=float))).sum())
+        beyond = f"; {off} draw{'s' * (off != 1)} off the scale" if off else ""
+        ax.set_title(f"ρ {drivers.loc[name, 'rho']:+.2f}{beyond}", fontsize=9)
     _legend(figure)
     days = int(nominal["days"].max()) if len(nominal) else 0
     _title(

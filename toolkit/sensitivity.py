@@ -68,8 +68,13 @@ def design_points(parameters: Mapping[str, Parameter], design: Design) -> np.nda
         points = morris_design.sample(spec, N=design.runs, num_levels=design.levels, seed=design.seed)
     else:
         points = sobol_design.sample(spec, N=design.runs, calc_second_order=False, seed=design.seed)
-    rounded = np.array([p.integer for p in parameters.values()])
-    return np.where(rounded, np.round(points), points)
+    return rounded(parameters, points)
+
+
+def rounded(parameters: Mapping[str, Parameter], points: np.ndarray) -> np.ndarray:
+    """Points (runs, k) with the counts among the parameters rounded, as each run is given them."""
+    counts = np.array([p.integer for p in parameters.values()])
+    return np.where(counts, np.round(points), points)
 
 
 def point_overrides(parameters: Mapping[str, Parameter], point: Sequence[float]) -> list[str]:

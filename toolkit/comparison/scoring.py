@@ -22,7 +22,7 @@ from toolkit.metrics.data_yield import (
     yield_metrics,
 )
 from toolkit.metrics.detection import detection_metrics
-from toolkit.metrics.equal_accuracy import equal_accuracy_metrics
+from toolkit.metrics.equal_accuracy import Prices, equal_accuracy_metrics
 from toolkit.metrics.evaluate import basket_metrics, store_facts, system_metrics
 from toolkit.seeding import component_rng
 from toolkit.sensors.base import add_own
@@ -50,6 +50,12 @@ def score_day(
     rng = component_rng(plan.seed, "exit_check")
     check_slips = rng.random(truth.n_visits) < plan.equal_accuracy.check_error_rate
     tie_break = rng.permutation(truth.n_visits)
+    means = Prices(
+        review=plan.prices.review_cost_per_event,
+        check=plan.prices.exit_check_cost,
+        sku=world.catalog.price,
+        overcharge=plan.prices.receipt_errors.overcharge_handling_per_receipt,
+    )
     empty_reaches: dict[bytes, Capture] = {}
     for system in plan.systems:
         output = outputs[system.name]
@@ -79,6 +85,7 @@ def score_day(
                 day.reviewer,
                 check_slips,
                 tie_break,
+                means,
                 facts_of=lambda receipts, reviewed=reviewed: store_facts(receipts, reviewed, truth, world),
                 cost_of=lambda at, paid=system.sensors: annual_cost(paid, at, plan.prices, plan.sensors),
             )

@@ -43,13 +43,29 @@ class RfidGateDecoder(Settings):
         """Receipts (V, n_skus) from the day's gate reads, and the pass each read was put down to."""
         return self.receipts(obs.readings["rfid_gate"], obs.entry.visit_exit_s, world.catalog.n_skus)
 
+    def doubt(self, world: World, obs: Observations) -> np.ndarray:
+        """Per pass, how many of the reads charged to it could have been another pass's (their
+        read window held more than one exit): the passes whose receipts are guesses."""
+        reads, exit_s = obs.readings["rfid_gate"].reads, obs.entry.visit_exit_s
+        _, charged = self.receipts(obs.readings["rfid_gate"], exit_s, world.catalog.n_skus)
+        lo, hi = self._window(reads.time_s, exit_s)
+        shared = (charged >= 0) & (hi - lo > 1)
+        return np.bincount(charged[shared], minlength=exit_s.shape[0]).astype(float)
+
+    def _window(self, read_time_s: np.ndarray, exit_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each read, the range [lo, hi) of exits (in time order) scanned no later than the
+        read window and the slack after it."""
+        sorted_exit = np.sort(exit_s, kind="stable")
+        lo = np.searchsorted(sorted_exit, read_time_s, side="left")
+        hi = np.searchsorted(sorted_exit, read_time_s + self.read_window_s + self.exit_slack_s, side="right")
+        return lo, hi
+
     def assign(self, read_time_s: np.ndarray, exit_s: np.ndarray) -> np.ndarray:
         """The pass (visit) of each read: among the exits scanned no later than the window and
         the slack after it, the one whose window centre is nearest; -1 if none."""
         order = np.argsort(exit_s, kind="stable")
         sorted_exit = exit_s[order]
-        lo = np.searchsorted(sorted_exit, read_time_s, side="left")
-        hi = np.searchsorted(sorted_exit, read_time_s + self.read_window_s + self.exit_slack_s, side="right")
+        lo, hi = self._window(read_time_s, exit_s)
         width = int((hi - lo).max(initial=0))
         if width == 0 or order.size == 0:
             return np.full(read_time_s.size, -1)

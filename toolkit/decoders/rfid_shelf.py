@@ -31,6 +31,16 @@ class RfidShelfDecoder(Settings):
         visit = self.event_visits(signal, world.planogram.plate_offset_m)
         return self.receipts(signal, visit, obs.entry.visit_exit_s, world.catalog.n_skus), visit
 
+    def doubt(self, world: World, obs: Observations) -> np.ndarray:
+        """Per visit, how unsure the cameras were of who took its items: the summed −log
+        attribution posterior of the departures put down to it."""
+        signal = obs.readings["rfid_shelf"]
+        plate_pos = world.planogram.plate_offset_m[signal.events.plate]
+        visit, confidence = attribute(signal.presence, plate_pos, self.attribution_sigma_m)
+        mine = (signal.events.change == DEPART) & (visit >= 0)
+        surprise = -np.log(np.clip(confidence[mine], 1e-12, 1.0))
+        return np.bincount(visit[mine], weights=surprise, minlength=obs.entry.visit_exit_s.shape[0])
+
     def event_visits(self, signal: ShelfReaderSignal, plate_pos_m: np.ndarray) -> np.ndarray:
         """Departures: the shopper the cameras place at the plate; reappearances: the shopper of the
         same tag's latest earlier departure (-1 if none)."""

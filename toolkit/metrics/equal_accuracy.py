@@ -1,23 +1,26 @@
 """Cost at equal accuracy: what each design pays to reach a target share of exact receipts.
 
 Stores do not run at whatever accuracy a design happens to give: they buy accuracy with people.
-Every design has the same two means, and uses the cheapest mix of them that reaches the target:
+Every design has the same two means:
 
 1. **Footage review** (designs that decide shelf events): more of the events the design did not
-   send to review go to a reviewer, least confident first (the review threshold raised), in
+   send to review go to a reviewer, least confident first (its review threshold raised), in
    steps of a tenth of those events.
-2. **Exit check** (every design, RFID included): staff check baskets against receipts at the
-   exit, the visits the design doubts most first, as many as the target needs. A fusion design
-   doubts a visit by its unreviewed events' confidence; a design that decodes baskets by how many
-   units its receipt has (every unit is a chance to miss one); ties fall in a random order.
+2. **Exit check** (every design, RFID included): staff check a share of baskets against their
+   receipts at the exit, the visits the design doubts most first: a fusion design by its
+   unreviewed events' confidence, a decoder by its own signal where it has one (the gate: reads
+   that could have been another pass's; the smart shelves: the cameras' attribution), then every
+   design by how many units the receipt has (each is a chance to miss one), ties in a random order.
 
-For each review step the checks the target needs follow, and the day is costed as it would be
-run (review and checks priced by `costs.review` and `costs.exit_check`, the mistakes left by
-what they cost); the cheapest reaching mix is the design's cost at the target. What to review or
-check comes from the design's own output (confidences, receipts), never from the truth; the
-answers come from the people (the reviewer, who may rubber-stamp; the checker, who may slip), so
-the judge applies them here. Where even reviewing everything and checking every basket falls
-short, the design cannot reach the target, and says so.
+A store sets its policy (review step, share of baskets checked) on days it has audited and runs
+it on the next. So does the judge, on one day: the visits are split into two folds (alternate
+visits), the cheapest policy that reaches the target on one fold (review and checks priced by
+`costs.review` and `costs.exit_check`, the mistakes left by what they cost) is run on the other,
+and the day's cost and exact share are what the two policies achieved: the exact share may fall
+a little short of the target, or pass it. A design with no policy reaching the target on a fold,
+even reviewing everything and checking every basket, cannot reach it. What to review or check
+comes from the design's own output, never from the truth; the answers come from the people (the
+reviewer, who may rubber-stamp; the checker, who may slip), so the judge applies them here.
 """
 
 from __future__ import annotations
@@ -70,24 +73,31 @@ class ReviewStep:
 
 
 @dataclass(frozen=True)
-class Reached:
-    """A mix of the two means at a target: extra events reviewed, baskets checked, the receipts
-    that gives, their exact share, and whether it reaches the target."""
+class Policy:
+    """What a store runs: a review step and the share of baskets checked; whether it reached the
+    target on the visits it was set on."""
 
-    extra_reviewed: int
-    checked: int
-    receipts: np.ndarray
-    exact: float
-    reachable: bool
+    step: int
+    check_share: float
+    reaches: bool
+
+
+@dataclass(frozen=True)
+class Prices:
+    """What each means and each mistake costs: per reviewed event, per checked basket, per unit
+    of each SKU left off a receipt (its price), per over-charged receipt."""
+
+    review: float
+    check: float
+    sku: np.ndarray
+    overcharge: float
 
 
 def exact_share(receipts: np.ndarray, basket: np.ndarray) -> float:
     return float(np.all(receipts == basket, axis=1).mean()) if basket.shape[0] else 1.0
 
 
-def review_steps(
-    output: SystemOutput | BasketOutput, reviewer: HumanReviewer, basket: np.ndarray
-) -> list[ReviewStep]:
+def review_steps(output: SystemOutput | BasketOutput, reviewer: HumanReviewer) -> list[ReviewStep]:
     """The review rung: the design's own receipts, then its least confident unreviewed visible
     events added to review a tenth at a time (a design that decodes baskets has no events)."""
     if isinstance(output, BasketOutput):
@@ -98,55 +108,125 @@ def review_steps(
     for extra in sorted({round(order.size * i / REVIEW_STEPS) for i in range(REVIEW_STEPS + 1)}):
         reviewed = output.reviewed.copy()
         reviewed[order[:extra]] = True
-        receipts = (
-            output.receipts
-            if extra == 0
-            else settle(
-                output.map_sku, output.map_count, output.attributed_visit, reviewed, reviewer, *basket.shape
-            )[3]
-        )
-        steps.append(ReviewStep(extra, reviewed, receipts))
+        steps.append(ReviewStep(extra, reviewed, _settled(output, reviewed, reviewer)))
     return steps
 
 
-def visit_doubt(output: SystemOutput | BasketOutput, step: ReviewStep) -> tuple[np.ndarray, ...]:
-    """How much a design doubts each visit's receipt, from its own output (higher: check first),
-    as keys for np.lexsort (last first): the summed −log confidence of the events it decided
-    alone, then the units on the receipt."""
-    units = step.receipts.sum(axis=1).astype(float)
-    if isinstance(output, BasketOutput):
-        return (units,)
-    alone = output.visible & ~step.reviewed & (output.attributed_visit >= 0)
-    surprise = np.zeros(step.receipts.shape[0])
-    np.add.at(
-        surprise,
-        output.attributed_visit[alone],
-        -np.log(np.clip(output.confidence[alone], 1e-12, 1.0)),
-    )
-    return (units, surprise)
+def _settled(output: SystemOutput, reviewed: np.ndarray, reviewer: HumanReviewer) -> np.ndarray:
+    """The design's receipts with the reviewer's answers for `reviewed`."""
+    if np.array_equal(reviewed, output.reviewed):
+        return output.receipts
+    visit = output.attributed_visit
+    return settle(output.map_sku, output.map_count, visit, reviewed, reviewer, *output.receipts.shape)[3]
 
 
-def exit_checks(
-    target: float,
+def check_order(
     output: SystemOutput | BasketOutput,
-    step: ReviewStep,
+    reviewed: np.ndarray | None,
+    receipts: np.ndarray,
+    tie_break: np.ndarray,
+) -> np.ndarray:
+    """Every visit, most doubted first, from the design's own output: a fusion design's summed
+    −log confidence of the events it decided alone, or a decoder's own doubt; then the units on
+    the receipt; then `tie_break`."""
+    keys = [tie_break, -receipts.sum(axis=1)]
+    if isinstance(output, BasketOutput):
+        if output.visit_doubt is not None:
+            keys.append(-np.asarray(output.visit_doubt, float))
+    else:
+        alone = output.visible & ~reviewed & (output.attributed_visit >= 0)
+        surprise = np.zeros(receipts.shape[0])
+        np.add.at(
+            surprise, output.attributed_visit[alone], -np.log(np.clip(output.confidence[alone], 1e-12, 1.0))
+        )
+        keys.append(-surprise)
+    return np.lexsort(keys)
+
+
+def mistake_cost(receipts: np.ndarray, basket: np.ndarray, prices: Prices) -> np.ndarray:
+    """Per visit, what its receipt's mistakes cost the store: revenue not charged, and the
+    handling of an over-charge."""
+    short = np.maximum(basket - receipts, 0) @ prices.sku
+    return short + prices.overcharge * np.any(receipts > basket, axis=1)
+
+
+def _event_fold(output: SystemOutput | BasketOutput, fold: np.ndarray) -> np.ndarray | None:
+    """The fold of each event: its visit's (an event put down to nobody: by its index)."""
+    if isinstance(output, BasketOutput):
+        return None
+    visit = output.attributed_visit
+    return np.where(visit >= 0, fold[np.maximum(visit, 0)], np.arange(visit.size) % 2)
+
+
+def calibrate(
+    target: float,
+    mine: np.ndarray,
+    output: SystemOutput | BasketOutput,
+    steps: Sequence[ReviewStep],
     basket: np.ndarray,
     check_slips: np.ndarray,
     tie_break: np.ndarray,
-) -> Reached:
-    """The fewest exit checks, most doubted visit first, that take a review step to `target`
-    (every basket where none does): a check sets the receipt right unless the checker slips."""
-    n_visits = basket.shape[0]
-    ranked = np.lexsort((tie_break, *(-d for d in visit_doubt(output, step))))
-    right = np.all(step.receipts == basket, axis=1)
-    gained = np.cumsum((~right & ~check_slips)[ranked])
-    exact = (right.sum() + np.r_[0, gained]) / max(n_visits, 1)
-    reaching = np.flatnonzero(exact >= target)
-    checked = int(reaching[0]) if reaching.size else n_visits
-    fixed = ranked[:checked][~check_slips[ranked[:checked]]]
-    final = step.receipts.copy()
-    final[fixed] = basket[fixed]
-    return Reached(step.extra, checked, final, exact_share(final, basket), bool(reaching.size))
+    prices: Prices,
+    event_mine: np.ndarray | None,
+) -> Policy:
+    """The cheapest policy reaching `target` on the visits `mine` (a store's audited days): per
+    review step, the fewest checks of the most doubted of them that get there, and its cost
+    (reviews, checks, and the mistakes left). None reaching it: review everything, check all."""
+    n = int(mine.sum())
+    if n == 0:  # nothing to get right
+        return Policy(0, 0.0, True)
+    best: tuple[float, Policy] | None = None
+    for index, step in enumerate(steps):
+        ranked = check_order(output, step.reviewed, step.receipts, tie_break)
+        ranked = ranked[mine[ranked]]
+        right = np.all(step.receipts[ranked] == basket[ranked], axis=1)
+        fixed = ~right & ~check_slips[ranked]
+        exact = (right.sum() + np.r_[0, np.cumsum(fixed)]) / n
+        left = mistake_cost(step.receipts[ranked], basket[ranked], prices)
+        reviews = 0 if event_mine is None else int((step.reviewed & ~output.reviewed & event_mine).sum())
+        cost = (
+            reviews * prices.review
+            + prices.check * np.arange(n + 1)
+            + left.sum()
+            - np.r_[0.0, np.cumsum(np.where(fixed, left, 0.0))]
+        )
+        cost[exact < target] = np.inf
+        checks = int(np.argmin(cost))
+        if np.isfinite(cost[checks]) and (best is None or cost[checks] < best[0]):
+            best = (float(cost[checks]), Policy(index, checks / n, True))
+    return best[1] if best else Policy(len(steps) - 1, 1.0, False)
+
+
+def run_policies(
+    policies: Sequence[Policy],
+    fold: np.ndarray,
+    output: SystemOutput | BasketOutput,
+    steps: Sequence[ReviewStep],
+    basket: np.ndarray,
+    reviewer: HumanReviewer,
+    check_slips: np.ndarray,
+    tie_break: np.ndarray,
+    event_fold: np.ndarray | None,
+) -> tuple[np.ndarray, int, int]:
+    """Each fold's visits under its policy: the receipts after review and checks, the events
+    reviewed beyond the design's own choice, and the baskets checked."""
+    if isinstance(output, BasketOutput):
+        receipts, reviewed, extra = output.receipts, None, 0
+    else:
+        reviewed = np.where(
+            event_fold == 0, steps[policies[0].step].reviewed, steps[policies[1].step].reviewed
+        )
+        receipts = _settled(output, reviewed, reviewer)
+        extra = int((reviewed & ~output.reviewed).sum())
+    ranked = check_order(output, reviewed, receipts, tie_break)
+    final, checked = receipts.copy(), 0
+    for index, policy in enumerate(policies):
+        mine = ranked[fold[ranked] == index]
+        count = round(policy.check_share * mine.size)
+        fixed = mine[:count][~check_slips[mine[:count]]]
+        final[fixed] = basket[fixed]
+        checked += count
+    return final, extra, checked
 
 
 def equal_accuracy_metrics(
@@ -156,36 +236,55 @@ def equal_accuracy_metrics(
     reviewer: HumanReviewer,
     check_slips: np.ndarray,
     tie_break: np.ndarray,
+    prices: Prices,
     facts_of: Callable[[np.ndarray], StoreFacts],
     cost_of: Callable[[StoreFacts], dict[str, float]],
 ) -> dict[str, float | None]:
-    """Per target, the cheapest mix of review and exit checks that reaches it: whether any does,
-    the share of the design's events reviewed and of visits checked, the exact share it ends at,
-    and its cost per visit and per correct receipt there (None where it cannot reach the target).
-    `facts_of` gives the day's facts for a set of receipts, `cost_of` the design's cost for them."""
+    """Per target, each fold's visits run under the policy set on the other fold: whether both
+    folds found a policy reaching it (`reachable`), the share of the design's events reviewed
+    and of visits checked, the exact share achieved and whether it met the target, and the cost
+    per visit and per correct receipt (None where the target cannot be reached). `facts_of` gives
+    the day's facts for a set of receipts, `cost_of` the design's cost for them."""
+    n_visits = basket.shape[0]
     n_events = output.reviewed.size if isinstance(output, SystemOutput) else 0
     base_reviewed = int(output.reviewed.sum()) if isinstance(output, SystemOutput) else 0
-    steps = review_steps(output, reviewer, basket)
+    fold = np.arange(n_visits) % 2
+    event_fold = _event_fold(output, fold)
+    steps = review_steps(output, reviewer)
     out: dict[str, float | None] = {}
     for target in targets:
-        best: tuple[Reached, dict[str, float]] | None = None
-        for step in steps:
-            got = exit_checks(target, output, step, basket, check_slips, tie_break)
-            at = replace(
-                facts_of(got.receipts),
-                reviewed_events_per_day=float(base_reviewed + got.extra_reviewed),
-                exit_checks_per_day=float(got.checked),
+        policies = [
+            calibrate(
+                target,
+                fold == other,
+                output,
+                steps,
+                basket,
+                check_slips,
+                tie_break,
+                prices,
+                None if event_fold is None else event_fold == other,
             )
-            cost = cost_of(at)
-            mine = (not got.reachable, cost["cost_annual"], got.extra_reviewed)
-            if best is None or mine < (not best[0].reachable, best[1]["cost_annual"], best[0].extra_reviewed):
-                best = (got, cost)
-        got, cost = best
+            for other in (1, 0)  # fold 0 runs the policy set on fold 1, and the other way round
+        ]
+        final, extra, checked = run_policies(
+            policies, fold, output, steps, basket, reviewer, check_slips, tie_break, event_fold
+        )
+        cost = cost_of(
+            replace(
+                facts_of(final),
+                reviewed_events_per_day=float(base_reviewed + extra),
+                exit_checks_per_day=float(checked),
+            )
+        )
+        reachable = all(p.reaches for p in policies)
+        exact = exact_share(final, basket)
         prefix = target_prefix(target)
-        out[f"{prefix}reachable"] = float(got.reachable)
-        out[f"{prefix}reviewed_share"] = (base_reviewed + got.extra_reviewed) / n_events if n_events else None
-        out[f"{prefix}checked_share"] = got.checked / basket.shape[0] if basket.shape[0] else None
-        out[f"{prefix}receipt_exact"] = got.exact
-        out[f"{prefix}cost_per_visit"] = cost["cost_per_visit"] if got.reachable else None
-        out[f"{prefix}cost_per_correct_receipt"] = cost["cost_per_correct_receipt"] if got.reachable else None
+        out[f"{prefix}reachable"] = float(reachable)
+        out[f"{prefix}met"] = float(exact >= target)
+        out[f"{prefix}reviewed_share"] = (base_reviewed + extra) / n_events if n_events else None
+        out[f"{prefix}checked_share"] = checked / n_visits if n_visits else None
+        out[f"{prefix}receipt_exact"] = exact
+        out[f"{prefix}cost_per_visit"] = cost["cost_per_visit"] if reachable else None
+        out[f"{prefix}cost_per_correct_receipt"] = cost["cost_per_correct_receipt"] if reachable else None
     return out

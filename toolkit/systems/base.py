@@ -57,11 +57,14 @@ class SystemOutput:
 
 @dataclass(frozen=True)
 class BasketOutput:
-    """What a rule-based design produces: receipts (V, n_skus) and, where its sensor reports
-    events (smart shelves), the visit each reported event was put down to."""
+    """What a rule-based design produces: receipts (V, n_skus); where its sensor reports events
+    (smart shelves), the visit each reported event was put down to; and, where its signal says
+    which receipts are shaky, how much it doubts each (V,): higher is checked first when a store
+    buys accuracy with exit checks (toolkit/metrics/equal_accuracy.py)."""
 
     receipts: np.ndarray
     event_visit: np.ndarray | None = None
+    visit_doubt: np.ndarray | None = None
 
 
 @runtime_checkable
@@ -126,6 +129,10 @@ def check_output(name: str, system: Any, output: Any, n_events: int, n_visits: i
         )
     if receipts.dtype.kind not in "iu" or (receipts < 0).any():
         raise _fail(name, system, "receipts must be non-negative integer units")
+    doubt = getattr(output, "visit_doubt", None)
+    if doubt is not None and (np.shape(doubt) != (n_visits,) or not np.all(np.isfinite(doubt))):
+        shape = np.shape(doubt)
+        raise _fail(name, system, f"visit_doubt must be finite, one per visit ({n_visits}); got {shape}")
     if isinstance(output, SystemOutput):
         for field in ("visible", "map_sku", "confidence", "reviewed", "final_visit"):
             rows = np.asarray(getattr(output, field)).shape[:1]

@@ -17,7 +17,8 @@ from toolkit.world import World
 @runtime_checkable
 class Decoder(Protocol):
     """Turns a sensor's signal into receipts (V, n_skus) and, where the signal has events or
-    reads, the visit each was put down to (-1: nobody)."""
+    reads, the visit each was put down to (-1: nobody). A decoder may also say how much it
+    doubts each visit's receipt from its own signal: `doubt(world, obs) -> (V,)`."""
 
     signals: frozenset[str]
     sensors: frozenset[str]
@@ -55,4 +56,5 @@ class DecoderSystem:
         if missing or obs.entry is None:
             raise ConfigError(f"system.{self.name}: needs sensors {sorted(self.signals)} and entry scans")
         receipts, event_visit = self.decoder.decode(world, obs)
-        return BasketOutput(receipts, event_visit)
+        doubt = getattr(self.decoder, "doubt", None)
+        return BasketOutput(receipts, event_visit, doubt(world, obs) if callable(doubt) else None)
