@@ -48,6 +48,7 @@ LABELS = {
     "sensor.loadcell.noise_g": "load-cell noise σ (g)",
     "costs.rfid.tag_price": "RFID tag price (USD per tag)",
     "shoppers.p_buy_given_pick": "buy rate (share of picks kept)",
+    "costs.camera.density_per_m2": "camera density (cameras per m²)",
 }
 
 LEGEND_WIDTH = 2.0  # inches right of the panels for a legend of system names
