@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 RAY_SITE := $(VENV)/ray-site
-PRESETS := accuracy_vs_crowding accuracy_vs_lookalikes accuracy_vs_cost break_even data_yield rfid_materials reliability
+PRESETS := accuracy_vs_crowding accuracy_vs_lookalikes accuracy_vs_cost break_even data_yield rfid_materials reliability flip_map
 
 .PHONY: run test test-all check lint docs bench sweep figures validate clean
 

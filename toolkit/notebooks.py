@@ -58,7 +58,7 @@ def no_sweeps_message(missing: Sequence[Path], presets: Sequence[str]) -> str:
         f"{NO_SWEEPS}: no metrics.json under {', '.join(map(str, missing))}.\n"
         "Make the sweeps in a terminal, from the repository root:\n"
         f"  cd {shlex.quote(str(repo_root()))}\n"
-        "  make figures   # every figure preset and its report, about 15 minutes on 2 cores\n"
+        "  make figures   # every figure preset and its report, about 20 minutes on 2 cores\n"
         f"or only this notebook's:\n{commands}"
         f"or point CHECKOUT_LAB_SWEEPS at sweep directories of your own, separated by '{os.pathsep}'."
     )
