@@ -19,8 +19,11 @@ from toolkit.metrics.equal_accuracy import (
     Prices,
     calibrate,
     check_order,
+    day_folds,
+    event_sureness,
     exact_share,
     review_steps,
+    settled,
     target_prefix,
 )
 from toolkit.systems import BasketOutput, SystemOutput
@@ -60,32 +63,76 @@ def test_checks_go_first_to_what_the_decoder_doubts_then_to_the_biggest_baskets(
 
 def test_a_dear_check_buys_just_the_accuracy_asked_and_a_cheap_one_every_mistake():
     output = BasketOutput(RECEIPTS)
-    steps = review_steps(output, None)
-    dear = calibrate(0.8, ALL, output, steps, BASKET, NO_SLIPS, np.arange(10), prices(100.0), None)
+    steps = review_steps(output)
+
+    def policy(check: float, slips: np.ndarray = NO_SLIPS, mine: np.ndarray = ALL):
+        return calibrate(0.8, mine, output, steps, None, BASKET, slips, np.arange(10), prices(check), None)
+
+    dear = policy(100.0)
     assert dear.reaches and dear.check_share == pytest.approx(0.1)  # 7 right + 1 checked = 80 %
-    cheap = calibrate(0.8, ALL, output, steps, BASKET, NO_SLIPS, np.arange(10), prices(1.0), None)
+    cheap = policy(1.0)
     assert cheap.reaches and cheap.check_share == pytest.approx(0.3)  # each lost unit costs 4 $
     slips = np.zeros(10, bool)
     slips[7:] = True  # the checker misses every mistake there is
-    hopeless = calibrate(0.8, ALL, output, steps, BASKET, slips, np.arange(10), prices(1.0), None)
+    hopeless = policy(1.0, slips)
     assert not hopeless.reaches and hopeless.check_share == 1.0
+    assert not policy(1.0, mine=np.zeros(10, bool)).reaches  # no audited visits: no policy
 
 
 def test_the_review_rung_starts_at_the_designs_receipts_and_reviewing_all_raises_accuracy(tiny_day):
     _plan, day, outputs = tiny_day
     output = outputs["vision_fusion"]
     assert isinstance(output, SystemOutput)
-    steps = review_steps(output, day.reviewer)
-    assert len(steps) == 11 and steps[0].extra == 0 and np.array_equal(steps[0].receipts, output.receipts)
+    steps = review_steps(output)
+    assert len(steps) == 11 and np.array_equal(steps[0], output.reviewed)
+    assert np.array_equal(settled(output, steps[0], day.reviewer), output.receipts)
     alone = output.visible & ~output.reviewed
-    assert steps[-1].extra == alone.sum() and steps[-1].reviewed[output.visible].all()
-    # least confident first: each step adds events no more confident than any it left out
+    assert steps[-1][output.visible].all()
+    # least sure first: each step adds events no surer than any it left out
+    sure = event_sureness(output)
     for before, after in itertools.pairwise(steps):
-        added = after.reviewed & ~before.reviewed
-        left = alone & ~after.reviewed
-        assert not left.any() or output.confidence[added].max() <= output.confidence[left].min()
+        added = after & ~before
+        left = alone & ~after
+        assert not left.any() or sure[added].max() <= sure[left].min()
     basket = day.truth.basket
-    assert exact_share(steps[-1].receipts, basket) > exact_share(steps[0].receipts, basket)
+    everything = settled(output, steps[-1], day.reviewer)
+    assert exact_share(everything, basket) > exact_share(output.receipts, basket)
+
+
+def test_a_policy_is_set_without_the_other_folds_answers(tiny_day):
+    """Calibrating on fold 1 asks the reviewer about no event of fold 0 beyond those the design
+    sent itself: the other fold's answers (its truth) never settle the receipts a policy is set on."""
+    plan, day, outputs = tiny_day
+    output, truth = outputs["vision_fusion"], day.truth
+    fold = day_folds(truth.n_visits)
+    event_fold = np.where(output.attributed_visit >= 0, fold[np.maximum(output.attributed_visit, 0)], 0)
+
+    class Spy:
+        def __init__(self) -> None:
+            self.asked: set[int] = set()
+
+        def review(self, events, *proposed):
+            self.asked.update(events.tolist())
+            return day.reviewer.review(events, *proposed)
+
+        def extras(self, events):
+            return day.reviewer.extras(events)
+
+    spy = Spy()
+    means = Prices(review=0.5, check=0.2, sku=plan.world.catalog.price, overcharge=3.0)
+    visits = truth.n_visits
+    args = (truth.basket, np.zeros(visits, bool), np.arange(visits), means, event_fold == 1)
+    steps = review_steps(output)
+    for target in (0.95, 0.99):
+        calibrate(target, fold == 1, output, steps, spy, *args)
+    asked = np.zeros(event_fold.size, bool)
+    asked[list(spy.asked)] = True
+    assert asked.any() and not (asked & (event_fold == 0) & ~output.reviewed).any()
+
+
+def test_the_folds_are_alternate_eighths_of_the_day():
+    assert day_folds(16).tolist() == [0, 0, 1, 1] * 4
+    assert day_folds(0).size == 0 and day_folds(3).tolist() == [0, 1, 0]
 
 
 @pytest.mark.parametrize("design", ["vision_fusion", "weight_only", "rfid_gate"])

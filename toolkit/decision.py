@@ -220,9 +220,13 @@ def format_decision(decision: Decision) -> list[str]:
     if decision.winner is None:
         return [*lines, "no design reaches the target on every nominal day: no winner"]
     mean, half, n = decision.margin
-    runner = f"; {decision.runner_up} costs {mean:.3f} ± {half:.3f} USD more (paired, {n} days)" if n else ""
-    if n and not abs(mean) > half:
-        runner += ", an interval that holds 0: no clear winner on these days"
+    runner = ""
+    if n == 1:
+        runner = f"; {decision.runner_up} costs {mean:.3f} USD more (one day, no interval)"
+    elif n > 1:
+        runner = f"; {decision.runner_up} costs {mean:.3f} ± {half:.3f} USD more (paired, {n} days)"
+        if not abs(mean) > half:
+            runner += ", an interval that holds 0: no clear winner on these days"
     days = int(decision.nominal["days"].max())
     lines.append(f"winner: {decision.winner}{runner}; the cheapest on {decision.day_wins} of {days} days")
     wins, n_draws, lo, hi = decision.stays

@@ -33,13 +33,13 @@ class RfidShelfDecoder(Settings):
 
     def doubt(self, world: World, obs: Observations) -> np.ndarray:
         """Per visit, how unsure the cameras were of who took its items: the summed −log
-        attribution posterior of the departures put down to it."""
-        signal = obs.readings["rfid_shelf"]
+        attribution posterior of the departures its receipt charges."""
+        signal, exit_s = obs.readings["rfid_shelf"], obs.entry.visit_exit_s
         plate_pos = world.planogram.plate_offset_m[signal.events.plate]
         visit, confidence = attribute(signal.presence, plate_pos, self.attribution_sigma_m)
-        mine = (signal.events.change == DEPART) & (visit >= 0)
-        surprise = -np.log(np.clip(confidence[mine], 1e-12, 1.0))
-        return np.bincount(visit[mine], weights=surprise, minlength=obs.entry.visit_exit_s.shape[0])
+        kept = self.kept(signal, visit, exit_s)
+        surprise = -np.log(np.clip(confidence[kept], 1e-12, 1.0))
+        return np.bincount(visit[kept], weights=surprise, minlength=exit_s.shape[0])
 
     def event_visits(self, signal: ShelfReaderSignal, plate_pos_m: np.ndarray) -> np.ndarray:
         """Departures: the shopper the cameras place at the plate; reappearances: the shopper of the
@@ -66,6 +66,15 @@ class RfidShelfDecoder(Settings):
     ) -> np.ndarray:
         """A departure stays on its shopper's receipt unless the tag reappears before they leave."""
         events = signal.events
+        kept = self.kept(signal, visit, exit_s)
+        carts = np.zeros((exit_s.shape[0], n_skus), dtype=np.int64)
+        np.add.at(carts, (visit[kept], events.sku[kept]), 1)
+        return carts
+
+    def kept(self, signal: ShelfReaderSignal, visit: np.ndarray, exit_s: np.ndarray) -> np.ndarray:
+        """The departures a receipt charges: put down to a visit, and not back on a shelf before
+        that shopper left."""
+        events = signal.events
         depart = np.flatnonzero((events.change == DEPART) & (visit >= 0))
         back = np.flatnonzero(events.change == REAPPEAR)
         back_key = np.sort(events.epc[back] * KEY_STRIDE_S + events.time_s[back])
@@ -76,7 +85,4 @@ class RfidShelfDecoder(Settings):
         same_tag = (nxt < back_key.size) & (np.floor(nxt_key / KEY_STRIDE_S) == events.epc[depart])
         first_after = np.where(same_tag, nxt_key - events.epc[depart] * KEY_STRIDE_S, np.inf)
         returned = first_after <= exit_s[visit[depart]] + self.exit_grace_s
-        kept = depart[~returned]
-        carts = np.zeros((exit_s.shape[0], n_skus), dtype=np.int64)
-        np.add.at(carts, (visit[kept], events.sku[kept]), 1)
-        return carts
+        return depart[~returned]

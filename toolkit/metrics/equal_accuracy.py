@@ -4,17 +4,18 @@ Stores do not run at whatever accuracy a design happens to give: they buy accura
 Every design has the same two means:
 
 1. **Footage review** (designs that decide shelf events): more of the events the design did not
-   send to review go to a reviewer, least confident first (its review threshold raised), in
-   steps of a tenth of those events.
+   send to review go to a reviewer, least sure first (of the lines and of the shopper, as its own
+   review rule weighs them), in steps of a tenth of those events.
 2. **Exit check** (every design, RFID included): staff check a share of baskets against their
-   receipts at the exit, the visits the design doubts most first: a fusion design by its
-   unreviewed events' confidence, a decoder by its own signal where it has one (the gate: reads
-   that could have been another pass's; the smart shelves: the cameras' attribution), then every
-   design by how many units the receipt has (each is a chance to miss one), ties in a random order.
+   receipts at the exit, the visits the design doubts most first: a fusion design by how sure
+   it was of its unreviewed events (lines and shopper), a decoder by its own signal where it has
+   one (the gate: reads that could have been another pass's; the smart shelves: the cameras'
+   attribution), then every design by how many units the receipt has (each is a chance to miss
+   one), ties in a random order.
 
 A store sets its policy (review step, share of baskets checked) on days it has audited and runs
 it on the next. So does the judge, on one day: the visits are split into two folds (alternate
-visits), the cheapest policy that reaches the target on one fold (review and checks priced by
+eighths of the day), the cheapest policy that reaches the target on one fold (review and checks priced by
 `costs.review` and `costs.exit_check`, the mistakes left by what they cost) is run on the other,
 and the day's cost and exact share are what the two policies achieved: the exact share may fall
 a little short of the target, or pass it. A design with no policy reaching the target on a fold,
@@ -63,16 +64,6 @@ def target_prefix(target: float) -> str:
 
 
 @dataclass(frozen=True)
-class ReviewStep:
-    """One step of the review rung: the events reviewed beyond the design's own choice, the
-    review mask and the receipts that gives."""
-
-    extra: int
-    reviewed: np.ndarray | None
-    receipts: np.ndarray
-
-
-@dataclass(frozen=True)
 class Policy:
     """What a store runs: a review step and the share of baskets checked; whether it reached the
     target on the visits it was set on."""
@@ -97,24 +88,31 @@ def exact_share(receipts: np.ndarray, basket: np.ndarray) -> float:
     return float(np.all(receipts == basket, axis=1).mean()) if basket.shape[0] else 1.0
 
 
-def review_steps(output: SystemOutput | BasketOutput, reviewer: HumanReviewer) -> list[ReviewStep]:
-    """The review rung: the design's own receipts, then its least confident unreviewed visible
-    events added to review a tenth at a time (a design that decodes baskets has no events)."""
+def event_sureness(output: SystemOutput) -> np.ndarray:
+    """How sure a fusion design is of each event: of its lines, and of whose they are."""
+    return output.confidence * output.attribution_confidence
+
+
+def review_steps(output: SystemOutput | BasketOutput) -> list[np.ndarray | None]:
+    """The review rung, as review masks: the design's own, then its least sure unreviewed visible
+    events added a tenth at a time (a design that decodes baskets has no events: [None])."""
     if isinstance(output, BasketOutput):
-        return [ReviewStep(0, None, output.receipts)]
+        return [None]
     candidates = np.flatnonzero(output.visible & ~output.reviewed)
-    order = candidates[np.argsort(output.confidence[candidates], kind="stable")]
+    order = candidates[np.argsort(event_sureness(output)[candidates], kind="stable")]
     steps = []
     for extra in sorted({round(order.size * i / REVIEW_STEPS) for i in range(REVIEW_STEPS + 1)}):
         reviewed = output.reviewed.copy()
         reviewed[order[:extra]] = True
-        steps.append(ReviewStep(extra, reviewed, _settled(output, reviewed, reviewer)))
+        steps.append(reviewed)
     return steps
 
 
-def _settled(output: SystemOutput, reviewed: np.ndarray, reviewer: HumanReviewer) -> np.ndarray:
+def settled(
+    output: SystemOutput | BasketOutput, reviewed: np.ndarray | None, reviewer: HumanReviewer
+) -> np.ndarray:
     """The design's receipts with the reviewer's answers for `reviewed`."""
-    if np.array_equal(reviewed, output.reviewed):
+    if reviewed is None or np.array_equal(reviewed, output.reviewed):
         return output.receipts
     visit = output.attributed_visit
     return settle(output.map_sku, output.map_count, visit, reviewed, reviewer, *output.receipts.shape)[3]
@@ -127,8 +125,8 @@ def check_order(
     tie_break: np.ndarray,
 ) -> np.ndarray:
     """Every visit, most doubted first, from the design's own output: a fusion design's summed
-    −log confidence of the events it decided alone, or a decoder's own doubt; then the units on
-    the receipt; then `tie_break`."""
+    −log sureness (lines and shopper) of the events it decided alone, or a decoder's own doubt;
+    then the units on the receipt; then `tie_break`."""
     keys = [tie_break, -receipts.sum(axis=1)]
     if isinstance(output, BasketOutput):
         if output.visit_doubt is not None:
@@ -137,7 +135,9 @@ def check_order(
         alone = output.visible & ~reviewed & (output.attributed_visit >= 0)
         surprise = np.zeros(receipts.shape[0])
         np.add.at(
-            surprise, output.attributed_visit[alone], -np.log(np.clip(output.confidence[alone], 1e-12, 1.0))
+            surprise,
+            output.attributed_visit[alone],
+            -np.log(np.clip(event_sureness(output)[alone], 1e-12, 1.0)),
         )
         keys.append(-surprise)
     return np.lexsort(keys)
@@ -150,19 +150,34 @@ def mistake_cost(receipts: np.ndarray, basket: np.ndarray, prices: Prices) -> np
     return short + prices.overcharge * np.any(receipts > basket, axis=1)
 
 
+FOLD_BLOCKS = 8  # the day cut into this many runs of consecutive visits, alternately in each fold
+
+
+def day_folds(n_visits: int) -> np.ndarray:
+    """Each visit's fold: the day's visits (numbered as they arrive) in eight consecutive blocks,
+    alternately in fold 0 and 1, so shoppers at the shelves together mostly share a fold, as the
+    days a store audits are apart from the day it runs its policy on."""
+    block = max(1, -(-n_visits // FOLD_BLOCKS))
+    return (np.arange(n_visits) // block) % 2
+
+
 def _event_fold(output: SystemOutput | BasketOutput, fold: np.ndarray) -> np.ndarray | None:
     """The fold of each event: its visit's (an event put down to nobody: by its index)."""
     if isinstance(output, BasketOutput):
         return None
     visit = output.attributed_visit
-    return np.where(visit >= 0, fold[np.maximum(visit, 0)], np.arange(visit.size) % 2)
+    by_index = np.arange(visit.size) % 2
+    if fold.size == 0:
+        return by_index
+    return np.where(visit >= 0, fold[np.maximum(visit, 0)], by_index)
 
 
 def calibrate(
     target: float,
     mine: np.ndarray,
     output: SystemOutput | BasketOutput,
-    steps: Sequence[ReviewStep],
+    steps: Sequence[np.ndarray | None],
+    reviewer: HumanReviewer,
     basket: np.ndarray,
     check_slips: np.ndarray,
     tie_break: np.ndarray,
@@ -170,20 +185,22 @@ def calibrate(
     event_mine: np.ndarray | None,
 ) -> Policy:
     """The cheapest policy reaching `target` on the visits `mine` (a store's audited days): per
-    review step, the fewest checks of the most doubted of them that get there, and its cost
-    (reviews, checks, and the mistakes left). None reaching it: review everything, check all."""
+    review step, with only these visits' events reviewed (the other fold's answers must not
+    settle these receipts), the fewest checks of the most doubted visits that get there, and
+    its cost (reviews, checks, and the mistakes left). None reaching it, or no visits to set it
+    on: review everything, check all, and say the target is out of reach."""
     n = int(mine.sum())
-    if n == 0:  # nothing to get right
-        return Policy(0, 0.0, True)
     best: tuple[float, Policy] | None = None
-    for index, step in enumerate(steps):
-        ranked = check_order(output, step.reviewed, step.receipts, tie_break)
+    for index, step in enumerate(steps if n else ()):
+        reviewed = None if step is None else output.reviewed | (step & event_mine)
+        receipts = settled(output, reviewed, reviewer)
+        ranked = check_order(output, reviewed, receipts, tie_break)
         ranked = ranked[mine[ranked]]
-        right = np.all(step.receipts[ranked] == basket[ranked], axis=1)
+        right = np.all(receipts[ranked] == basket[ranked], axis=1)
         fixed = ~right & ~check_slips[ranked]
         exact = (right.sum() + np.r_[0, np.cumsum(fixed)]) / n
-        left = mistake_cost(step.receipts[ranked], basket[ranked], prices)
-        reviews = 0 if event_mine is None else int((step.reviewed & ~output.reviewed & event_mine).sum())
+        left = mistake_cost(receipts[ranked], basket[ranked], prices)
+        reviews = 0 if reviewed is None else int((reviewed & ~output.reviewed).sum())
         cost = (
             reviews * prices.review
             + prices.check * np.arange(n + 1)
@@ -201,7 +218,7 @@ def run_policies(
     policies: Sequence[Policy],
     fold: np.ndarray,
     output: SystemOutput | BasketOutput,
-    steps: Sequence[ReviewStep],
+    steps: Sequence[np.ndarray | None],
     basket: np.ndarray,
     reviewer: HumanReviewer,
     check_slips: np.ndarray,
@@ -213,10 +230,8 @@ def run_policies(
     if isinstance(output, BasketOutput):
         receipts, reviewed, extra = output.receipts, None, 0
     else:
-        reviewed = np.where(
-            event_fold == 0, steps[policies[0].step].reviewed, steps[policies[1].step].reviewed
-        )
-        receipts = _settled(output, reviewed, reviewer)
+        reviewed = np.where(event_fold == 0, steps[policies[0].step], steps[policies[1].step])
+        receipts = settled(output, reviewed, reviewer)
         extra = int((reviewed & ~output.reviewed).sum())
     ranked = check_order(output, reviewed, receipts, tie_break)
     final, checked = receipts.copy(), 0
@@ -248,9 +263,9 @@ def equal_accuracy_metrics(
     n_visits = basket.shape[0]
     n_events = output.reviewed.size if isinstance(output, SystemOutput) else 0
     base_reviewed = int(output.reviewed.sum()) if isinstance(output, SystemOutput) else 0
-    fold = np.arange(n_visits) % 2
+    fold = day_folds(n_visits)
     event_fold = _event_fold(output, fold)
-    steps = review_steps(output, reviewer)
+    steps = review_steps(output)
     out: dict[str, float | None] = {}
     for target in targets:
         policies = [
@@ -259,6 +274,7 @@ def equal_accuracy_metrics(
                 fold == other,
                 output,
                 steps,
+                reviewer,
                 basket,
                 check_slips,
                 tie_break,
