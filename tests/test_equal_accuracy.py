@@ -14,6 +14,7 @@ from toolkit.comparison.pipeline import run_systems, sense_day
 from toolkit.comparison.plan import plan_comparison
 from toolkit.comparison.scoring import score_day
 from toolkit.config import ConfigError
+from toolkit.metrics.accuracy import receipt_exact_match
 from toolkit.metrics.equal_accuracy import (
     EqualAccuracySettings,
     Prices,
@@ -21,7 +22,7 @@ from toolkit.metrics.equal_accuracy import (
     check_order,
     day_folds,
     event_sureness,
-    exact_share,
+    fold_curves,
     review_steps,
     settled,
     target_prefix,
@@ -66,7 +67,8 @@ def test_a_dear_check_buys_just_the_accuracy_asked_and_a_cheap_one_every_mistake
     steps = review_steps(output)
 
     def policy(check: float, slips: np.ndarray = NO_SLIPS, mine: np.ndarray = ALL):
-        return calibrate(0.8, mine, output, steps, None, BASKET, slips, np.arange(10), prices(check), None)
+        curves = fold_curves(mine, output, steps, None, BASKET, slips, np.arange(10), prices(check), None)
+        return calibrate(0.8, curves, len(steps))
 
     dear = policy(100.0)
     assert dear.reaches and dear.check_share == pytest.approx(0.1)  # 7 right + 1 checked = 80 %
@@ -96,7 +98,7 @@ def test_the_review_rung_starts_at_the_designs_receipts_and_reviewing_all_raises
         assert not left.any() or sure[added].max() <= sure[left].min()
     basket = day.truth.basket
     everything = settled(output, steps[-1], day.reviewer)
-    assert exact_share(everything, basket) > exact_share(output.receipts, basket)
+    assert receipt_exact_match(everything, basket) > receipt_exact_match(output.receipts, basket)
 
 
 def test_a_policy_is_set_without_the_other_folds_answers(tiny_day):
@@ -123,8 +125,9 @@ def test_a_policy_is_set_without_the_other_folds_answers(tiny_day):
     visits = truth.n_visits
     args = (truth.basket, np.zeros(visits, bool), np.arange(visits), means, event_fold == 1)
     steps = review_steps(output)
+    curves = fold_curves(fold == 1, output, steps, spy, *args)
     for target in (0.95, 0.99):
-        calibrate(target, fold == 1, output, steps, spy, *args)
+        calibrate(target, curves, len(steps))
     asked = np.zeros(event_fold.size, bool)
     asked[list(spy.asked)] = True
     assert asked.any() and not (asked & (event_fold == 0) & ~output.reviewed).any()

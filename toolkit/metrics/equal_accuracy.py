@@ -34,6 +34,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from toolkit.config import Probability, Settings
+from toolkit.metrics.accuracy import receipt_exact_match
 from toolkit.metrics.cost import StoreFacts
 from toolkit.review import HumanReviewer
 from toolkit.systems import BasketOutput, SystemOutput
@@ -82,10 +83,6 @@ class Prices:
     check: float
     sku: np.ndarray
     overcharge: float
-
-
-def exact_share(receipts: np.ndarray, basket: np.ndarray) -> float:
-    return float(np.all(receipts == basket, axis=1).mean()) if basket.shape[0] else 1.0
 
 
 def event_sureness(output: SystemOutput) -> np.ndarray:
@@ -172,8 +169,16 @@ def _event_fold(output: SystemOutput | BasketOutput, fold: np.ndarray) -> np.nda
     return np.where(visit >= 0, fold[np.maximum(visit, 0)], by_index)
 
 
-def calibrate(
-    target: float,
+@dataclass(frozen=True)
+class Curve:
+    """One review step on one fold, for 0, 1, ... n checks of its most doubted visits: the exact
+    share and the cost (reviews, checks, and the mistakes left). A target only reads it."""
+
+    exact: np.ndarray
+    cost: np.ndarray
+
+
+def fold_curves(
     mine: np.ndarray,
     output: SystemOutput | BasketOutput,
     steps: Sequence[np.ndarray | None],
@@ -183,22 +188,19 @@ def calibrate(
     tie_break: np.ndarray,
     prices: Prices,
     event_mine: np.ndarray | None,
-) -> Policy:
-    """The cheapest policy reaching `target` on the visits `mine` (a store's audited days): per
-    review step, with only these visits' events reviewed (the other fold's answers must not
-    settle these receipts), the fewest checks of the most doubted visits that get there, and
-    its cost (reviews, checks, and the mistakes left). None reaching it, or no visits to set it
-    on: review everything, check all, and say the target is out of reach."""
+) -> list[Curve]:
+    """The curve of every review step on the visits `mine` (a store's audited days), with only
+    these visits' events reviewed: the other fold's answers must not settle these receipts. No
+    curves where there are no visits to set a policy on."""
     n = int(mine.sum())
-    best: tuple[float, Policy] | None = None
-    for index, step in enumerate(steps if n else ()):
+    curves = []
+    for step in steps if n else ():
         reviewed = None if step is None else output.reviewed | (step & event_mine)
         receipts = settled(output, reviewed, reviewer)
         ranked = check_order(output, reviewed, receipts, tie_break)
         ranked = ranked[mine[ranked]]
         right = np.all(receipts[ranked] == basket[ranked], axis=1)
         fixed = ~right & ~check_slips[ranked]
-        exact = (right.sum() + np.r_[0, np.cumsum(fixed)]) / n
         left = mistake_cost(receipts[ranked], basket[ranked], prices)
         reviews = 0 if reviewed is None else int((reviewed & ~output.reviewed).sum())
         cost = (
@@ -207,11 +209,21 @@ def calibrate(
             + left.sum()
             - np.r_[0.0, np.cumsum(np.where(fixed, left, 0.0))]
         )
-        cost[exact < target] = np.inf
+        curves.append(Curve((right.sum() + np.r_[0, np.cumsum(fixed)]) / n, cost))
+    return curves
+
+
+def calibrate(target: float, curves: Sequence[Curve], n_steps: int) -> Policy:
+    """The cheapest policy reaching `target` on a fold: per review step, the fewest checks that
+    get there and their cost. None reaching it, or no curves: review everything, check all, and
+    say the target is out of reach."""
+    best: tuple[float, Policy] | None = None
+    for index, curve in enumerate(curves):
+        cost = np.where(curve.exact >= target, curve.cost, np.inf)
         checks = int(np.argmin(cost))
         if np.isfinite(cost[checks]) and (best is None or cost[checks] < best[0]):
-            best = (float(cost[checks]), Policy(index, checks / n, True))
-    return best[1] if best else Policy(len(steps) - 1, 1.0, False)
+            best = (float(cost[checks]), Policy(index, checks / (cost.size - 1), True))
+    return best[1] if best else Policy(n_steps - 1, 1.0, False)
 
 
 def run_policies(
@@ -266,23 +278,23 @@ def equal_accuracy_metrics(
     fold = day_folds(n_visits)
     event_fold = _event_fold(output, fold)
     steps = review_steps(output)
+    curves = [  # fold 0 runs the policy set on fold 1, and the other way round
+        fold_curves(
+            fold == other,
+            output,
+            steps,
+            reviewer,
+            basket,
+            check_slips,
+            tie_break,
+            prices,
+            None if event_fold is None else event_fold == other,
+        )
+        for other in (1, 0)
+    ]
     out: dict[str, float | None] = {}
     for target in targets:
-        policies = [
-            calibrate(
-                target,
-                fold == other,
-                output,
-                steps,
-                reviewer,
-                basket,
-                check_slips,
-                tie_break,
-                prices,
-                None if event_fold is None else event_fold == other,
-            )
-            for other in (1, 0)  # fold 0 runs the policy set on fold 1, and the other way round
-        ]
+        policies = [calibrate(target, fold_of, len(steps)) for fold_of in curves]
         final, extra, checked = run_policies(
             policies, fold, output, steps, basket, reviewer, check_slips, tie_break, event_fold
         )
@@ -294,7 +306,7 @@ def equal_accuracy_metrics(
             )
         )
         reachable = all(p.reaches for p in policies)
-        exact = exact_share(final, basket)
+        exact = receipt_exact_match(final, basket)
         prefix = target_prefix(target)
         out[f"{prefix}reachable"] = float(reachable)
         out[f"{prefix}met"] = float(exact >= target)
