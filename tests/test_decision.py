@@ -71,6 +71,14 @@ def test_the_decision_figure_is_fit_for_a_paper():
     title = check_figure("decision", figure)
     assert "3 seeds" in title and "60 runs" in title
     assert [ax.get_xlabel() for ax in figure.axes[1:]] == ["a (x.a)", "b (x.b)"]
+    per_visit = settings(metric="cost_per_visit")
+    records = known_records(per_visit)
+    for record in records.values():  # the same costs, recorded per visit
+        record["systems"] = {
+            n: {"at95_cost_per_visit": m["at95_cost_per_correct_receipt"]}
+            for n, m in record["systems"].items()
+        }
+    assert draw(analyse(per_visit, records)).axes[0].get_ylabel().startswith("cost per visit at 95")
 
 
 def test_a_design_that_misses_the_target_on_a_nominal_day_cannot_win_and_the_lines_say_so():

@@ -11,7 +11,6 @@ design is compared at the target share of exact receipts (toolkit/metrics/equal_
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from toolkit.io import write_text_atomic
 from toolkit.metrics.equal_accuracy import target_prefix
 from toolkit.report import t_interval
 from toolkit.sensitivity import Parameter, problem, rounded, set_values
+from toolkit.sweep import records_by_point
 
 
 class DecideSettings(Settings):
@@ -248,16 +248,6 @@ def _days(decision: Decision) -> str:
     return f"{days} days of the store as configured"
 
 
-def read_records(sweep_dir: Path) -> dict[int, dict[str, Any]]:
-    """Every finished job of a decision sweep, by point."""
-    records = {}
-    for path in sweep_dir.glob("*/metrics.json"):
-        record = json.loads(path.read_text())
-        if "decide" in record:
-            records[int(record["decide"]["point"])] = record
-    return records
-
-
 def from_sweep(sweep_dir: Path) -> Decision:
     """The decision of a decide.py sweep (finished or not), with the settings its jobs ran."""
     configs = sorted(sweep_dir.glob("*/.hydra/config.yaml"))
@@ -267,15 +257,16 @@ def from_sweep(sweep_dir: Path) -> Decision:
     if "decide" not in job:
         raise ValueError(f"{configs[0]}: not a decide.py job (no decide section)")
     settings = DecideSettings.from_config(OmegaConf.to_container(job.decide, resolve=True))
-    return analyse(settings, read_records(sweep_dir))
+    return analyse(settings, records_by_point(sweep_dir, "decide"))
 
 
 def draw(decision: Decision) -> Any:
     """The decision's figure (toolkit.figures.draw_decision), each parameter on its own axis label."""
     s = decision.settings
     labels = {name: LABELS.get(p.key, f"{name} ({p.key})") for name, p in s.parameters.items()}
+    metric = s.metric.replace("_", " ")
     return draw_decision(
-        decision.nominal, decision.draws, decision.drivers, decision.winner, s.target, labels
+        decision.nominal, decision.draws, decision.drivers, decision.winner, s.target, labels, metric
     )
 
 
@@ -298,7 +289,7 @@ class DecisionReport(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         settings = DecideSettings.from_config(config.decide)
-        records = read_records(sweep_dir)
+        records = records_by_point(sweep_dir, "decide")
         missing = sorted(set(range(settings.jobs)) - set(records))
         if missing:
             print(f"decision: {len(missing)} of {settings.jobs} jobs have no result (e.g. {missing[:5]})")

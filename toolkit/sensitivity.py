@@ -9,7 +9,6 @@ their ranges come from config; this module only designs the runs and reads their
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -26,6 +25,7 @@ from SALib.sample import sobol as sobol_design
 from toolkit.config import AtLeastOne, ConfigError, Count, Flag, Range, Settings
 from toolkit.figures import tornado_figure
 from toolkit.io import write_text_atomic
+from toolkit.sweep import records_by_point
 
 Method = Literal["morris", "sobol"]
 
@@ -192,12 +192,7 @@ class SensitivityReport(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         settings = SensitivitySettings.from_config(config.sensitivity)
-        records = {}
-        for path in sweep_dir.glob("*/metrics.json"):
-            record = json.loads(path.read_text())
-            if "sensitivity" in record:
-                records[int(record["sensitivity"]["point"])] = record
-        results = sweep_results(settings, records)
+        results = sweep_results(settings, records_by_point(sweep_dir, "sensitivity"))
         out = sweep_dir / "sensitivity"
         write_text_atomic(out / "results.csv", results.to_csv())
         tables = []

@@ -53,6 +53,17 @@ def record_failure(out_dir: Path, error: BaseException, overrides: Sequence[str]
     return path
 
 
+def records_by_point(sweep_dir: Path, section: str) -> dict[int, dict[str, Any]]:
+    """The finished jobs of an app whose jobs are numbered points (sensitivity, decide): each
+    job's metrics.json that records `section`, by its point."""
+    records = {}
+    for path in Path(sweep_dir).glob(f"*/{RESULT_FILE}"):
+        record = json.loads(path.read_text())
+        if section in record:
+            records[int(record[section]["point"])] = record
+    return records
+
+
 def _stamp(path: Path) -> tuple[int, int]:
     """A file's identity: the atomic writer renames a new file into place, so a rewrite is a new
     inode (no clock involved, so no skew between the driver and the file system)."""
