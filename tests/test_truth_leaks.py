@@ -79,6 +79,15 @@ def test_observations_and_receipts_do_not_move_when_the_truth_changes_after_sens
     ]
     moved = [name for name in before if not np.array_equal(before[name].receipts, after[name].receipts)]
     assert not moved_obs and not moved, f"observations {moved_obs} and receipts {moved} moved with the truth"
+    # what a design doubts picks what is reviewed and checked at equal accuracy: its own too
+    for field in ("visit_doubt", "confidence", "attribution_confidence"):
+        shifted = [
+            name
+            for name in before
+            if getattr(before[name], field, None) is not None
+            and not np.array_equal(getattr(before[name], field), getattr(after[name], field))
+        ]
+        assert not shifted, f"{field} of {shifted} moved with the truth"
 
 
 def test_no_observed_time_reproduces_a_true_time(sensed):
