@@ -15,7 +15,13 @@ from toolkit.recognizers.vision import _view_log_probs
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import CameraCrops
 from toolkit.vision.datasets import load_photos
-from toolkit.vision.models import available_models, build_model, register
+from toolkit.vision.models import (
+    MaxPool2dChannelsLast,
+    available_models,
+    build_model,
+    logits_in_batches,
+    register,
+)
 from toolkit.vision.photos import PhotoParams, train_on_photos
 from toolkit.vision.render import SIZE, RenderParams, render
 from toolkit.vision.train import (
@@ -83,6 +89,27 @@ def trained(tmp_path_factory):
     cache = tmp_path_factory.mktemp("vision-cache")
     cat = catalog(0.0)
     return cat, cache, classifier_for_catalog(cat.appearance, RENDER, FAST, cache, progress=False)
+
+
+def test_the_fast_inference_path_gives_the_plain_layers_bits():
+    """Pooling a channels-last copy and inference mode change the speed of scoring, not its bits;
+    with autograd on, the pool is plain MaxPool2d and routes the gradient to the same inputs."""
+    torch.manual_seed(3)
+    model = build_model("small_cnn", 7).eval()
+    crops = torch.rand(300, 3, SIZE, SIZE)
+    with torch.no_grad():
+        plain = model[:0]  # the same layers, each pool swapped for torch's own
+        for block in model[:3]:
+            plain.append(torch.nn.Sequential(*block[:3], torch.nn.MaxPool2d(2)))
+        plain.extend(model[3:])
+        expected = torch.cat([plain(crops[i : i + 64]) for i in range(0, 300, 64)])
+    assert torch.equal(logits_in_batches(model, crops, batch=128), expected)
+    assert logits_in_batches(model, crops).requires_grad is False
+    x = torch.rand(4, 5, 8, 8, requires_grad=True)
+    MaxPool2dChannelsLast(2)(x).sum().backward()
+    y = x.detach().clone().requires_grad_()
+    torch.nn.MaxPool2d(2)(y).sum().backward()
+    assert torch.equal(x.grad, y.grad)
 
 
 def test_training_calibrates_and_caches(trained):
