@@ -112,6 +112,17 @@ def test_the_fast_inference_path_gives_the_plain_layers_bits():
     assert torch.equal(x.grad, y.grad)
 
 
+@pytest.mark.parametrize("resolution", [9, 16, 24])
+def test_upscaling_channels_last_gives_the_nchw_bits(resolution):
+    """degrade() upscales a channels-last copy for speed; it must be the bits of the plain call."""
+    views = torch.rand(200, 3, resolution, resolution, generator=torch.Generator().manual_seed(resolution))
+    plain = torch.nn.functional.interpolate(views, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
+    fast = torch.nn.functional.interpolate(
+        views.contiguous(memory_format=torch.channels_last), size=(SIZE, SIZE), mode="bilinear"
+    )
+    assert torch.equal(fast.contiguous(), plain)
+
+
 def test_training_calibrates_and_caches(trained):
     cat, cache, classifier = trained
     report = classifier.report
