@@ -112,6 +112,27 @@ def test_the_fast_inference_path_gives_the_plain_layers_bits():
     assert torch.equal(x.grad, y.grad)
 
 
+def test_views_are_the_same_bits_whatever_the_slice_they_are_computed_in(monkeypatch):
+    """render and degrade draw a batch's randomness first and compute pixels a slice at a time:
+    a view's pixels must not depend on the slice size (which bounds memory, nothing else)."""
+    from toolkit.vision import render as render_module
+
+    params = RENDER.with_crowding(0.3)
+    appearance = torch.rand(300, len(APPEARANCE_FIELDS), generator=torch.Generator().manual_seed(1))
+    photos = torch.rand(300, 3, 40, 40, generator=torch.Generator().manual_seed(2))
+    outputs = []
+    for views in (7, 300):
+        monkeypatch.setattr(render_module, "_VIEWS_AT_ONCE", views)
+        outputs.append(
+            (
+                render(appearance, params, torch.Generator().manual_seed(3)),
+                render_module.degrade(photos, params, torch.Generator().manual_seed(4), size=SIZE),
+            )
+        )
+    for sliced, whole in zip(*outputs, strict=True):
+        assert torch.equal(sliced, whole)
+
+
 @pytest.mark.parametrize("resolution", [9, 16, 24])
 def test_upscaling_channels_last_gives_the_nchw_bits(resolution):
     """degrade() upscales a channels-last copy for speed; it must be the bits of the plain call."""

@@ -82,7 +82,7 @@ def observe_crops(
         for start in range(0, n * views, _CHUNK):
             part = slice(start, start + _CHUNK)
             crops = shown_crops(photos, flat_shown[part], flat_blocked[part], render_params, rng)
-            images[part] = (crops * 255.0).round().to(torch.uint8).numpy()
+            images[part] = crops.mul_(255.0).round_().to(torch.uint8).numpy()
     else:
         size = SIZE
         table = torch.from_numpy(world.catalog.appearance.astype(np.float32))  # a copy: the world is locked
@@ -97,7 +97,7 @@ def observe_crops(
                 generator,
                 torch.as_tensor(flat_blocked[part], dtype=torch.float32),
             )
-            images[part] = (crops * 255.0).round().to(torch.uint8).numpy()
+            images[part] = crops.mul_(255.0).round_().to(torch.uint8).numpy()
     return CameraCrops(
         images=images.reshape(n, views, 3, size, size), visible=visible, holding=visible & holding
     )
