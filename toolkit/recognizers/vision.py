@@ -38,7 +38,7 @@ from toolkit.world import World
 
 _SHARED: dict[int, tuple[weakref.ref, weakref.ref, np.ndarray]] = {}  # (crops, CNN, scores) by number
 _NUMBERS = itertools.count()
-_CROPS_AT_ONCE = 4096  # float copies of this many crops at a time (a multiple of INFERENCE_BATCH)
+_CROPS_AT_ONCE = 1024  # float copies of this many crops at a time (a multiple of INFERENCE_BATCH)
 
 
 def _view_log_probs(classifier: TrainedClassifier, crops: CameraCrops) -> np.ndarray:

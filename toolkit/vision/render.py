@@ -89,9 +89,10 @@ def _hsv(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 # Views whose pixels are computed at once. A batch's random draws are made first, in the order they
-# always were; a view's pixels depend only on its own draws, so they are the same bits at any slice
-# size. Slices of 256 kept a 4,096-view batch's temporaries at 0.14 GiB (0.4-0.5 whole) and were
-# a third faster, the working set staying in cache.
+# always were, but for the sensor noise, the last draw, which each slice takes in turn (torch's
+# normal stream does not depend on how it is split: tests/test_vision.py). A view's pixels depend
+# only on its own draws, so they are the same bits at any slice size. Slices of 256 kept a
+# 4,096-view batch's temporaries under 0.1 GiB (0.4-0.5 whole) and were a third faster.
 _VIEWS_AT_ONCE = 256
 
 
@@ -115,30 +116,30 @@ class _Occlusion:
 
 @dataclass(frozen=True)
 class _CameraDraws:
-    """The camera's random draws for a batch of views, in `degrade`'s order."""
+    """The camera's random draws for a batch of views, in `degrade`'s order, but for the noise
+    (drawn slice by slice, last)."""
 
     hand: _Occlusion
     other: _Occlusion
     brightness: torch.Tensor
     blur: torch.Tensor | None
-    noise: torch.Tensor
+    generator: torch.Generator
 
     @classmethod
     def draw(
-        cls, b: int, params: RenderParams, g: torch.Generator, blocked: float | torch.Tensor, size: int
+        cls, b: int, params: RenderParams, g: torch.Generator, blocked: float | torch.Tensor
     ) -> _CameraDraws:
         hand = _Occlusion.draw(b, params.p_hand, 0.35, g)
         other = _Occlusion.draw(b, blocked, 0.55, g)
         low, high = params.brightness_range
         brightness = low + (high - low) * torch.rand(b, generator=g)
         blur = torch.randint(0, params.max_blur_px + 1, (b,), generator=g) if params.max_blur_px > 0 else None
-        noise = torch.randn((b, 3, size, size), generator=g)
-        return cls(hand, other, brightness, blur, noise)
+        return cls(hand, other, brightness, blur, g)
 
     def rows(self, sl: slice) -> _CameraDraws:
         blur = None if self.blur is None else self.blur[sl]
         return _CameraDraws(
-            self.hand.rows(sl), self.other.rows(sl), self.brightness[sl], blur, self.noise[sl]
+            self.hand.rows(sl), self.other.rows(sl), self.brightness[sl], blur, self.generator
         )
 
 
@@ -166,7 +167,7 @@ def render(
     shift = _uniform(g, -params.max_shift, params.max_shift, b, 2)
     background = torch.rand(b, 3, 1, 1, generator=g) * 0.3 + 0.35
     blocked = params.p_other_shopper if p_other_shopper is None else p_other_shopper
-    camera = _CameraDraws.draw(b, params, g, blocked, SIZE)
+    camera = _CameraDraws.draw(b, params, g, blocked)
     pose = (angle, scale, shift, background)
     return _in_slices(
         b,
@@ -243,7 +244,7 @@ def degrade(
     cameras deliver, one source for both (the same draws in the same order)."""
     b = images.shape[0]
     blocked = params.p_other_shopper if p_other_shopper is None else p_other_shopper
-    camera = _CameraDraws.draw(b, params, generator, blocked, size)
+    camera = _CameraDraws.draw(b, params, generator, blocked)
     return _in_slices(b, size, lambda sl: _apply_camera(images[sl], params, camera.rows(sl), size))
 
 
@@ -270,7 +271,7 @@ def _apply_camera(
             mode="bilinear",
             align_corners=False,
         ).contiguous()
-    image = image + params.noise_sd * camera.noise
+    image = image + params.noise_sd * torch.randn(image.shape, generator=camera.generator)
     return image.clamp(0.0, 1.0)
 
 
