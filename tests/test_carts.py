@@ -123,7 +123,10 @@ def test_the_cart_step_equals_its_all_pairs_form_exactly(seed):
     )
     n_seen = rng.integers(0, n_cands + 1, n_events)  # 0: nobody at the shelf
     cands = np.where(np.arange(n_cands) < n_seen[:, None], rng.integers(0, n_visits, (n_events, n_cands)), -1)
+    cands[rng.random(cands.shape) < 0.1] = -1  # a gap before a later candidate
     attribution = np.where(cands >= 0, rng.normal(-1.0, 1.0, cands.shape), -np.inf)
+    nobody = ~(cands >= 0).any(axis=1)
+    attribution[nobody] = -np.log(n_cands)  # as attribution_log_probs: uniform over the padding
     log_post = np.where(hyps.valid, rng.normal(-2.0, 1.0, hyps.valid.shape), -np.inf)
     new = joint_cart_posterior(log_post, hyps, attribution, cands, time_s, ledger, 0.01)
     old = _old_joint(log_post, hyps, attribution, cands, time_s, ledger, 0.01)
