@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -84,6 +84,13 @@ class BaseRecognizer:
 
     def evidence(self, batch: EventBatch) -> Evidence:
         raise NotImplementedError
+
+    def sharing_key(self) -> tuple[tuple[object, ...], Hashable] | None:
+        """What this recognizer's evidence depends on besides the world and the batch, so that
+        designs fusing it score a batch once: objects matched by identity and a label of names and
+        numbers. None, the default, never shares: right for a recognizer that draws on its
+        generator, whose evidence differs per design."""
+        return None
 
 
 class RecognizerCheckError(AssertionError):

@@ -28,6 +28,9 @@ class PressureRecognizer(BaseRecognizer):
         self._mass = world.catalog.weight_mean_g
         self._log_uniform = -np.log(plano.plate_width_m)
 
+    def sharing_key(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        return (), (type(self).__qualname__,)
+
     def evidence(self, batch: EventBatch) -> Evidence:
         reading: PressureReadings = batch.readings["pressure"]
         hyps = batch.hypotheses

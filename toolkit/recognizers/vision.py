@@ -18,8 +18,6 @@ add up; a missing view contributes nothing. Counts and direction are left to the
 
 from __future__ import annotations
 
-import itertools
-import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,13 +29,12 @@ from scipy.special import logsumexp
 from toolkit.config import ConfigError
 from toolkit.recognizers.base import BaseRecognizer, EventBatch, Evidence
 from toolkit.sensors.observations import CameraCrops
+from toolkit.shared import once_per
 from toolkit.vision.photo_store import camera_source, classifier_for_photos, training_photos
 from toolkit.vision.render import RenderParams
 from toolkit.vision.train import TrainedClassifier, TrainParams, classifier_for_catalog
 from toolkit.world import World
 
-_SHARED: dict[int, tuple[weakref.ref, weakref.ref, np.ndarray]] = {}  # (crops, CNN, scores) by number
-_NUMBERS = itertools.count()
 _CROPS_AT_ONCE = 1024  # float copies of this many crops at a time (a multiple of INFERENCE_BATCH)
 
 
@@ -48,9 +45,12 @@ def _view_log_probs(classifier: TrainedClassifier, crops: CameraCrops) -> np.nda
     on its own, so skipping the empty-handed views leaves the held views' scores as they were
     (bit for bit on the project machine; a test checks them to float precision). The array is
     shared, so it is read-only, and it is dropped with its crops."""
-    for crops_ref, classifier_ref, log_p in _SHARED.values():
-        if crops_ref() is crops and classifier_ref() is classifier:
-            return log_p
+    return once_per(
+        (crops, classifier), "view log-probabilities", lambda: _score_held_views(classifier, crops)
+    )
+
+
+def _score_held_views(classifier: TrainedClassifier, crops: CameraCrops) -> np.ndarray:
     n_events, n_views = crops.visible.shape
     held = np.flatnonzero(crops.holding.ravel())
     flat = crops.images.reshape(n_events * n_views, *crops.images.shape[2:])
@@ -58,12 +58,7 @@ def _view_log_probs(classifier: TrainedClassifier, crops: CameraCrops) -> np.nda
     for start in range(0, held.size, _CROPS_AT_ONCE):  # float copies of a few thousand crops at a time
         part = held[start : start + _CROPS_AT_ONCE]
         log_p[part] = classifier.log_probs(torch.from_numpy(flat[part].astype(np.float32)) / 255.0).numpy()
-    log_p = log_p.reshape(n_events, n_views, classifier.n_classes)
-    log_p.flags.writeable = False
-    key = next(_NUMBERS)
-    _SHARED[key] = (weakref.ref(crops), weakref.ref(classifier), log_p)
-    weakref.finalize(crops, _SHARED.pop, key, None)  # the day's crops gone: its scores go too
-    return log_p
+    return log_p.reshape(n_events, n_views, classifier.n_classes)
 
 
 class VisionRecognizer(BaseRecognizer):
@@ -108,6 +103,9 @@ class VisionRecognizer(BaseRecognizer):
             self.classifier = classifier_for_catalog(
                 world.catalog.appearance, self.render_params, self.train_params, self.cache_dir, self.progress
             )
+
+    def sharing_key(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        return (self.classifier,), (type(self).__qualname__, *self.log_hand.ravel().tolist())
 
     def evidence(self, batch: EventBatch) -> Evidence:
         crops: CameraCrops = batch.readings["camera"]

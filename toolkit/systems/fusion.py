@@ -35,6 +35,7 @@ from toolkit.hypotheses import EventHypotheses, HypothesisSpace, canonical_lines
 from toolkit.recognizers.base import EventBatch, Recognizer, check_evidence
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import Observations, ShelfEvents
+from toolkit.shared import once_per
 from toolkit.systems.base import Reviewer, SystemOutput
 from toolkit.world import World
 
@@ -96,11 +97,10 @@ class CheckoutSystem:
         for rname, recognizer in self.recognizers.items():
             recognizer.prepare(world, component_rng(seed, "system", self.name, "recognizer", rname))
 
-    def _evidence(self, batch: EventBatch) -> list[tuple[float, np.ndarray]]:
-        """(β, log-likelihood (E, H)) of each recognizer on a batch."""
-        return [
-            (self.beta[n], check_evidence(r, batch, r.evidence(batch))) for n, r in self.recognizers.items()
-        ]
+    def _evidence(self, world: World, batch: EventBatch) -> list[tuple[float, np.ndarray]]:
+        """(β, log-likelihood (E, H)) of each recognizer on a batch; a recognizer with a sharing
+        key scores a batch once for every design that fuses it."""
+        return [(self.beta[n], _shared_evidence(r, world, batch)) for n, r in self.recognizers.items()]
 
     def _posterior(
         self,
@@ -110,7 +110,12 @@ class CheckoutSystem:
         shopper: np.ndarray | None,
         obs: Observations,
     ) -> tuple[np.ndarray, np.ndarray]:
-        log_prior = structural_log_prior(hyps, world, self.prior)
+        settings = tuple(self.prior.model_dump().items())
+        log_prior = once_per(
+            (hyps, world),
+            ("structural prior", settings),
+            lambda: structural_log_prior(hyps, world, self.prior),
+        )
         if shopper is not None:
             log_prior = log_prior + history_log_lift(hyps, shopper, obs.records, self.prior.kappa)
         return posterior(log_prior, evidence, hyps.valid)
@@ -133,15 +138,20 @@ class CheckoutSystem:
             raise ConfigError(
                 f"system.{self.name}: needs signals {sorted(missing)} that no configured sensor provides"
             )
-        events = obs.events
-        hyps = space.for_plates(events.plate)
+        events, presence = obs.events, obs.presence
+        # the first pass's hypotheses, evidence, prior and attribution are the same for every
+        # design with the same recognizers and settings: computed once for them all
+        hyps = once_per((space, events), "hypotheses", lambda: space.for_plates(events.plate))
         readings = {s: obs.readings[s] for s in self.signals}
-        evidence = self._evidence(EventBatch(events=events, hypotheses=hyps, readings=readings))
+        evidence = self._evidence(world, EventBatch(events=events, hypotheses=hyps, readings=readings))
 
-        plate_pos = world.planogram.plate_offset_m[events.plate]
-        if obs.presence is None:
+        if presence is None:
             raise ConfigError(f"system.{self.name}: attribution needs the presence sensor")
-        visit, attribution_conf = attribute(obs.presence, plate_pos, self.decision.attribution_sigma_m)
+        sigma = self.decision.attribution_sigma_m
+        plate_pos = world.planogram.plate_offset_m[events.plate]
+        visit, attribution_conf = once_per(
+            (presence, events, world), ("attribution", sigma), lambda: attribute(presence, plate_pos, sigma)
+        )
         shopper = None
         if self.prior.history:
             if obs.entry is None or obs.records is None:
@@ -152,11 +162,11 @@ class CheckoutSystem:
             # what each shopper carries, from this first pass, says which foreign items could be put down
             ledger = self._ledger(world, events, hyps, log_post, visit)
             floor = misplaced_floor(
-                ledger, obs.presence.candidate_visit, events.time_s, events.shelf, world.planogram.sku_shelf
+                ledger, presence.candidate_visit, events.time_s, events.shelf, world.planogram.sku_shelf
             )
             if floor.shape[1]:
                 floor_evidence = self._evidence(
-                    EventBatch(events=events, hypotheses=floor, readings=readings)
+                    world, EventBatch(events=events, hypotheses=floor, readings=readings)
                 )
                 evidence = [
                     (beta, np.concatenate([loglik, more], axis=1))
@@ -169,8 +179,12 @@ class CheckoutSystem:
             log_post, visit, attribution_conf = joint_cart_posterior(
                 log_post,
                 hyps,
-                attribution_log_probs(obs.presence, plate_pos, self.decision.attribution_sigma_m),
-                obs.presence.candidate_visit,
+                once_per(
+                    (presence, events, world),
+                    ("attribution log-probabilities", sigma),
+                    lambda: attribution_log_probs(presence, plate_pos, sigma),
+                ),
+                presence.candidate_visit,
                 events.time_s,
                 self._ledger(world, events, hyps, log_post, visit),
                 self.prior.cart_epsilon,
@@ -230,3 +244,18 @@ def settle(
         n_visits = int(final_visit.max(initial=-1)) + 1
     receipts = build_receipts(lines_sku, lines_count, lines_visit, n_visits, n_skus)
     return final_sku, final_count, final_visit, receipts
+
+
+def _shared_evidence(recognizer: Recognizer, world: World, batch: EventBatch) -> np.ndarray:
+    """The recognizer's checked log-likelihoods of the batch, once per batch for every design
+    fusing an equal recognizer (one with the same sharing key), each time for one without."""
+    key = getattr(recognizer, "sharing_key", lambda: None)()
+    if key is None:
+        return check_evidence(recognizer, batch, recognizer.evidence(batch))
+    objects, label = key
+    signals = sorted(recognizer.signals)
+    return once_per(
+        (world, batch.events, batch.hypotheses, *(batch.readings[s] for s in signals), *objects),
+        ("evidence", *signals, label),
+        lambda: check_evidence(recognizer, batch, recognizer.evidence(batch)),
+    )
