@@ -121,12 +121,13 @@ def test_views_are_the_same_bits_whatever_the_slice_they_are_computed_in(monkeyp
     appearance = torch.rand(300, len(APPEARANCE_FIELDS), generator=torch.Generator().manual_seed(1))
     photos = torch.rand(300, 3, 40, 40, generator=torch.Generator().manual_seed(2))
     outputs = []
-    for views in (7, 300):
+    for views in (16, 304):  # 3 × 30² values a view: not a multiple of 16 on its own
         monkeypatch.setattr(render_module, "_VIEWS_AT_ONCE", views)
         outputs.append(
             (
                 render(appearance, params, torch.Generator().manual_seed(3)),
                 render_module.degrade(photos, params, torch.Generator().manual_seed(4), size=SIZE),
+                render_module.degrade(photos, params, torch.Generator().manual_seed(5), size=30),
             )
         )
     for sliced, whole in zip(*outputs, strict=True):

@@ -91,11 +91,14 @@ def joint_cart_posterior(
             marginal = marginal - logsumexp(marginal, axis=1, keepdims=True)
         new_post[rows] = np.where(np.isfinite(marginal), marginal, log_post[rows])
         best = np.argmax(new_post[rows], axis=1)
-        given = np.take_along_axis(joint, best[:, None, None], axis=2)[:, :, 0]
+        # summed over every column, as padded: numpy sums 8 or more along a row pairwise, so
+        # dropping the padding there would change the order of the additions
+        given = np.full((rows.size, candidate_visit.shape[1]), -np.inf)
+        given[:, :width] = np.take_along_axis(joint, best[:, None, None], axis=2)[:, :, 0]
         with np.errstate(invalid="ignore"):
             given = given - logsumexp(given, axis=1, keepdims=True)
         pick = np.argmax(given, axis=1)
-        chosen = np.take_along_axis(cands, pick[:, None], 1)[:, 0]
+        chosen = np.take_along_axis(candidate_visit[rows], pick[:, None], 1)[:, 0]
         p = np.exp(np.take_along_axis(given, pick[:, None], 1)[:, 0])
         visit[rows] = chosen
         confidence[rows] = np.where((chosen >= 0) & np.isfinite(p), p, 0.0)
@@ -104,11 +107,12 @@ def joint_cart_posterior(
 
 def _by_candidate_columns(candidate_visit: np.ndarray) -> Iterator[tuple[np.ndarray, int]]:
     """Events in groups of at most `_CHUNK_EVENTS` with the candidate columns they need: up to
-    their last shopper seen (padding is trailing -1 with an attribution of -inf, which adds an
-    exact zero to every sum over shoppers), or every column where nobody was seen (their
-    attribution is uniform over the padding). Two thirds of a day's events have one shopper at
-    the shelf: their working set is a fifth of the padded one, and each event's results are
-    the bits the padded arrays gave."""
+    their last shopper seen, or every column where nobody was seen (their attribution is uniform
+    over the padding). Padding is trailing -1 with an attribution of -inf: the (events, shoppers,
+    hypotheses) sums over shoppers add its exact zeros one after another, which changes nothing;
+    the per-row sums over shoppers are taken over every column. Two thirds of a day's events
+    have one shopper at the shelf: their working set is a fifth of the padded one, and each
+    event's results are the bits the padded arrays gave."""
     seen = candidate_visit >= 0
     n_columns = candidate_visit.shape[1]
     width = np.where(seen.any(axis=1), n_columns - np.argmax(seen[:, ::-1], axis=1), n_columns)

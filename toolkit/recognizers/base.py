@@ -86,10 +86,11 @@ class BaseRecognizer:
         raise NotImplementedError
 
     def sharing_key(self) -> tuple[tuple[object, ...], Hashable] | None:
-        """What this recognizer's evidence depends on besides the world and the batch, so that
-        designs fusing it score a batch once: objects matched by identity and a label of names and
-        numbers. None, the default, never shares: right for a recognizer that draws on its
-        generator, whose evidence differs per design."""
+        """What this recognizer's evidence depends on besides its class, the world and the batch,
+        so that designs fusing it score a batch once: objects matched by identity and a label of
+        names and numbers (its settings). None, the default, never shares: right for a recognizer
+        that draws on its generator, whose evidence differs per design. Only a class's own
+        definition counts: a subclass that does not define one scores per design."""
         return None
 
 

@@ -29,7 +29,7 @@ class PressureRecognizer(BaseRecognizer):
         self._log_uniform = -np.log(plano.plate_width_m)
 
     def sharing_key(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
-        return (), (type(self).__qualname__,)
+        return (), ()
 
     def evidence(self, batch: EventBatch) -> Evidence:
         reading: PressureReadings = batch.readings["pressure"]

@@ -55,9 +55,10 @@ def _score_held_views(classifier: TrainedClassifier, crops: CameraCrops) -> np.n
     held = np.flatnonzero(crops.holding.ravel())
     flat = crops.images.reshape(n_events * n_views, *crops.images.shape[2:])
     log_p = np.zeros((n_events * n_views, classifier.n_classes), dtype=np.float32)
-    for start in range(0, held.size, _CROPS_AT_ONCE):  # float copies of a few thousand crops at a time
+    for start in range(0, held.size, _CROPS_AT_ONCE):  # float copies of a thousand crops at a time
         part = held[start : start + _CROPS_AT_ONCE]
         log_p[part] = classifier.log_probs(torch.from_numpy(flat[part].astype(np.float32)) / 255.0).numpy()
+    log_p.flags.writeable = False  # shared: the view below may not be made writeable again
     return log_p.reshape(n_events, n_views, classifier.n_classes)
 
 
@@ -105,7 +106,7 @@ class VisionRecognizer(BaseRecognizer):
             )
 
     def sharing_key(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
-        return (self.classifier,), (type(self).__qualname__, *self.log_hand.ravel().tolist())
+        return (self.classifier,), tuple(self.log_hand.ravel().tolist())
 
     def evidence(self, batch: EventBatch) -> Evidence:
         crops: CameraCrops = batch.readings["camera"]

@@ -41,7 +41,7 @@ class WeightRecognizer(BaseRecognizer):
         self._var = world.catalog.weight_std_g**2
 
     def sharing_key(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
-        return (), (type(self).__qualname__, self.extra_sigma_g, self.false_event_range_g)
+        return (), (self.extra_sigma_g, self.false_event_range_g)
 
     def expected_change(self, sku: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean (g) and product variance (g²) of the weight change of hypotheses (..., 2)."""

@@ -247,15 +247,18 @@ def settle(
 
 
 def _shared_evidence(recognizer: Recognizer, world: World, batch: EventBatch) -> np.ndarray:
-    """The recognizer's checked log-likelihoods of the batch, once per batch for every design
-    fusing an equal recognizer (one with the same sharing key), each time for one without."""
-    key = getattr(recognizer, "sharing_key", lambda: None)()
+    """The recognizer's checked log-likelihoods of the batch: once per batch for every design
+    fusing a recognizer of the same class with the same sharing key, each time for one whose
+    class does not define its own `sharing_key` (a subclass may add settings or draw on its
+    generator, which an inherited key would not see)."""
+    cls = type(recognizer)
+    key = recognizer.sharing_key() if "sharing_key" in vars(cls) else None
     if key is None:
         return check_evidence(recognizer, batch, recognizer.evidence(batch))
     objects, label = key
     signals = sorted(recognizer.signals)
     return once_per(
-        (world, batch.events, batch.hypotheses, *(batch.readings[s] for s in signals), *objects),
+        (cls, world, batch.events, batch.hypotheses, *(batch.readings[s] for s in signals), *objects),
         ("evidence", *signals, label),
         lambda: check_evidence(recognizer, batch, recognizer.evidence(batch)),
     )

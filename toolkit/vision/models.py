@@ -87,7 +87,8 @@ def mobilenet_v3_small(n_classes: int) -> nn.Module:
 
 # Crops per forward pass in inference: 128 keeps a layer's activations (8 MB for the first block)
 # in cache; on the project machine 512 took three times as long. Each crop is scored on its own,
-# so the batch changes the speed, not the bits.
+# so the batch size changed the speed, not the bits, there (a day's scores were bit-identical);
+# torch may route a batch of one crop through another kernel, as it always could for a last batch.
 INFERENCE_BATCH = 128
 
 

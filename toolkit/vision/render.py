@@ -89,10 +89,12 @@ def _hsv(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 # Views whose pixels are computed at once. A batch's random draws are made first, in the order they
-# always were, but for the sensor noise, the last draw, which each slice takes in turn (torch's
-# normal stream does not depend on how it is split: tests/test_vision.py). A view's pixels depend
-# only on its own draws, so they are the same bits at any slice size. Slices of 256 kept a
-# 4,096-view batch's temporaries under 0.1 GiB (0.4-0.5 whole) and were a third faster.
+# always were, but for the sensor noise, the last draw, which each slice takes in turn. torch's
+# normal stream is then the one a single draw gives as long as every slice but the last holds a
+# multiple of 16 values (it fills blocks of 16), hence a multiple of 16 views whatever the crop
+# size (tests/test_vision.py). A view's pixels depend only on its own draws, so they are the same
+# bits at any such slice size. Slices of 256 kept a 4,096-view batch's temporaries under 0.1 GiB
+# (0.4-0.5 whole) and were a third faster.
 _VIEWS_AT_ONCE = 256
 
 
@@ -145,6 +147,7 @@ class _CameraDraws:
 
 def _in_slices(b: int, size: int, views: Callable[[slice], torch.Tensor]) -> torch.Tensor:
     """(B, 3, size, size) filled `_VIEWS_AT_ONCE` views at a time by `views(slice)`."""
+    assert _VIEWS_AT_ONCE % 16 == 0, "the sensor noise's stream needs slices of 16k views"
     out = torch.empty(b, 3, size, size)
     for start in range(0, b, _VIEWS_AT_ONCE):
         sl = slice(start, start + _VIEWS_AT_ONCE)
