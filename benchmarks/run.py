@@ -38,7 +38,7 @@ from toolkit.sensors.kalman import kalman_level_filter
 from toolkit.sensors.observations import Observations
 from toolkit.sensors.rfid_gate import RfidGate, simulate_gate
 from toolkit.systems import CheckoutSystem
-from toolkit.vision.models import build_model, logits_in_batches
+from toolkit.vision.models import INFERENCE_BATCH, build_model, logits_in_batches
 from toolkit.vision.render import RenderParams, render
 from toolkit.vision.train import TrainParams
 
@@ -67,7 +67,7 @@ def vision_rows(cfg, world) -> list[tuple[str, float, str]]:
     rows = [("crop rendering", picks.numel() / seconds, "crops/s")]
     model = build_model(TrainParams.from_config(cfg.vision.train).model, world.catalog.n_skus).eval()
     seconds, _ = timed(lambda: logits_in_batches(model, crops), repeats=1)
-    rows.append(("CNN inference, batched (512)", crops.shape[0] / seconds, "images/s"))
+    rows.append((f"CNN inference, batched ({INFERENCE_BATCH})", crops.shape[0] / seconds, "images/s"))
     single = crops[:256]
     with torch.no_grad():
         seconds, _ = timed(lambda: [model(single[i : i + 1]) for i in range(single.shape[0])], repeats=1)
