@@ -155,7 +155,11 @@ def attribution_log_probs(presence: Presence, plate_pos_m: np.ndarray, sigma_m: 
 
 def attribute(presence: Presence, plate_pos_m: np.ndarray, sigma_m: float) -> tuple[np.ndarray, np.ndarray]:
     """The MAP visit of each event (-1 when nobody was seen) and its attribution probability."""
-    log_p = attribution_log_probs(presence, plate_pos_m, sigma_m)
+    return map_attribution(presence, attribution_log_probs(presence, plate_pos_m, sigma_m))
+
+
+def map_attribution(presence: Presence, log_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`attribute` from the attribution log-probabilities (E, C) already at hand."""
     nobody = ~(presence.candidate_visit >= 0).any(axis=1)
     best = np.argmax(log_p, axis=1)
     visit = np.where(nobody, -1, np.take_along_axis(presence.candidate_visit, best[:, None], 1)[:, 0])

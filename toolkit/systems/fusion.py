@@ -24,10 +24,10 @@ from toolkit.config import (
 )
 from toolkit.fusion import (
     PriorSettings,
-    attribute,
     attribution_log_probs,
     decide,
     history_log_lift,
+    map_attribution,
     posterior,
     structural_log_prior,
 )
@@ -149,9 +149,12 @@ class CheckoutSystem:
             raise ConfigError(f"system.{self.name}: attribution needs the presence sensor")
         sigma = self.decision.attribution_sigma_m
         plate_pos = world.planogram.plate_offset_m[events.plate]
-        visit, attribution_conf = once_per(
-            (presence, events, world), ("attribution", sigma), lambda: attribute(presence, plate_pos, sigma)
+        attribution_log_p = once_per(
+            (presence, events, world),
+            ("attribution log-probabilities", sigma),
+            lambda: attribution_log_probs(presence, plate_pos, sigma),
         )
+        visit, attribution_conf = map_attribution(presence, attribution_log_p)
         shopper = None
         if self.prior.history:
             if obs.entry is None or obs.records is None:
@@ -179,11 +182,7 @@ class CheckoutSystem:
             log_post, visit, attribution_conf = joint_cart_posterior(
                 log_post,
                 hyps,
-                once_per(
-                    (presence, events, world),
-                    ("attribution log-probabilities", sigma),
-                    lambda: attribution_log_probs(presence, plate_pos, sigma),
-                ),
+                attribution_log_p,
                 presence.candidate_visit,
                 events.time_s,
                 self._ledger(world, events, hyps, log_post, visit),
