@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from toolkit.hypotheses import FORM_MISPLACED, EventHypotheses
+from toolkit.numerics import logsumexp
 from toolkit.sensors.observations import KEY_STRIDE_S
 
 _CHUNK_EVENTS = 512  # bounds the (events × shoppers × hypotheses) working set

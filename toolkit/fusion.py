@@ -13,7 +13,6 @@ from typing import Annotated
 
 import numpy as np
 from pydantic import Field
-from scipy.special import logsumexp
 
 from toolkit.config import (
     Flag,
@@ -29,6 +28,7 @@ from toolkit.hypotheses import (
     FORM_ON_SHELF,
     EventHypotheses,
 )
+from toolkit.numerics import logsumexp
 from toolkit.sensors.observations import Presence, PurchaseRecords
 from toolkit.world import World
 

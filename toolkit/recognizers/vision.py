@@ -24,9 +24,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from scipy.special import logsumexp
 
 from toolkit.config import ConfigError
+from toolkit.numerics import logsumexp
 from toolkit.recognizers.base import BaseRecognizer, EventBatch, Evidence
 from toolkit.sensors.observations import CameraCrops
 from toolkit.shared import once_per
