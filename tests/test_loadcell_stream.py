@@ -10,8 +10,13 @@ from filterpy.kalman import KalmanFilter
 from toolkit.comparison import run_comparison
 from toolkit.metrics.detection import link_events
 from toolkit.seeding import component_rng
-from toolkit.sensors.kalman import cusum, kalman_level_filter
-from toolkit.sensors.loadcell_stream import LoadcellModel, _transients, simulate_streams_and_detect
+from toolkit.sensors.kalman import cusum, cusum_row, kalman_level_filter
+from toolkit.sensors.loadcell_stream import (
+    LoadcellModel,
+    _find_events,
+    _transients,
+    simulate_streams_and_detect,
+)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -78,6 +83,36 @@ def test_closed_form_cusum_equals_the_recursion():
             assert down[row, step] == pytest.approx(g_down, abs=1e-9)
     total = np.cumsum(u - 0.7, axis=1)  # the closed form as numpy wrote it before it was compiled
     assert np.array_equal(up, total - np.minimum.accumulate(np.minimum(total, 0.0), axis=1))
+
+
+def test_a_cusum_from_a_later_sample_is_the_cusum_of_zeros_before_it():
+    u = np.random.default_rng(4).normal(0, 1.5, 300)
+    up, down = np.empty(300), np.empty(300)
+    cusum_row(u, 0.7, 120, up, down)
+    want_up, want_down = cusum(np.where(np.arange(300) >= 120, u, 0.0)[None, :], 0.7)
+    assert np.array_equal(up, want_up[0]) and np.array_equal(down, want_down[0])
+
+
+def test_the_search_reads_each_step_and_gives_events_pass_by_pass():
+    """Two steps on one plate, one on another, none on a third: the first pass finds each
+    plate's first step (plates in order), the second pass the remaining one."""
+    params = LoadcellModel(**compose_config(TINY).sensor.loadcell)
+    hz, width, noise = params.sample_hz, 600, params.detector_noise_g
+    steps = {0: [(100, -300.0), (400, 150.0)], 1: [(250, -500.0)], 2: []}
+    z = np.random.default_rng(5).normal(800.0, noise, (3, width))
+    for row, changes in steps.items():
+        for at, grams in changes:
+            z[row, at:] += grams
+    r = params.detector_noise_g**2 + params.resolution_g**2 / 12.0
+    track = kalman_level_filter(z, params.level_q_g2, r, z[:, 0], r)
+    u = track.innovation / np.sqrt(track.innovation_variance)
+    plate, start_s, end_s, delta, var = _find_events(
+        z, track.level, track.variance, u, np.full(3, width), r, params, np.array([7, 8, 9]), np.zeros(3)
+    )
+    assert plate.tolist() == [7, 8, 7]
+    assert np.abs(start_s * hz - [100, 250, 400]).max() <= 3
+    assert np.all(end_s > start_s)
+    assert np.abs(delta - [-300.0, -500.0, 150.0]).max() < 5.0 * np.sqrt(var).max() + 1.0
 
 
 def test_a_pressing_hand_is_not_a_product():

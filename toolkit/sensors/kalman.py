@@ -83,25 +83,55 @@ def _level_filter_rows(
     innovation: np.ndarray,
     innovation_variance: np.ndarray,
 ) -> None:
-    """The filter of each row, sample by sample, compiled (the same arithmetic as the equations
-    above, no fused multiply-adds: the results of the vectorised numpy loop it replaced)."""
-    n, t = z.shape
-    for row in range(n):
-        x, p = x0[row], p0
-        for step in range(t):
-            if reset_at[row] == step:
-                p = p_reset
-            p = p + q  # P⁻ = P + Q
-            s = p + r  # S = P⁻ + R
-            k = p / s  # K = P⁻ / S
-            zt = z[row, step]
-            nu = 0.0
-            if not np.isnan(zt):
-                nu = zt - x  # ν = z − x⁻
-                x = x + k * nu  # x = x⁻ + K ν
-                p = (1.0 - k) * p  # P = (1 − K) P⁻
-            level[row, step], variance[row, step] = x, p
-            innovation[row, step], innovation_variance[row, step] = nu, s
+    """The filter of each row (`level_filter_row`), compiled."""
+    for row in range(z.shape[0]):
+        level_filter_row(
+            z[row],
+            q,
+            r,
+            x0[row],
+            p0,
+            reset_at[row],
+            p_reset,
+            level[row],
+            variance[row],
+            innovation[row],
+            innovation_variance[row],
+        )
+
+
+@njit(cache=True)
+def level_filter_row(
+    z: np.ndarray,
+    q: float,
+    r: float,
+    x0: float,
+    p0: float,
+    reset_at: int,
+    p_reset: float,
+    level: np.ndarray,
+    variance: np.ndarray,
+    innovation: np.ndarray,
+    innovation_variance: np.ndarray,
+) -> None:
+    """One stream's filter, sample by sample, into the given rows (the same arithmetic as the
+    equations above, no fused multiply-adds: the results of the vectorised numpy loop it
+    replaced). A building block of compiled detectors."""
+    x, p = x0, p0
+    for step in range(z.size):
+        if reset_at == step:
+            p = p_reset
+        p = p + q  # P⁻ = P + Q
+        s = p + r  # S = P⁻ + R
+        k = p / s  # K = P⁻ / S
+        zt = z[step]
+        nu = 0.0
+        if not np.isnan(zt):
+            nu = zt - x  # ν = z − x⁻
+            x = x + k * nu  # x = x⁻ + K ν
+            p = (1.0 - k) * p  # P = (1 − K) P⁻
+        level[step], variance[step] = x, p
+        innovation[step], innovation_variance[step] = nu, s
 
 
 def cusum(u: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
@@ -113,15 +143,22 @@ def cusum(u: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
 
 @njit(cache=True)
 def _cusum_rows(u: np.ndarray, k: float, up: np.ndarray, down: np.ndarray) -> None:
-    """Each row's Lindley recursion g_t = S_t − min(0, min_{s≤t} S_s), compiled: the running sums
-    and minima in the order numpy's cumsum and minimum.accumulate took."""
-    n, t = u.shape
-    for row in range(n):
-        total_up = total_down = floor_up = floor_down = 0.0
-        for step in range(t):
-            total_up += u[row, step] - k
-            total_down += -u[row, step] - k
-            floor_up = min(floor_up, total_up) if step else min(total_up, 0.0)
-            floor_down = min(floor_down, total_down) if step else min(total_down, 0.0)
-            up[row, step] = total_up - floor_up
-            down[row, step] = total_down - floor_down
+    """The statistics of each row (`cusum_row`), compiled."""
+    for row in range(u.shape[0]):
+        cusum_row(u[row], k, 0, up[row], down[row])
+
+
+@njit(cache=True)
+def cusum_row(u: np.ndarray, k: float, first: int, up: np.ndarray, down: np.ndarray) -> None:
+    """One stream's Lindley recursion g_t = S_t − min(0, min_{s≤t} S_s), with u taken as 0 before
+    sample `first`: the running sums and minima in the order numpy's cumsum and
+    minimum.accumulate took. A building block of compiled detectors."""
+    total_up = total_down = floor_up = floor_down = 0.0
+    for step in range(u.size):
+        ut = u[step] if step >= first else 0.0
+        total_up += ut - k
+        total_down += -ut - k
+        floor_up = min(floor_up, total_up) if step else min(total_up, 0.0)
+        floor_down = min(floor_down, total_down) if step else min(total_down, 0.0)
+        up[step] = total_up - floor_up
+        down[step] = total_down - floor_down

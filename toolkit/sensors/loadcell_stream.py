@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
+from numba import njit
 from pydantic import AfterValidator
 from scipy.signal import lfilter
 
@@ -28,7 +29,7 @@ from toolkit.config import (
     Positive,
     Probability,
 )
-from toolkit.sensors.kalman import cusum, kalman_level_filter
+from toolkit.sensors.kalman import cusum_row, kalman_level_filter, level_filter_row
 from toolkit.sensors.loadcell import LoadcellParams, true_weight_change
 from toolkit.sensors.observations import (
     KEY_STRIDE_S,
@@ -316,52 +317,127 @@ def _find_events(
     Each pass runs the CUSUM from every row's resume point, takes the first alarm, dates the
     change at the last quiet sample before it, resets the level filter there (P large: the level
     jumps to the new load) and ends the event once the innovations stay calm; the weight change is
-    the level `settle_s` after the end minus the level just before the change.
+    the level `settle_s` after the end minus the level just before the change. Events come out
+    pass by pass, rows in order within a pass.
     """
     hz = params.sample_hz
+    row, n_pass, start, end, delta, var = _search_rows(
+        np.ascontiguousarray(z, dtype=np.float64),
+        level,
+        variance,
+        u,
+        lengths.astype(np.int64),
+        float(params.level_q_g2),
+        float(r),
+        float(params.cusum_k),
+        float(params.cusum_h),
+        round(params.settle_s * hz),
+        max(1, round(0.1 * hz)),
+    )
+    order = np.lexsort((row, n_pass))
+    row, start, end, delta, var = row[order], start[order], end[order], delta[order], var[order]
+    return plate[row], origin_s[row] + start / hz, origin_s[row] + end / hz, delta, var
+
+
+@njit(cache=True)
+def _search_rows(
+    z: np.ndarray,
+    level: np.ndarray,
+    variance: np.ndarray,
+    u: np.ndarray,
+    lengths: np.ndarray,
+    q: float,
+    r: float,
+    k: float,
+    h: float,
+    settle: int,
+    calm_run: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_find_events`' passes, row by row, compiled: each row's events (row, pass, start and end
+    sample, weight change, its variance). A row's passes see only its own samples, so taking
+    them row by row computes each event as the all-rows passes did, number for number."""
     n, width = z.shape
-    col = np.arange(width)[None, :]
-    resume = np.zeros(n, dtype=np.int64)
-    settle = round(params.settle_s * hz)
-    calm_run = max(1, round(0.1 * hz))
-    found: list[tuple[np.ndarray, ...]] = []
-    live = np.ones(n, dtype=bool)
-    while live.any():
-        rows = np.flatnonzero(live)  # each pass looks only at the rows still searching
-        after_resume = col >= resume[rows, None]
-        up, down = cusum(np.where(after_resume, u[rows], 0.0), params.cusum_k)
-        alarm = ((up > params.cusum_h) | (down > params.cusum_h)) & after_resume & (col < lengths[rows, None])
-        alarmed = alarm.any(axis=1)
-        live[rows[~alarmed]] = False
-        if not alarmed.any():
-            break
-        rows, alarm, after_resume = rows[alarmed], alarm[alarmed], after_resume[alarmed]
-        at = np.argmax(alarm, axis=1)
-        quiet = (up[alarmed] == 0) & (down[alarmed] == 0) & (col < at[:, None]) & after_resume
-        start = np.where(quiet.any(axis=1), width - 1 - np.argmax(quiet[:, ::-1], axis=1), resume[rows])
-        refit = kalman_level_filter(
-            z[rows], params.level_q_g2, r, level[rows, 0], r, reset_at=start, p_reset=1e6 * r
-        )
-        new_u = refit.innovation / np.sqrt(refit.innovation_variance)
-        calm = np.abs(new_u) < 3.0
-        calm_for = lfilter(np.ones(calm_run), [1.0], calm.astype(float), axis=1) >= calm_run
-        calm_after = calm_for & (col[:, :] > at[:, None])
-        end = np.where(calm_after.any(axis=1), np.argmax(calm_after, axis=1), lengths[rows] - 1)
-        end = np.minimum(end, lengths[rows] - 1)
-        read_at = np.minimum(end + settle, lengths[rows] - 1)
-        before = np.maximum(start - 2, 0)
-        delta = refit.level[np.arange(rows.size), read_at] - level[rows, before]
-        var = refit.variance[np.arange(rows.size), read_at] + variance[rows, before]
-        found.append((plate[rows], origin_s[rows] + start / hz, origin_s[rows] + end / hz, delta, var))
-        replace = col[:, :] >= start[:, None]
-        level[rows] = np.where(replace, refit.level, level[rows])
-        variance[rows] = np.where(replace, refit.variance, variance[rows])
-        u[rows] = np.where(replace, new_u, u[rows])
-        resume[rows] = read_at + 1
-        live[rows] &= resume[rows] < lengths[rows]
-    if not found:
-        return tuple(np.zeros(0) for _ in range(5))
-    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
+    up, down = np.empty(width), np.empty(width)
+    fit_level, fit_variance = np.empty(width), np.empty(width)
+    fit_innovation, fit_innovation_variance = np.empty(width), np.empty(width)
+    found = 0
+    out_row = np.empty(n, np.int64)
+    out_pass = np.empty(n, np.int64)
+    out_start = np.empty(n, np.int64)
+    out_end = np.empty(n, np.int64)
+    out_delta = np.empty(n)
+    out_var = np.empty(n)
+    for row in range(n):
+        length, resume, n_pass = lengths[row], 0, 0
+        while resume < length:
+            cusum_row(u[row], k, resume, up, down)
+            at = -1
+            for step in range(resume, length):
+                if up[step] > h or down[step] > h:
+                    at = step
+                    break
+            if at < 0:
+                break
+            start = resume
+            for step in range(at - 1, resume - 1, -1):
+                if up[step] == 0.0 and down[step] == 0.0:
+                    start = step
+                    break
+            level_filter_row(
+                z[row],
+                q,
+                r,
+                level[row, 0],
+                r,
+                start,
+                1e6 * r,
+                fit_level,
+                fit_variance,
+                fit_innovation,
+                fit_innovation_variance,
+            )
+            # the event ends at the first sample after the alarm that closes calm_run calm ones
+            end, calm_for = length - 1, 0
+            for step in range(width):
+                new_u = fit_innovation[step] / np.sqrt(fit_innovation_variance[step])
+                calm_for = calm_for + 1 if abs(new_u) < 3.0 else 0
+                if step >= start:
+                    u[row, step] = new_u
+                if step > at and calm_for >= calm_run and end == length - 1 and step < length:
+                    end = step
+            read_at = min(end + settle, length - 1)
+            before = max(start - 2, 0)
+            if found == out_row.size:
+                out_row, out_pass, out_start, out_end = (
+                    _grown(out_row),
+                    _grown(out_pass),
+                    _grown(out_start),
+                    _grown(out_end),
+                )
+                out_delta, out_var = _grown(out_delta), _grown(out_var)
+            out_row[found], out_pass[found], out_start[found], out_end[found] = row, n_pass, start, end
+            out_delta[found] = fit_level[read_at] - level[row, before]
+            out_var[found] = fit_variance[read_at] + variance[row, before]
+            found += 1
+            level[row, start:] = fit_level[start:]
+            variance[row, start:] = fit_variance[start:]
+            resume, n_pass = read_at + 1, n_pass + 1
+    return (
+        out_row[:found],
+        out_pass[:found],
+        out_start[:found],
+        out_end[:found],
+        out_delta[:found],
+        out_var[:found],
+    )
+
+
+@njit(cache=True)
+def _grown(a: np.ndarray) -> np.ndarray:
+    """`a` in an array twice its size (the rest unset)."""
+    bigger = np.empty(2 * a.size + 1, a.dtype)
+    bigger[: a.size] = a
+    return bigger
 
 
 def _transients(
