@@ -16,7 +16,7 @@ from toolkit.seeding import component_rng
 from toolkit.sensors.observations import CameraCrops
 from toolkit.vision.datasets import load_photos
 from toolkit.vision.models import (
-    MaxPool2dChannelsLast,
+    MaxPool2dInference,
     available_models,
     build_model,
     logits_in_batches,
@@ -92,8 +92,9 @@ def trained(tmp_path_factory):
 
 
 def test_the_fast_inference_path_gives_the_plain_layers_bits():
-    """Pooling a channels-last copy and inference mode change the speed of scoring, not its bits;
-    with autograd on, the pool is plain MaxPool2d and routes the gradient to the same inputs."""
+    """Pooling by pairwise maxima and inference mode change the speed of scoring, not its bits (an
+    odd-sized map drops its last row and column, as torch's does); with autograd on, the pool is
+    plain MaxPool2d and routes the gradient to the same inputs."""
     torch.manual_seed(3)
     model = build_model("small_cnn", 7).eval()
     crops = torch.rand(300, 3, SIZE, SIZE)
@@ -106,10 +107,14 @@ def test_the_fast_inference_path_gives_the_plain_layers_bits():
     assert torch.equal(logits_in_batches(model, crops, batch=128), expected)
     assert logits_in_batches(model, crops).requires_grad is False
     x = torch.rand(4, 5, 8, 8, requires_grad=True)
-    MaxPool2dChannelsLast(2)(x).sum().backward()
+    MaxPool2dInference(2)(x).sum().backward()
     y = x.detach().clone().requires_grad_()
     torch.nn.MaxPool2d(2)(y).sum().backward()
     assert torch.equal(x.grad, y.grad)
+    odd = torch.rand(3, 5, 9, 7)
+    with torch.inference_mode():
+        assert torch.equal(MaxPool2dInference(2)(odd), torch.nn.MaxPool2d(2)(odd))
+        assert torch.equal(MaxPool2dInference(3, 1)(odd), torch.nn.MaxPool2d(3, 1)(odd))
 
 
 def test_views_are_the_same_bits_whatever_the_slice_they_are_computed_in(monkeypatch):

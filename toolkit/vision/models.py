@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+from torch.nn.modules.utils import _pair
 
 _REGISTRY: dict[str, Callable[[int], nn.Module]] = {}
 
@@ -36,16 +37,24 @@ def available_models() -> list[str]:
     return sorted(_REGISTRY)
 
 
-class MaxPool2dChannelsLast(nn.MaxPool2d):
-    """Max pooling that, without autograd, pools a channels-last copy: on the CPU the NCHW kernel
-    computes the argmax indices as well and took half the inference time. A maximum is exact, so
-    the values are the same bits; with autograd on (training) it is plain MaxPool2d, whose indices
-    route the gradient."""
+class MaxPool2dInference(nn.MaxPool2d):
+    """2 × 2 max pooling that, without autograd, takes the larger of each pair of rows and then of
+    each pair of columns: on the CPU torch's NCHW kernel computes the argmax indices as well and
+    took half the inference time, and a channels-last copy took a third of it. A maximum is
+    exact, so the values are the same bits; with autograd on (training), or another window, it
+    is plain MaxPool2d, whose indices route the gradient."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if torch.is_grad_enabled():
+        if torch.is_grad_enabled() or not self._pairs():
             return super().forward(x)
-        return super().forward(x.contiguous(memory_format=torch.channels_last)).contiguous()
+        height, width = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2  # floor mode: an odd edge drops
+        rows = torch.maximum(x[..., 0:height:2, :width], x[..., 1:height:2, :width])
+        return torch.maximum(rows[..., 0::2], rows[..., 1::2])
+
+    def _pairs(self) -> bool:
+        """Whether this pool is the 2 × 2, stride-2 window without padding that `forward` unrolls."""
+        window = tuple(_pair(v) for v in (self.kernel_size, self.stride, self.padding, self.dilation))
+        return window == ((2, 2), (2, 2), (0, 0), (1, 1)) and not (self.ceil_mode or self.return_indices)
 
 
 def _block(c_in: int, c_out: int) -> nn.Sequential:
@@ -53,7 +62,7 @@ def _block(c_in: int, c_out: int) -> nn.Sequential:
         nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
         nn.BatchNorm2d(c_out),
         nn.ReLU(inplace=True),
-        MaxPool2dChannelsLast(2),
+        MaxPool2dInference(2),
     )
 
 
