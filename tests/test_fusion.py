@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import small_day
 
-from toolkit.fusion import attribute, decide, history_log_lift, history_probabilities, posterior
-from toolkit.hypotheses import EventHypotheses
+from toolkit.carts import CartLedger, misplaced_floor
+from toolkit.fusion import (
+    PriorSettings,
+    attribute,
+    decide,
+    history_log_lift,
+    history_probabilities,
+    log_prior_terms,
+    normalised_log_prior,
+    posterior,
+    structural_log_prior,
+)
+from toolkit.hypotheses import EventHypotheses, build_hypothesis_space, join_hypotheses
 from toolkit.sensors.observations import Presence, PurchaseRecords
 
 
@@ -97,3 +109,33 @@ def test_history_prior_is_the_shrunk_dirichlet_multinomial():
     lift = history_log_lift(hyps, np.array([0, 1, -1]), records, kappa)
     assert lift[0, 0] > 0 > lift[0, 1]  # shopper 0 buys SKU 0 often, SKU 1 never
     assert np.allclose(lift[1:], 0.0)  # no history, or unknown shopper: no change
+
+
+@pytest.mark.parametrize("planogram", [True, False])
+def test_the_prior_per_plate_gathered_is_the_prior_per_event_bit_for_bit(planogram):
+    """Designs compute the prior's terms once per plate and gather them: each event's prior, and
+    that of its hypotheses joined with a misplaced floor, must be the numbers computed alone."""
+    cfg, world, truth = small_day()
+    space = build_hypothesis_space(world, cfg.hypotheses)
+    settings = PriorSettings(**{**cfg.system.weight_only.prior, "planogram": planogram})
+    plates = truth.inter_plate
+    per_plate = space.for_plates(np.arange(world.planogram.n_plates))
+    terms = log_prior_terms(per_plate, world, settings)
+    hyps = space.for_plates(plates)
+    gathered = normalised_log_prior(terms, per_plate, settings)[plates]
+    assert gathered.tobytes() == structural_log_prior(hyps, world, settings).tobytes()
+    ledger = CartLedger.from_decisions(
+        truth.inter_visit, truth.inter_sku, truth.inter_count, truth.inter_time_s, world.catalog.n_skus
+    )
+    floor = misplaced_floor(
+        ledger,
+        truth.inter_visit[:, None],
+        truth.inter_time_s + 60.0,
+        world.planogram.plate_shelf[plates],
+        world.planogram.sku_shelf,
+    )
+    assert floor.shape[1] > 0
+    joined = join_hypotheses(hyps, floor)
+    terms_joined = np.concatenate([terms[plates], log_prior_terms(floor, world, settings)], axis=1)
+    expected = structural_log_prior(joined, world, settings)
+    assert normalised_log_prior(terms_joined, joined, settings).tobytes() == expected.tobytes()

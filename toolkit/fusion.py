@@ -55,6 +55,12 @@ def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSet
     """log prior (E, H) from direction, counts, mixed grabs and (if on) the planogram; normalised
     per event, with p_false_event on the null hypothesis (an event on a plate that stocks nothing
     has only the null: its product columns are NaN here and masked out below)."""
+    return normalised_log_prior(log_prior_terms(hyps, world, settings), hyps, settings)
+
+
+def log_prior_terms(hyps: EventHypotheses, world: World, settings: PriorSettings) -> np.ndarray:
+    """The prior's unnormalised log weight of each hypothesis (E, H): a function of the hypothesis
+    alone, so a plate's hypotheses have the same terms for every event on it."""
     with np.errstate(divide="ignore", invalid="ignore"):
         first = hyps.count[..., 0]
         log_p = np.where(first < 0, np.log(settings.p_putback), np.log1p(-settings.p_putback))
@@ -77,7 +83,13 @@ def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSet
                 [on_plate, on_plate, np.log(settings.off_plate_weight), np.log(settings.misplaced_weight)],
                 0.0,
             )
-        # the product hypotheses share 1 − p_false_event; "nothing moved" gets p_false_event
+    return log_p
+
+
+def normalised_log_prior(log_p: np.ndarray, hyps: EventHypotheses, settings: PriorSettings) -> np.ndarray:
+    """The prior (E, H) from its terms: the product hypotheses share 1 − p_false_event, "nothing
+    moved" gets p_false_event, invalid cells -inf."""
+    with np.errstate(divide="ignore", invalid="ignore"):
         product = hyps.valid & (hyps.form != FORM_NULL)
         masked = np.where(product, log_p, -np.inf)
         norm = logsumexp(masked, axis=1, keepdims=True) if masked.shape[1] else masked

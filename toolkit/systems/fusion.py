@@ -27,9 +27,10 @@ from toolkit.fusion import (
     attribution_log_probs,
     decide,
     history_log_lift,
+    log_prior_terms,
     map_attribution,
+    normalised_log_prior,
     posterior,
-    structural_log_prior,
 )
 from toolkit.hypotheses import EventHypotheses, HypothesisSpace, canonical_lines, join_hypotheses
 from toolkit.recognizers.base import EventBatch, Recognizer, check_evidence
@@ -102,20 +103,44 @@ class CheckoutSystem:
         key scores a batch once for every design that fuses it."""
         return [(self.beta[n], _shared_evidence(r, world, batch)) for n, r in self.recognizers.items()]
 
-    def _posterior(
+    def _log_prior(
         self,
         world: World,
+        space: HypothesisSpace,
+        events: ShelfEvents,
         hyps: EventHypotheses,
+        floor: EventHypotheses | None = None,
+    ) -> np.ndarray:
+        """The structural prior of the events' hypotheses `hyps` (E, H), or of those joined with
+        the misplaced floor (`hyps` then the joined set). A plate's hypotheses are the same for
+        every event on it: their terms, and the first pass's prior, are computed per plate once
+        per prior setting and gathered (each row the numbers it would be computed alone)."""
+        settings = tuple(self.prior.model_dump().items())
+        n_plates = space.valid.shape[0]
+        per_plate = once_per((space,), "hypotheses per plate", lambda: space.for_plates(np.arange(n_plates)))
+        terms = once_per(
+            (space, world),
+            ("structural prior terms", settings),
+            lambda: log_prior_terms(per_plate, world, self.prior),
+        )
+        if floor is None:
+            table = once_per(
+                (space, world),
+                ("structural prior per plate", settings),
+                lambda: normalised_log_prior(terms, per_plate, self.prior),
+            )
+            return once_per((hyps, world), ("structural prior", settings), lambda: table[events.plate])
+        joined = np.concatenate([terms[events.plate], log_prior_terms(floor, world, self.prior)], axis=1)
+        return normalised_log_prior(joined, hyps, self.prior)
+
+    def _posterior(
+        self,
+        hyps: EventHypotheses,
+        log_prior: np.ndarray,
         evidence: list[tuple[float, np.ndarray]],
         shopper: np.ndarray | None,
         obs: Observations,
     ) -> tuple[np.ndarray, np.ndarray]:
-        settings = tuple(self.prior.model_dump().items())
-        log_prior = once_per(
-            (hyps, world),
-            ("structural prior", settings),
-            lambda: structural_log_prior(hyps, world, self.prior),
-        )
         if shopper is not None:
             log_prior = log_prior + history_log_lift(hyps, shopper, obs.records, self.prior.kappa)
         return posterior(log_prior, evidence, hyps.valid)
@@ -160,7 +185,8 @@ class CheckoutSystem:
             if obs.entry is None or obs.records is None:
                 raise ConfigError(f"system.{self.name}.prior.history: needs entry scans and purchase records")
             shopper = np.where(visit >= 0, obs.entry.visit_shopper[np.maximum(visit, 0)], -1)
-        log_post, fallback = self._posterior(world, hyps, evidence, shopper, obs)
+        log_prior = self._log_prior(world, space, events, hyps)
+        log_post, fallback = self._posterior(hyps, log_prior, evidence, shopper, obs)
         if space.misplaced_floor:
             # what each shopper carries, from this first pass, says which foreign items could be put down
             ledger = self._ledger(world, events, hyps, log_post, visit)
@@ -176,7 +202,8 @@ class CheckoutSystem:
                     for (beta, loglik), (_, more) in zip(evidence, floor_evidence, strict=True)
                 ]
                 hyps = join_hypotheses(hyps, floor)
-                log_post, fallback = self._posterior(world, hyps, evidence, shopper, obs)
+                log_prior = self._log_prior(world, space, events, hyps, floor)
+                log_post, fallback = self._posterior(hyps, log_prior, evidence, shopper, obs)
         rows = np.arange(events.n_events)
         if self.prior.cart:
             log_post, visit, attribution_conf = joint_cart_posterior(
