@@ -11,7 +11,7 @@ from scipy.optimize import linear_sum_assignment
 
 from toolkit.comparison import run_comparison
 from toolkit.fusion import attribute
-from toolkit.metrics.tracking import tracking_metrics
+from toolkit.metrics.tracking import track_error, tracking_metrics
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import CameraDetections, EntryScans, ShelfEvents, visit_frames
 from toolkit.sensors.presence import PresenceParams
@@ -259,7 +259,7 @@ def _attribution(cfg, world, truth, walk_changes, tracker_changes) -> tuple[floa
     )
     presence = presence_from_tracks(world, tracks, events, tracker.zone_depth_m)
     visit, _ = attribute(presence, world.planogram.plate_offset_m[truth.inter_plate], 0.25)
-    return float(np.mean(visit == truth.inter_visit)), tracking_metrics(tracks, walk)
+    return float(np.mean(visit == truth.inter_visit)), tracking_metrics(walk, track_error(tracks, walk))
 
 
 @pytest.mark.e2e

@@ -19,7 +19,7 @@ from toolkit.behaviour import detect_dwells
 from toolkit.comparison.plan import Plan
 from toolkit.metrics.data_yield import Capture, camera_capture, dwell_false_share, track_capture
 from toolkit.metrics.detection import link_events
-from toolkit.metrics.tracking import tracking_metrics
+from toolkit.metrics.tracking import track_error, tracking_metrics
 from toolkit.review import HumanReviewer
 from toolkit.seeding import component_rng
 from toolkit.sensors.base import Sensed, SensingContext, check_sensed
@@ -174,8 +174,9 @@ def watch_floor(
         presence = presence_from_tracks(world, tracks, shelf.events, zone)
         dwells = detect_dwells(world, tracks, zone, plan.behaviour.min_dwell_s)
     with clock("tracking metrics and captures (judge)", items=truth.n_visits):
-        metrics = {**tracking_metrics(tracks, walk), "dwell_false_share": dwell_false_share(dwells, truth)}
-        captures = track_capture(tracks, walk, truth, dwells)
+        error = track_error(tracks, walk)
+        metrics = {**tracking_metrics(walk, error), "dwell_false_share": dwell_false_share(dwells, truth)}
+        captures = track_capture(walk, error, truth, dwells)
     return FloorCameras(presence, door_view, metrics, captures, tracks=tracks, zone_depth_m=zone)
 
 

@@ -19,7 +19,6 @@ from toolkit.sensors.observations import KEY_STRIDE_S
 from toolkit.sensors.walks import WalkTruth
 from toolkit.shoppers import EMPTY_REACH, PUTBACK, TAKE, GroundTruth
 from toolkit.systems import SystemOutput
-from toolkit.tracking import Tracks
 
 EVENT_TYPES = ("take", "putback", "dwell", "path", "empty_reach")
 
@@ -68,16 +67,16 @@ def camera_capture(stops_seen: np.ndarray, truth: GroundTruth) -> dict[str, Capt
     return {"dwell": Capture(stops_seen, stops_seen), "path": Capture(path, path)}
 
 
-def track_capture(tracks: Tracks, walk: WalkTruth, truth: GroundTruth, dwells: Dwells) -> dict[str, Capture]:
+def track_capture(
+    walk: WalkTruth, error: np.ndarray, truth: GroundTruth, dwells: Dwells
+) -> dict[str, Capture]:
     """Dwell stops and paths as the camera designs recorded them. A true stop is captured when the
     stop detector's dwells at that shelf cover at least half of it, and attributed when the dwells
     of its own visit do; a path is captured and attributed when the visit's track stays on its
-    shopper (within 1 m) for 95 % of the visit."""
+    shopper (within 1 m) for 95 % of the visit (`error`: `tracking.track_error`'s)."""
     stops = _true_stops(truth)
     seen = _coverage(stops, dwells, by_visit=False) >= 0.5
     kept = _coverage(stops, dwells, by_visit=True) >= 0.5
-    estimate = tracks.position_at(walk.sample_visit, walk.sample_frame)
-    error = np.linalg.norm(estimate - walk.sample_xy, axis=1)
     share_on = np.bincount(walk.sample_visit, weights=error < LOST_M, minlength=truth.n_visits) / np.maximum(
         np.bincount(walk.sample_visit, minlength=truth.n_visits), 1
     )

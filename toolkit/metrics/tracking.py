@@ -11,11 +11,19 @@ ON_TARGET_M = 0.5  # about a body's width: closer than this, the track is on its
 LOST_M = 1.0  # farther than this, the track is on someone else or nobody
 
 
-def tracking_metrics(tracks: Tracks, walk: WalkTruth) -> dict[str, float | None]:
+def track_error(tracks: Tracks, walk: WalkTruth) -> np.ndarray:
+    """Distance (N,) from each shopper-frame's true position to its track's estimate there; NaN
+    where the visit had no track (before its entry scan, after the exit gate). The judge's: the
+    tracking metrics and the path captures both read it."""
+    estimate = tracks.position_at(walk.sample_visit, walk.sample_frame)
+    return np.linalg.norm(estimate - walk.sample_xy, axis=1)
+
+
+def tracking_metrics(walk: WalkTruth, error: np.ndarray) -> dict[str, float | None]:
     """Share of shopper-frames whose track is on its shopper (a frame with no track yet, between
     entering and the entry scan's timestamp, counts as off), the median position error, the share
     of visits whose track never strayed while it existed (one stray sends later takes to a wrong
-    cart), and the share of shopper-frames with no track at all."""
+    cart), and the share of shopper-frames with no track at all; `error` is `track_error`'s."""
     if walk.sample_visit.size == 0:
         return {
             "track_on_target": None,
@@ -23,8 +31,6 @@ def tracking_metrics(tracks: Tracks, walk: WalkTruth) -> dict[str, float | None]
             "track_visits_never_lost": None,
             "track_frames_untracked": None,
         }
-    estimate = tracks.position_at(walk.sample_visit, walk.sample_frame)
-    error = np.linalg.norm(estimate - walk.sample_xy, axis=1)
     tracked = np.isfinite(error)
     lost = np.bincount(
         walk.sample_visit[tracked & (error > LOST_M)], minlength=int(walk.sample_visit.max()) + 1
