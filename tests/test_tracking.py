@@ -15,7 +15,7 @@ from toolkit.metrics.tracking import track_error, tracking_metrics
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import CameraDetections, EntryScans, ShelfEvents, visit_frames
 from toolkit.sensors.presence import PresenceParams
-from toolkit.sensors.walks import WalkParams, observe_walks, true_positions
+from toolkit.sensors.walks import WalkParams, _waypoints, observe_walks, true_positions
 from toolkit.tracking import (
     TrackerParams,
     cv_predict,
@@ -242,6 +242,22 @@ def test_each_actor_stands_at_the_plate_when_it_acts(day):
     assert np.mean(np.abs(along - world.planogram.plate_offset_m[plate]) < 0.05) > 0.95
     assert np.all(walk.sample_xy >= -1e-9)
     assert np.all(walk.sample_xy <= [world.layout.width_m + 1e-9, world.layout.depth_m + 1e-9])
+
+
+def test_each_frame_lies_on_its_visits_path_between_its_waypoints(day):
+    """The compiled interpolation is np.interp of each visit's waypoints at its frames' times."""
+    cfg, world, truth = day
+    params = _walk_params(cfg)
+    walk = true_positions(world, truth, params, component_rng(0, "walk"))
+    visit, time, x, y = _waypoints(world, truth, params, component_rng(0, "walk"))
+    for v in np.random.default_rng(1).choice(truth.n_visits, 25, replace=False):
+        rows = walk.sample_visit == v
+        frames = walk.sample_frame[rows]
+        assert np.array_equal(frames, np.arange(frames[0], frames[0] + frames.size))
+        t = np.clip(frames / params.frame_hz, truth.visit_arrival_s[v], truth.visit_exit_s[v])
+        mine = visit == v
+        expected = np.c_[np.interp(t, time[mine], x[mine]), np.interp(t, time[mine], y[mine])]
+        assert np.allclose(walk.sample_xy[rows], expected, atol=1e-9)
 
 
 def _attribution(cfg, world, truth, walk_changes, tracker_changes) -> tuple[float, dict]:
