@@ -15,7 +15,7 @@ from toolkit.metrics.tracking import track_error, tracking_metrics
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import CameraDetections, EntryScans, ShelfEvents, visit_frames
 from toolkit.sensors.presence import PresenceParams
-from toolkit.sensors.walks import WalkParams, _waypoints, observe_walks, true_positions
+from toolkit.sensors.walks import WalkParams, _busy_frames, _waypoints, observe_walks, true_positions
 from toolkit.tracking import (
     TrackerParams,
     cv_predict,
@@ -258,6 +258,14 @@ def test_each_frame_lies_on_its_visits_path_between_its_waypoints(day):
         mine = visit == v
         expected = np.c_[np.interp(t, time[mine], x[mine]), np.interp(t, time[mine], y[mine])]
         assert np.allclose(walk.sample_xy[rows], expected, atol=1e-9)
+
+
+def test_busy_frames_are_the_frames_some_visit_spans():
+    rng = np.random.default_rng(2)
+    first = rng.integers(-50, 400, 60)
+    last = first + rng.integers(0, 30, 60)
+    spanned = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(first, last, strict=True)]))
+    assert np.array_equal(_busy_frames(first, last), spanned)
 
 
 def _attribution(cfg, world, truth, walk_changes, tracker_changes) -> tuple[float, dict]:

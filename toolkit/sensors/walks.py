@@ -232,7 +232,7 @@ def observe_walks(
     appearance = _plus_scaled_noise(look[walk.sample_visit[seen]], params.appearance_noise, rng)
     frame = walk.sample_frame[seen]
     if walk.sample_frame.size and params.clutter_per_frame > 0:
-        busy = np.unique(walk.sample_frame)
+        busy = _busy_frames(*visit_frames(truth.visit_arrival_s, truth.visit_exit_s, params.frame_hz))
         n_clutter = rng.poisson(params.clutter_per_frame * busy.size)
         frame = np.r_[frame, rng.choice(busy, size=n_clutter)]
         xy = np.r_[xy, rng.random((n_clutter, 2)) * [world.layout.width_m, world.layout.depth_m]]
@@ -242,6 +242,17 @@ def observe_walks(
         frame=frame[order], xy=xy[order], appearance=appearance[order], frame_hz=params.frame_hz
     )
     return detections, door_view, walk
+
+
+def _busy_frames(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """The frames (sorted) in which at least one visit is in the store, from each visit's first
+    and last frame (at least one visit): np.unique of every visit's frames, without sorting a
+    day of them."""
+    origin = int(first.min())
+    span = int(last.max()) - origin + 2
+    entering = np.bincount(first - origin, minlength=span)
+    leaving = np.bincount(last + 1 - origin, minlength=span)
+    return origin + np.flatnonzero(np.cumsum(entering - leaving)[:-1] > 0)
 
 
 def _plus_scaled_noise(values: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
