@@ -83,10 +83,13 @@ class Tracks:
     def position_at(self, visit: np.ndarray, frame: np.ndarray) -> np.ndarray:
         """The track's estimate (N, 2) of each `visit` at `frame`; NaN where that visit had no
         track at that frame (before its entry scan, after the exit gate closed it)."""
-        if self.sample_frame.size == 0:
+        if self.sample_frame.size == 0 or visit.size == 0:
             return np.full((visit.size, 2), np.nan)
-        first_row = np.searchsorted(self.sample_visit, visit, side="left")
-        last_row = np.searchsorted(self.sample_visit, visit, side="right") - 1
+        # each id's first row, looked up per id rather than searched per query (a day's frames)
+        lowest = min(int(visit.min()), int(self.sample_visit[0]))
+        highest = max(int(visit.max()), int(self.sample_visit[-1]))
+        bounds = np.searchsorted(self.sample_visit, np.arange(lowest, highest + 2))
+        first_row, last_row = bounds[visit - lowest], bounds[visit - lowest + 1] - 1
         row = first_row + frame - self.sample_frame[np.minimum(first_row, self.sample_frame.size - 1)]
         inside = (row >= first_row) & (row <= last_row)
         xy = self.sample_xy[np.clip(row, 0, self.sample_frame.size - 1)]
