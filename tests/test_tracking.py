@@ -18,6 +18,7 @@ from toolkit.sensors.presence import PresenceParams
 from toolkit.sensors.walks import WalkParams, _busy_frames, _waypoints, observe_walks, true_positions
 from toolkit.tracking import (
     TrackerParams,
+    Tracks,
     cv_predict,
     cv_update,
     presence_from_tracks,
@@ -258,6 +259,18 @@ def test_each_frame_lies_on_its_visits_path_between_its_waypoints(day):
         mine = visit == v
         expected = np.c_[np.interp(t, time[mine], x[mine]), np.interp(t, time[mine], y[mine])]
         assert np.allclose(walk.sample_xy[rows], expected, atol=1e-9)
+
+
+def test_a_track_is_read_only_where_its_visit_had_one():
+    tracks = Tracks(
+        sample_visit=np.array([1, 1, 1, 4, 4]),
+        sample_frame=np.array([10, 11, 12, 3, 4]),
+        sample_xy=np.arange(10.0).reshape(5, 2),
+        frame_hz=10.0,
+    )
+    xy = tracks.position_at(np.array([1, 1, 4, 4, 2, -1, 9, 1]), np.array([10, 12, 4, 5, 3, 0, 3, 9]))
+    assert xy[:3].tolist() == [[0.0, 1.0], [4.0, 5.0], [8.0, 9.0]]
+    assert np.isnan(xy[3:]).all()  # after the track ended, a visit without one, unknown ids, before it
 
 
 def test_busy_frames_are_the_frames_some_visit_spans():
