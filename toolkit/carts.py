@@ -142,22 +142,26 @@ def misplaced_floor(
     first = np.searchsorted(pair_visit, candidate_visit)
     count = np.searchsorted(pair_visit, candidate_visit, side="right") - first
     count = np.where(candidate_visit >= 0, count, 0)
-    width = int(count.max(initial=0))
-    if width == 0 or n_events == 0:
-        return _floor_hypotheses(np.full((n_events, 0), -1))
-    index = first[:, :, None] + np.arange(width)
-    listed = np.arange(width) < count[:, :, None]
-    sku = np.where(listed, pair_sku[np.minimum(index, pair.size - 1)], -1)
-    asked = np.nonzero(listed)  # the ledger is asked only about what each candidate has had
-    held = np.zeros(sku.shape, dtype=bool)
-    held[asked] = ledger.units_before(candidate_visit[asked[:2]], sku[asked], time_s[asked[0]]) > 0
-    foreign = sku_shelf[np.maximum(sku, 0)] != shelf[:, None, None]
-    sku = np.where(listed & held & foreign, sku, -1).reshape(n_events, -1)
-    sku = np.sort(sku, axis=1)
-    sku[:, 1:] = np.where(sku[:, 1:] == sku[:, :-1], -1, sku[:, 1:])  # held by two shoppers: once
-    sku = -np.sort(-sku, axis=1)  # the SKUs first, the padding last
-    n_cols = int((sku >= 0).sum(axis=1).max(initial=0))
-    return _floor_hypotheses(sku[:, :n_cols])
+    # one entry per (event, candidate, item the candidate has had): the ledger is asked only
+    # about those
+    event, column = np.nonzero(count > 0)
+    per_pair = count[event, column]
+    offset = np.arange(per_pair.sum()) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    event, column = np.repeat(event, per_pair), np.repeat(column, per_pair)
+    sku = pair_sku[first[event, column] + offset]
+    held = ledger.units_before(candidate_visit[event, column], sku, time_s[event]) > 0
+    keep = held & (sku_shelf[sku] != shelf[event])
+    event, sku = event[keep], sku[keep]
+    # each event's SKUs once (held by two shoppers: once), largest first, padded with -1
+    order = np.lexsort((-sku, event))
+    event, sku = event[order], sku[order]
+    fresh = np.ones(event.size, dtype=bool)
+    fresh[1:] = (event[1:] != event[:-1]) | (sku[1:] != sku[:-1])
+    event, sku = event[fresh], sku[fresh]
+    rank = np.arange(event.size) - np.searchsorted(event, event)
+    floor = np.full((n_events, int(rank.max(initial=-1)) + 1), -1, dtype=np.int64)
+    floor[event, rank] = sku
+    return _floor_hypotheses(floor)
 
 
 def _floor_hypotheses(sku: np.ndarray) -> EventHypotheses:
