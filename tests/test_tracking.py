@@ -273,6 +273,22 @@ def test_a_track_is_read_only_where_its_visit_had_one():
     assert np.isnan(xy[3:]).all()  # after the track ended, a visit without one, unknown ids, before it
 
 
+def test_the_compiled_distance_to_a_track_is_numpys_norm_bit_for_bit(day):
+    cfg, world, truth = day
+    params = _walk_params(cfg)
+    detections, door, walk = observe_walks(world, truth, params, component_rng(0, "cams"))
+    scans = EntryScans(truth.visit_shopper, truth.visit_exit_s, truth.visit_arrival_s, door)
+    tracks = track_shoppers(detections, scans, world.layout.entry_xy, TrackerParams.from_config(TRACKER))
+    # every shopper-frame, and some before their visit's track began
+    visit = np.r_[walk.sample_visit, walk.sample_visit[:50]]
+    frame = np.r_[walk.sample_frame, walk.sample_frame[:50] - 1000]
+    xy = np.r_[walk.sample_xy, walk.sample_xy[:50]]
+    expected = np.linalg.norm(tracks.position_at(visit, frame) - xy, axis=1)
+    got = tracks.distance_at(visit, frame, xy)
+    assert np.isnan(got).sum() >= 50 and np.isfinite(got).any()
+    assert got.tobytes() == expected.tobytes()
+
+
 def test_busy_frames_are_the_frames_some_visit_spans():
     rng = np.random.default_rng(2)
     first = rng.integers(-50, 400, 60)

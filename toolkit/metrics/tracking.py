@@ -15,8 +15,7 @@ def track_error(tracks: Tracks, walk: WalkTruth) -> np.ndarray:
     """Distance (N,) from each shopper-frame's true position to its track's estimate there; NaN
     where the visit had no track (before its entry scan, after the exit gate). The judge's: the
     tracking metrics and the path captures both read it."""
-    estimate = tracks.position_at(walk.sample_visit, walk.sample_frame)
-    return np.linalg.norm(estimate - walk.sample_xy, axis=1)
+    return tracks.distance_at(walk.sample_visit, walk.sample_frame, walk.sample_xy)
 
 
 def tracking_metrics(walk: WalkTruth, error: np.ndarray) -> dict[str, float | None]:
