@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import small_day
 
-from toolkit.behaviour import BehaviourParams, detect_dwells, find_empty_reaches
+from toolkit.behaviour import BehaviourParams, _nearest_shelf, detect_dwells, find_empty_reaches
 from toolkit.sensors.observations import ShelfEvents, ShelfReaches
-from toolkit.tracking import Tracks
+from toolkit.tracking import Tracks, at_shelf
 
 HZ = 5.0
 
@@ -55,3 +55,21 @@ def test_a_reach_with_no_weight_change_is_an_empty_reach_put_down_to_the_shopper
     params = BehaviourParams(min_dwell_s=3.0, empty_reach_window_s=3.0, attribution_sigma_m=0.35)
     empty = find_empty_reaches(world, tracks, reaches, events, params, zone=1.2)
     assert empty.time_s.tolist() == [200.0] and empty.visit.tolist() == [0]
+
+
+def test_each_position_is_put_to_the_nearest_shelf_whose_zone_it_stands_in():
+    """The dwell detector's compiled labels: at_shelf's zones, the nearest front where they
+    overlap, -1 in the aisles (and for a lost position)."""
+    _, world, _ = small_day()
+    layout = world.layout
+    rng = np.random.default_rng(0)
+    xy = np.c_[rng.uniform(-1, layout.width_m + 1, 50_000), rng.uniform(-1, layout.depth_m + 1, 50_000)]
+    xy[:500, 1] = layout.shelf_xy[rng.integers(0, layout.n_shelves, 500), 1] + 0.1  # on a zone's edge
+    xy[500:510] = np.nan
+    near, _, depth = at_shelf(world, np.arange(layout.n_shelves)[None, :], xy[:, None, :], 0.6)
+    expected = np.where(near.any(axis=1), np.argmin(np.where(near, depth, np.inf), axis=1), -1)
+    label = np.empty(xy.shape[0], dtype=np.int64)
+    left = layout.shelf_xy[:, 0] - 0.5 * layout.shelf_length_m
+    _nearest_shelf(xy, left, layout.shelf_length_m, layout.shelf_xy[:, 1], 0.6, label)
+    assert (expected >= 0).sum() > 500
+    assert np.array_equal(label, expected)

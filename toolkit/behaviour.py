@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from numba import njit
 
 from toolkit.config import (
     Positive,
@@ -18,10 +19,8 @@ from toolkit.config import (
 )
 from toolkit.fusion import attribute
 from toolkit.sensors.observations import KEY_STRIDE_S, ShelfEvents, ShelfReaches
-from toolkit.tracking import Tracks, at_shelf, presence_from_tracks
+from toolkit.tracking import Tracks, presence_from_tracks
 from toolkit.world import World
-
-_CHUNK = 200_000  # track samples per zone test (memory: samples × shelves)
 
 
 class BehaviourParams(Settings):
@@ -53,13 +52,17 @@ class EmptyReaches:
 
 def detect_dwells(world: World, tracks: Tracks, zone_depth_m: float, min_dwell_s: float) -> Dwells:
     """Runs of a track's frames in front of one shelf lasting at least `min_dwell_s`."""
-    n_shelves = world.layout.n_shelves
-    label = np.full(tracks.sample_visit.size, -1)
-    for lo in range(0, label.size, _CHUNK):
-        xy = tracks.sample_xy[lo : lo + _CHUNK, None, :]
-        near, _, depth = at_shelf(world, np.arange(n_shelves)[None, :], xy, zone_depth_m)
-        closest = np.argmin(np.where(near, depth, np.inf), axis=1)
-        label[lo : lo + _CHUNK] = np.where(near.any(axis=1), closest, -1)
+    layout = world.layout
+    length = layout.shelf_length_m
+    label = np.empty(tracks.sample_visit.size, dtype=np.int64)
+    _nearest_shelf(
+        tracks.sample_xy,
+        layout.shelf_xy[:, 0] - 0.5 * length,
+        length,
+        layout.shelf_xy[:, 1],
+        float(zone_depth_m),
+        label,
+    )
     visit, frame = tracks.sample_visit, tracks.sample_frame
     new_run = np.r_[True, (visit[1:] != visit[:-1]) | (label[1:] != label[:-1])] if label.size else label > 0
     heads = np.flatnonzero(new_run)
@@ -67,6 +70,24 @@ def detect_dwells(world: World, tracks: Tracks, zone_depth_m: float, min_dwell_s
     start_s, end_s = frame[heads] / tracks.frame_hz, (frame[tails] + 1) / tracks.frame_hz
     keep = (label[heads] >= 0) & (end_s - start_s >= min_dwell_s)
     return Dwells(visit[heads][keep], label[heads][keep], start_s[keep], end_s[keep])
+
+
+@njit(cache=True)
+def _nearest_shelf(
+    xy: np.ndarray, left: np.ndarray, length: np.ndarray, front: np.ndarray, zone: float, label: np.ndarray
+) -> None:
+    """Per floor position, the shelf it stands in front of (`at_shelf`'s zone, the same
+    arithmetic), the nearest front where zones overlap (the first of equals), else -1: a day's
+    track samples against every shelf in one compiled pass."""
+    for i in range(xy.shape[0]):
+        best, best_depth = -1, np.inf
+        for shelf in range(left.size):
+            along = xy[i, 0] - left[shelf]
+            depth = front[shelf] - xy[i, 1]
+            near = depth >= -0.1 and depth <= zone and along >= -zone and along <= length[shelf] + zone
+            if near and (best < 0 or depth < best_depth):
+                best, best_depth = shelf, depth
+        label[i] = best
 
 
 def find_empty_reaches(
