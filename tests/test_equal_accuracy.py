@@ -28,6 +28,7 @@ from toolkit.metrics.equal_accuracy import (
     target_prefix,
 )
 from toolkit.systems import BasketOutput, SystemOutput
+from toolkit.systems.fusion import settle
 
 # ten visits of one or two units: visits 7, 8 and 9 (the biggest baskets) lost a unit each
 BASKET = np.array([[1, 0]] * 7 + [[2, 1]] * 3)
@@ -99,6 +100,21 @@ def test_the_review_rung_starts_at_the_designs_receipts_and_reviewing_all_raises
     basket = day.truth.basket
     everything = settled(output, steps[-1], day.reviewer)
     assert receipt_exact_match(everything, basket) > receipt_exact_match(output.receipts, basket)
+
+
+def test_receipts_updated_by_the_added_reviews_are_the_day_settled_anew(tiny_day):
+    """settled() re-adds only the events reviewed beyond the design's own: the same receipts as
+    settling every event again, for random sets of added reviews (and fewer reviews too)."""
+    _plan, day, outputs = tiny_day
+    output = outputs["vision_fusion"]
+    rng = np.random.default_rng(0)
+    for share in (0.05, 0.3, 1.0):
+        reviewed = output.reviewed | (rng.random(output.reviewed.size) < share)
+        if share == 1.0:
+            reviewed = reviewed & (rng.random(reviewed.size) < 0.5)  # some of the design's own undone
+        decided = (output.map_sku, output.map_count, output.attributed_visit)
+        expected = settle(*decided, reviewed, day.reviewer, *output.receipts.shape)[3]
+        assert np.array_equal(settled(output, reviewed, day.reviewer), expected)
 
 
 def test_a_policy_is_set_without_the_other_folds_answers(tiny_day):

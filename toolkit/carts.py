@@ -177,8 +177,16 @@ def build_receipts(
     sku: np.ndarray, count: np.ndarray, visit: np.ndarray, n_visits: int, n_skus: int
 ) -> np.ndarray:
     """Virtual carts (V, n_skus): the sum of each visit's event lines, never below zero."""
+    return np.maximum(cart_sums(sku, count, visit, n_visits, n_skus), 0)
+
+
+def cart_sums(
+    sku: np.ndarray, count: np.ndarray, visit: np.ndarray, n_visits: int, n_skus: int
+) -> np.ndarray:
+    """Net units (V, n_skus) of each visit's event lines (..., L) before the floor at zero:
+    integers, so carts can be updated by the lines that change and floored again."""
     carts = np.zeros((n_visits, n_skus), dtype=np.int64)
     keep = (sku >= 0) & (visit >= 0)[:, None]
     rows = np.broadcast_to(visit[:, None], sku.shape)
     np.add.at(carts, (rows[keep], sku[keep]), count[keep])
-    return np.maximum(carts, 0)
+    return carts

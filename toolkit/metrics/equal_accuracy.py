@@ -33,10 +33,13 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, field_validator
 
+from toolkit.carts import cart_sums
 from toolkit.config import Probability, Settings
+from toolkit.hypotheses import canonical_lines
 from toolkit.metrics.accuracy import receipt_exact_match
 from toolkit.metrics.cost import StoreFacts
 from toolkit.review import HumanReviewer
+from toolkit.shared import once_per
 from toolkit.systems import BasketOutput, SystemOutput
 from toolkit.systems.fusion import settle
 
@@ -108,11 +111,46 @@ def review_steps(output: SystemOutput | BasketOutput) -> list[np.ndarray | None]
 def settled(
     output: SystemOutput | BasketOutput, reviewed: np.ndarray | None, reviewer: HumanReviewer
 ) -> np.ndarray:
-    """The design's receipts with the reviewer's answers for `reviewed`."""
+    """The design's receipts with the reviewer's answers for `reviewed`. Receipts are integer
+    carts floored at zero, and a step reviews the events the design sent and more: the carts
+    before the floor change only by the lines of the events added, so only those are asked and
+    re-added (a day's every event settled again each step took most of the scoring)."""
     if reviewed is None or np.array_equal(reviewed, output.reviewed):
         return output.receipts
-    visit = output.attributed_visit
-    return settle(output.map_sku, output.map_count, visit, reviewed, reviewer, *output.receipts.shape)[3]
+    if (output.reviewed & ~reviewed).any():  # fewer reviews than the design's own: settle anew
+        visit = output.attributed_visit
+        return settle(output.map_sku, output.map_count, visit, reviewed, reviewer, *output.receipts.shape)[3]
+    own = once_per(
+        (output, reviewer),
+        "carts before the floor",
+        lambda: _machine_carts(output) + _review_change(output, np.flatnonzero(output.reviewed), reviewer),
+    )
+    added = np.flatnonzero(reviewed & ~output.reviewed)
+    return np.maximum(own + _review_change(output, added, reviewer), 0)
+
+
+def _machine_carts(output: SystemOutput) -> np.ndarray:
+    """Net units before the floor of the design's own decisions, none reviewed."""
+    sku, count = canonical_lines(output.map_sku, output.map_count)
+    return cart_sums(sku, count, output.attributed_visit, *output.receipts.shape)
+
+
+def _review_change(output: SystemOutput, events: np.ndarray, reviewer: HumanReviewer) -> np.ndarray:
+    """What reviewing `events` adds to the carts before the floor: the reviewer's lines (and what
+    review found beyond them) in place of the design's, as `settle` puts them."""
+    if events.size == 0:
+        return np.zeros(output.receipts.shape, dtype=np.int64)
+    map_sku, map_count = output.map_sku[events], output.map_count[events]
+    visit = output.attributed_visit[events]
+    own_sku, own_count = canonical_lines(map_sku, map_count)
+    sku, count, told_visit = reviewer.review(events, map_sku, map_count, visit)
+    sku, count = canonical_lines(sku, count)
+    extra_visit, extra_sku, extra_count = reviewer.extras(events)
+    padding = np.full(extra_sku.size, -1)
+    lines_sku = np.r_[sku, own_sku, np.c_[extra_sku, padding]]
+    lines_count = np.r_[count, -own_count, np.c_[extra_count, np.zeros_like(padding)]]
+    lines_visit = np.r_[told_visit, visit, extra_visit]
+    return cart_sums(lines_sku, lines_count, lines_visit, *output.receipts.shape)
 
 
 def check_order(
