@@ -224,10 +224,13 @@ def _assign(
         log_term = 2.0 * np.log(s)
         for d in range(n_dets):
             d2 = ((z[d, 0] - state[a, 0]) ** 2 + (z[d, 1] - state[a, 1]) ** 2) / s
+            outside[a, d] = d2 > gate
+            if outside[a, d]:  # most pairs in a crowd: their look is never compared
+                cost[a, d] = _UNASSIGNABLE
+                continue
             for k in range(square.size):
                 square[k] = (seen_look[d, k] - look[a, k]) ** 2
-            outside[a, d] = d2 > gate
-            cost[a, d] = _UNASSIGNABLE if outside[a, d] else d2 + log_term + _pairwise_sum(square) / look_var
+            cost[a, d] = d2 + log_term + _pairwise_sum(square) / look_var
     rows, cols = min_cost_assignment(cost)
     keep = np.array([not outside[rows[i], cols[i]] for i in range(rows.size)], np.bool_)
     return rows[keep], cols[keep]
