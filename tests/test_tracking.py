@@ -15,7 +15,14 @@ from toolkit.metrics.tracking import track_error, tracking_metrics
 from toolkit.seeding import component_rng
 from toolkit.sensors.observations import CameraDetections, EntryScans, ShelfEvents, visit_frames
 from toolkit.sensors.presence import PresenceParams
-from toolkit.sensors.walks import WalkParams, _busy_frames, _waypoints, observe_walks, true_positions
+from toolkit.sensors.walks import (
+    WalkParams,
+    _busy_frames,
+    _merge_from_the_back,
+    _waypoints,
+    observe_walks,
+    true_positions,
+)
 from toolkit.tracking import (
     TrackerParams,
     Tracks,
@@ -295,6 +302,22 @@ def test_busy_frames_are_the_frames_some_visit_spans():
     last = first + rng.integers(0, 30, 60)
     spanned = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(first, last, strict=True)]))
     assert np.array_equal(_busy_frames(first, last), spanned)
+
+
+def test_clutter_merged_in_place_is_a_stable_sort_of_detections_then_clutter():
+    rng = np.random.default_rng(3)
+    seen_frame, clutter_frame = np.sort(rng.integers(0, 40, 300)), np.sort(rng.integers(0, 45, 60))
+    seen_xy, clutter_xy = rng.normal(size=(300, 2)), rng.normal(size=(60, 2))
+    seen_look, clutter_look = rng.normal(size=(300, 8)), rng.normal(size=(60, 8))
+    order = np.argsort(np.r_[seen_frame, clutter_frame], kind="stable")
+    frame, xy, look = seen_frame.copy(), seen_xy.copy(), seen_look.copy()
+    frame.resize(360, refcheck=False)
+    xy.resize((360, 2), refcheck=False)
+    look.resize((360, 8), refcheck=False)
+    _merge_from_the_back(frame, xy, look, 300, clutter_frame, clutter_xy, clutter_look)
+    assert np.array_equal(frame, np.r_[seen_frame, clutter_frame][order])
+    assert np.array_equal(xy, np.r_[seen_xy, clutter_xy][order])
+    assert np.array_equal(look, np.r_[seen_look, clutter_look][order])
 
 
 def _attribution(cfg, world, truth, walk_changes, tracker_changes) -> tuple[float, dict]:

@@ -226,69 +226,94 @@ def observe_walks(
     walk = true_positions(world, truth, params, rng)
     look = rng.standard_normal((truth.n_visits, params.appearance_dim))
     door_view = look + params.appearance_noise * rng.standard_normal(look.shape)
-    seen = np.flatnonzero(rng.random(walk.sample_visit.size) < params.p_detect)
-    xy_noise = rng.standard_normal((seen.size, 2))
-    look_noise = rng.standard_normal((seen.size, params.appearance_dim))
+    seen = np.concatenate(
+        [
+            np.flatnonzero(rng.random(rows.stop - rows.start) < params.p_detect) + rows.start
+            for rows in _blocks(walk.sample_visit.size)
+        ]
+        or [np.zeros(0, dtype=np.int64)]
+    )
+    # detections are written where frame order puts them, from noise drawn a block at a time in
+    # the order the whole draw would take (every position's noise, then every look's): a day's
+    # million embeddings are 80 MB a copy, and the fresh memory, not the sums, took the time
     frame = walk.sample_frame[seen]
-    clutter_xy, clutter_look = np.zeros((0, 2)), np.zeros((0, params.appearance_dim))
+    order = np.argsort(frame, kind="stable")
+    place = np.empty_like(order)
+    place[order] = np.arange(order.size)
+    xy = np.empty((seen.size, 2))
+    appearance = np.empty((seen.size, params.appearance_dim))
+    for rows in _blocks(seen.size):
+        noise = rng.standard_normal((rows.stop - rows.start, 2))
+        _place_plus_noise(xy, place[rows], walk.sample_xy, seen[rows], noise, float(params.detection_noise_m))
+    for rows in _blocks(seen.size):
+        noise = rng.standard_normal((rows.stop - rows.start, params.appearance_dim))
+        visit = walk.sample_visit[seen[rows]]
+        _place_plus_noise(appearance, place[rows], look, visit, noise, float(params.appearance_noise))
+    frame = frame[order]
     if walk.sample_frame.size and params.clutter_per_frame > 0:
         busy = _busy_frames(*visit_frames(truth.visit_arrival_s, truth.visit_exit_s, params.frame_hz))
         n_clutter = rng.poisson(params.clutter_per_frame * busy.size)
-        frame = np.r_[frame, rng.choice(busy, size=n_clutter)]
+        clutter_frame = rng.choice(busy, size=n_clutter)
         clutter_xy = rng.random((n_clutter, 2)) * [world.layout.width_m, world.layout.depth_m]
         clutter_look = rng.standard_normal((n_clutter, params.appearance_dim))
-    order = np.argsort(frame, kind="stable")
-    xy, appearance = np.empty((order.size, 2)), np.empty((order.size, params.appearance_dim))
-    _detections_in_order(
-        order,
-        seen,
-        walk.sample_visit,
-        walk.sample_xy,
-        look,
-        xy_noise,
-        look_noise,
-        float(params.detection_noise_m),
-        float(params.appearance_noise),
-        clutter_xy,
-        clutter_look,
-        xy,
-        appearance,
-    )
-    detections = CameraDetections(frame=frame[order], xy=xy, appearance=appearance, frame_hz=params.frame_hz)
+        # clutter after the detections of its frame, as a stable sort of both would put it
+        by_frame = np.argsort(clutter_frame, kind="stable")
+        total = seen.size + n_clutter
+        frame.resize(total, refcheck=False)
+        xy.resize((total, 2), refcheck=False)
+        appearance.resize((total, params.appearance_dim), refcheck=False)
+        clutter = (clutter_frame[by_frame], clutter_xy[by_frame], clutter_look[by_frame])
+        _merge_from_the_back(frame, xy, appearance, seen.size, *clutter)
+    detections = CameraDetections(frame=frame, xy=xy, appearance=appearance, frame_hz=params.frame_hz)
     return detections, door_view, walk
 
 
+_BLOCK = 1 << 16  # detections drawn and placed per block
+
+
+def _blocks(n: int) -> list[slice]:
+    return [slice(start, min(start + _BLOCK, n)) for start in range(0, n, _BLOCK)]
+
+
 @njit(cache=True)
-def _detections_in_order(
-    order: np.ndarray,
-    seen: np.ndarray,
-    sample_visit: np.ndarray,
-    sample_xy: np.ndarray,
+def _place_plus_noise(
+    out: np.ndarray,
+    place: np.ndarray,
+    base: np.ndarray,
+    base_row: np.ndarray,
+    noise: np.ndarray,
+    scale: float,
+) -> None:
+    """out[place[i]] = base[base_row[i]] + scale · noise[i]: a block of detections, each row
+    where frame order puts it."""
+    for i in range(place.size):
+        for axis in range(out.shape[1]):
+            out[place[i], axis] = base[base_row[i], axis] + noise[i, axis] * scale
+
+
+@njit(cache=True)
+def _merge_from_the_back(
+    frame: np.ndarray,
+    xy: np.ndarray,
     look: np.ndarray,
-    xy_noise: np.ndarray,
-    look_noise: np.ndarray,
-    xy_scale: float,
-    look_scale: float,
+    n_seen: int,
+    clutter_frame: np.ndarray,
     clutter_xy: np.ndarray,
     clutter_look: np.ndarray,
-    xy: np.ndarray,
-    appearance: np.ndarray,
 ) -> None:
-    """The detections in frame order (`order` over the seen shopper-frames, then the clutter):
-    position and look plus scale · noise, written once where they belong. A day's million
-    embeddings are 80 MB a copy; gathering, adding, appending and reordering them took five."""
-    for row in range(order.size):
-        i = order[row]
-        if i < seen.size:
-            sample = seen[i]
-            for axis in range(2):
-                xy[row, axis] = sample_xy[sample, axis] + xy_noise[i, axis] * xy_scale
-            visit = sample_visit[sample]
-            for dim in range(look.shape[1]):
-                appearance[row, dim] = look[visit, dim] + look_noise[i, dim] * look_scale
+    """Merge the clutter (sorted by frame) into the detections (the first `n_seen` rows, sorted
+    by frame), in place from the end of the grown arrays: within a frame, detections first."""
+    seen_row, clutter_row = n_seen - 1, clutter_frame.size - 1
+    for row in range(frame.size - 1, -1, -1):
+        if clutter_row < 0:
+            break
+        if seen_row >= 0 and frame[seen_row] > clutter_frame[clutter_row]:
+            frame[row], xy[row], look[row] = frame[seen_row], xy[seen_row], look[seen_row]
+            seen_row -= 1
         else:
-            xy[row] = clutter_xy[i - seen.size]
-            appearance[row] = clutter_look[i - seen.size]
+            frame[row], xy[row] = clutter_frame[clutter_row], clutter_xy[clutter_row]
+            look[row] = clutter_look[clutter_row]
+            clutter_row -= 1
 
 
 def _busy_frames(first: np.ndarray, last: np.ndarray) -> np.ndarray:
