@@ -50,5 +50,9 @@ def test_rows_of_minus_infinity_give_minus_infinity_and_wide_rows_stay_exact():
     assert out[0] == -np.inf
     assert out[2] == pytest.approx(2.0 + np.log(3.0))
     assert out.tobytes() == scipy_logsumexp(a, axis=1).tobytes()
+    single = np.array([[-0.0, 2.0, -np.inf, np.inf, np.nan]])
+    for keepdims in (False, True):
+        got = logsumexp(single, axis=0, keepdims=keepdims)
+        assert got.tobytes() == scipy_logsumexp(single, axis=0, keepdims=keepdims).tobytes()
     counts = np.arange(12).reshape(3, 4)
     assert logsumexp(counts, axis=0).tobytes() == scipy_logsumexp(counts, axis=0).tobytes()

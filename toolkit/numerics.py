@@ -21,6 +21,8 @@ def logsumexp(a: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
     a = np.asarray(a)
     if not np.issubdtype(a.dtype, np.floating):
         a = a.astype(np.float64)
+    if a.shape[axis] == 1:  # scipy's log1p(0) + log(1) + a: a, with -0.0 made 0.0
+        return a + 0.0 if keepdims else np.squeeze(a + 0.0, axis=axis)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         a_max = np.max(a, axis=axis, keepdims=True)
         at_max = a == a_max
