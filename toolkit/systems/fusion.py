@@ -133,18 +133,6 @@ class CheckoutSystem:
         joined = np.concatenate([terms[events.plate], log_prior_terms(floor, world, self.prior)], axis=1)
         return normalised_log_prior(joined, hyps, self.prior)
 
-    def _posterior(
-        self,
-        hyps: EventHypotheses,
-        log_prior: np.ndarray,
-        evidence: list[tuple[float, np.ndarray]],
-        shopper: np.ndarray | None,
-        obs: Observations,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        if shopper is not None:
-            log_prior = log_prior + history_log_lift(hyps, shopper, obs.records, self.prior.kappa)
-        return posterior(log_prior, evidence, hyps.valid)
-
     @staticmethod
     def _ledger(
         world: World, events: ShelfEvents, hyps: EventHypotheses, log_post: np.ndarray, visit: np.ndarray
@@ -186,7 +174,11 @@ class CheckoutSystem:
                 raise ConfigError(f"system.{self.name}.prior.history: needs entry scans and purchase records")
             shopper = np.where(visit >= 0, obs.entry.visit_shopper[np.maximum(visit, 0)], -1)
         log_prior = self._log_prior(world, space, events, hyps)
-        log_post, fallback = self._posterior(hyps, log_prior, evidence, shopper, obs)
+        kappa = self.prior.kappa
+        lift = None if shopper is None else history_log_lift(hyps, shopper, obs.records, kappa)
+        if lift is not None:
+            log_prior = log_prior + lift
+        log_post, fallback = posterior(log_prior, evidence, hyps.valid)
         if space.misplaced_floor:
             # what each shopper carries, from this first pass, says which foreign items could be put down
             ledger = self._ledger(world, events, hyps, log_post, visit)
@@ -203,7 +195,10 @@ class CheckoutSystem:
                 ]
                 hyps = join_hypotheses(hyps, floor)
                 log_prior = self._log_prior(world, space, events, hyps, floor)
-                log_post, fallback = self._posterior(hyps, log_prior, evidence, shopper, obs)
+                if lift is not None:  # a hypothesis's lift is its own: the floor's are appended
+                    floor_lift = history_log_lift(floor, shopper, obs.records, kappa)
+                    log_prior = log_prior + np.concatenate([lift, floor_lift], axis=1)
+                log_post, fallback = posterior(log_prior, evidence, hyps.valid)
         rows = np.arange(events.n_events)
         if self.prior.cart:
             log_post, visit, attribution_conf = joint_cart_posterior(
