@@ -50,8 +50,9 @@ def _logsumexp_of_two(a: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         a_max = np.maximum(first, second)
         first_max, second_max = first == a_max, second == a_max
-        m = (first_max.astype(a.dtype) + second_max.astype(a.dtype))
-        rest = np.where(first_max, 0.0, np.exp(first - a_max)) + np.where(second_max, 0.0, np.exp(second - a_max))
+        m = first_max.astype(a.dtype) + second_max.astype(a.dtype)
+        rest = np.where(first_max, 0.0, np.exp(first - a_max))
+        rest = rest + np.where(second_max, 0.0, np.exp(second - a_max))
         out = np.log1p(rest / m) + np.log(m) + a_max
         infinite = ~np.isfinite(out)
         if infinite.any():
