@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import TINY, compose_config, small_day
 from filterpy.kalman import KalmanFilter
+from scipy.signal import lfilter
 
 from toolkit.comparison import run_comparison
 from toolkit.metrics.detection import link_events
@@ -113,6 +114,77 @@ def test_the_search_reads_each_step_and_gives_events_pass_by_pass():
     assert np.abs(start_s * hz - [100, 250, 400]).max() <= 3
     assert np.all(end_s > start_s)
     assert np.abs(delta - [-300.0, -500.0, 150.0]).max() < 5.0 * np.sqrt(var).max() + 1.0
+
+
+def _array_search(z, level, variance, u, lengths, r, params, plate, origin_s):
+    """The search as whole-array passes (the formulation the compiled one replaced): all rows
+    still searching take one event per pass."""
+    hz, (n, width) = params.sample_hz, z.shape
+    col = np.arange(width)[None, :]
+    resume, live, found = np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool), []
+    settle, calm_run = round(params.settle_s * hz), max(1, round(0.1 * hz))
+    while live.any():
+        rows = np.flatnonzero(live)
+        after_resume = col >= resume[rows, None]
+        up, down = cusum(np.where(after_resume, u[rows], 0.0), params.cusum_k)
+        alarm = ((up > params.cusum_h) | (down > params.cusum_h)) & after_resume & (col < lengths[rows, None])
+        alarmed = alarm.any(axis=1)
+        live[rows[~alarmed]] = False
+        if not alarmed.any():
+            break
+        rows, alarm, after_resume = rows[alarmed], alarm[alarmed], after_resume[alarmed]
+        at = np.argmax(alarm, axis=1)
+        quiet = (up[alarmed] == 0) & (down[alarmed] == 0) & (col < at[:, None]) & after_resume
+        start = np.where(quiet.any(axis=1), width - 1 - np.argmax(quiet[:, ::-1], axis=1), resume[rows])
+        refit = kalman_level_filter(z[rows], params.level_q_g2, r, level[rows, 0], r, start, 1e6 * r)
+        new_u = refit.innovation / np.sqrt(refit.innovation_variance)
+        calm_for = lfilter(np.ones(calm_run), [1.0], (np.abs(new_u) < 3.0).astype(float), axis=1) >= calm_run
+        calm_after = calm_for & (col > at[:, None])
+        end = np.where(calm_after.any(axis=1), np.argmax(calm_after, axis=1), lengths[rows] - 1)
+        end = np.minimum(end, lengths[rows] - 1)
+        read_at = np.minimum(end + settle, lengths[rows] - 1)
+        before = np.maximum(start - 2, 0)
+        delta = refit.level[np.arange(rows.size), read_at] - level[rows, before]
+        var = refit.variance[np.arange(rows.size), read_at] + variance[rows, before]
+        found.append((plate[rows], origin_s[rows] + start / hz, origin_s[rows] + end / hz, delta, var))
+        replace = col >= start[:, None]
+        level[rows] = np.where(replace, refit.level, level[rows])
+        variance[rows] = np.where(replace, refit.variance, variance[rows])
+        u[rows] = np.where(replace, new_u, u[rows])
+        resume[rows] = read_at + 1
+        live[rows] &= resume[rows] < lengths[rows]
+    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True)) if found else ()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_compiled_search_gives_the_bits_of_whole_array_passes(seed):
+    """Rows of several lengths with steps, pressing hands, dropped samples and a dead plate, under
+    the shelf's settings and harsher ones: the same events, in the same order, and the same
+    filter state left behind."""
+    rng = np.random.default_rng(seed)
+    base = LoadcellModel(**compose_config(TINY).sensor.loadcell)
+    params = base if seed % 2 else base.model_copy(update={"cusum_h": 2.0, "settle_s": 0.0})
+    n, width = 40, 400
+    z = rng.normal(600.0, base.detector_noise_g * (1 + seed % 3), (n, width))
+    for row in range(n):
+        for at in rng.integers(0, width, rng.integers(0, 5)):
+            z[row, at:] += rng.choice([-1.0, 1.0]) * rng.uniform(20.0, 600.0)
+    z[rng.random(z.shape) < 0.05 * (seed % 3)] = np.nan
+    lengths = rng.integers(1, width + 1, n)
+    z[np.arange(width)[None, :] >= lengths[:, None]] = np.nan
+    z[3] = np.nan  # a dead plate
+    r = base.detector_noise_g**2 + base.resolution_g**2 / 12.0
+    first = np.nan_to_num(z[:, 0], nan=0.0)
+    states = []
+    for search in (_find_events, _array_search):
+        track = kalman_level_filter(z, params.level_q_g2, r, first, r)
+        u = track.innovation / np.sqrt(track.innovation_variance)
+        events = search(z, track.level, track.variance, u, lengths, r, params, np.arange(n), np.zeros(n))
+        states.append((events, track.level, track.variance, u))
+    (got, *got_state), (expected, *expected_state) = states
+    assert expected and expected[0].size > np.unique(expected[0]).size  # rows with more than one event
+    for mine, theirs in zip((*got, *got_state), (*expected, *expected_state), strict=True):
+        assert np.asarray(mine, float).tobytes() == np.asarray(theirs, float).tobytes()
 
 
 def test_a_pressing_hand_is_not_a_product():

@@ -56,3 +56,23 @@ def test_rows_of_minus_infinity_give_minus_infinity_and_wide_rows_stay_exact():
         assert got.tobytes() == scipy_logsumexp(single, axis=0, keepdims=keepdims).tobytes()
     counts = np.arange(12).reshape(3, 4)
     assert logsumexp(counts, axis=0).tobytes() == scipy_logsumexp(counts, axis=0).tobytes()
+
+
+def test_axes_of_two_terms_give_scipys_bits():
+    """The two-term path (a hypothesis's lines): ties, infinities, NaN, float32, any axis."""
+    rng = np.random.default_rng(9)
+    for trial in range(1000):
+        shape = list(rng.integers(1, 6, rng.integers(1, 4)))
+        axis = int(rng.integers(0, len(shape)))
+        shape[axis] = 2
+        a = np.round(rng.normal(0.0, 3.0, shape)) if trial % 2 else rng.normal(0.0, 300.0, shape)
+        a[rng.random(shape) < 0.2] = -np.inf
+        if trial % 5 == 0:
+            a[rng.random(shape) < 0.1] = np.inf
+        if trial % 7 == 0:
+            a[rng.random(shape) < 0.1] = np.nan
+        if trial % 3 == 0:
+            a = a.astype(np.float32)
+        for keepdims in (False, True):
+            expected = scipy_logsumexp(a, axis=axis, keepdims=keepdims)
+            assert logsumexp(a, axis=axis, keepdims=keepdims).tobytes() == expected.tobytes()

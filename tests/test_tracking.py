@@ -296,6 +296,57 @@ def test_the_compiled_distance_to_a_track_is_numpys_norm_bit_for_bit(day):
     assert got.tobytes() == expected.tobytes()
 
 
+def _array_walks(world, truth, params, rng):
+    """observe_walks as whole-array expressions (the formulation the compiled passes replaced):
+    its draws, in their order, and its arithmetic."""
+    visit, time, x, y = _waypoints(world, truth, params, rng)
+    first, last = visit_frames(truth.visit_arrival_s, truth.visit_exit_s, params.frame_hz)
+    per_visit = last - first + 1
+    sample_visit = np.repeat(np.arange(truth.n_visits), per_visit)
+    starts = np.cumsum(per_visit) - per_visit
+    sample_frame = first[sample_visit] + np.arange(sample_visit.size) - starts[sample_visit]
+    t = np.clip(
+        sample_frame / params.frame_hz, truth.visit_arrival_s[sample_visit], truth.visit_exit_s[sample_visit]
+    )
+    hi = np.searchsorted(visit * 1.0e6 + time, sample_visit * 1.0e6 + t, side="right")
+    hi = np.clip(hi, 1, max(visit.size - 1, 1))
+    lo, span = hi - 1, time[hi] - time[hi - 1]
+    w = np.where(
+        (visit[hi] == sample_visit) & (span > 0), (t - time[lo]) / np.where(span > 0, span, 1.0), 0.0
+    )
+    w = np.clip(w, 0.0, 1.0)
+    walk_xy = np.stack([x[lo] + w * (x[hi] - x[lo]), y[lo] + w * (y[hi] - y[lo])], axis=1)
+    look = rng.standard_normal((truth.n_visits, params.appearance_dim))
+    door_view = look + params.appearance_noise * rng.standard_normal(look.shape)
+    seen = rng.random(sample_visit.size) < params.p_detect
+    xy = walk_xy[seen] + rng.standard_normal((seen.sum(), 2)) * params.detection_noise_m
+    appearance = (
+        look[sample_visit[seen]] + rng.standard_normal((seen.sum(), look.shape[1])) * params.appearance_noise
+    )
+    frame = sample_frame[seen]
+    if params.clutter_per_frame > 0:
+        busy = np.unique(sample_frame)
+        n_clutter = rng.poisson(params.clutter_per_frame * busy.size)
+        frame = np.r_[frame, rng.choice(busy, size=n_clutter)]
+        xy = np.r_[xy, rng.random((n_clutter, 2)) * [world.layout.width_m, world.layout.depth_m]]
+        appearance = np.r_[appearance, rng.standard_normal((n_clutter, look.shape[1]))]
+    order = np.argsort(frame, kind="stable")
+    return (frame[order], xy[order], appearance[order], door_view, sample_visit, sample_frame, walk_xy)
+
+
+@pytest.mark.parametrize(
+    "changes", [{}, {"clutter_per_frame": 0.0}, {"p_detect": 0.5, "clutter_per_frame": 0.3}]
+)
+def test_the_compiled_walks_give_the_bits_of_whole_array_expressions(day, changes):
+    cfg, world, truth = day
+    params = _walk_params(cfg, **changes)
+    detections, door_view, walk = observe_walks(world, truth, params, component_rng(0, "cams"))
+    got = (detections.frame, detections.xy, detections.appearance, door_view, *vars(walk).values())
+    expected = _array_walks(world, truth, params, component_rng(0, "cams"))
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine.dtype == theirs.dtype and mine.tobytes() == theirs.tobytes()
+
+
 def test_busy_frames_are_the_frames_some_visit_spans():
     rng = np.random.default_rng(2)
     first = rng.integers(-50, 400, 60)
