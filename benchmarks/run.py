@@ -334,7 +334,7 @@ SWEEP_GRID = (
 def timed_sweep(sweep_dir: Path, launcher: list[str], env: dict | None = None) -> float:
     """Wall seconds of the 100-job default-store sweep through `launcher`, into `sweep_dir`."""
     start = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [
             sys.executable,
             str(CONFIG_DIR.parent / "experiments" / "compare.py"),
@@ -343,10 +343,12 @@ def timed_sweep(sweep_dir: Path, launcher: list[str], env: dict | None = None) -
             *SWEEP_GRID,
             f"hydra.sweep.dir={sweep_dir}",
         ],
-        check=True,
         capture_output=True,
+        text=True,
         env=env,
     )
+    if done.returncode:
+        raise RuntimeError(f"the sweep through {' '.join(launcher)} failed:\n{done.stderr[-3000:]}")
     return time.perf_counter() - start
 
 
@@ -428,18 +430,19 @@ def main() -> None:
         rows.append((f"  the same store-day with {name} alone", alone["seconds"], "s"))
     if not args.no_scaling:
         rows += scaling_rows()
-    if args.sweep:
-        rows += sweep_rows(args.ray)
-
-    width = max(len(name) for name, _, _ in rows)
-    print(f"{'stage'.ljust(width)}  {'value':>14}  unit")
-    for name, value, unit in rows:
-        print(f"{name.ljust(width)}  {value:14,.2f}  {unit}")
-    print(
-        f"({truth.n_visits} visits, {day.observations.events.n_events} shelf events in the default "
-        "store-day; "
-        f"python {sys.version.split()[0]})"
-    )
+    try:
+        if args.sweep:
+            rows += sweep_rows(args.ray)
+    finally:  # a failed sweep still shows the rows measured before it
+        width = max(len(name) for name, _, _ in rows)
+        print(f"{'stage'.ljust(width)}  {'value':>14}  unit")
+        for name, value, unit in rows:
+            print(f"{name.ljust(width)}  {value:14,.2f}  {unit}")
+        print(
+            f"({truth.n_visits} visits, {day.observations.events.n_events} shelf events in the default "
+            "store-day; "
+            f"python {sys.version.split()[0]})"
+        )
 
 
 if __name__ == "__main__":

@@ -54,6 +54,10 @@ def test_rows_of_minus_infinity_give_minus_infinity_and_wide_rows_stay_exact():
     for keepdims in (False, True):
         got = logsumexp(single, axis=0, keepdims=keepdims)
         assert got.tobytes() == scipy_logsumexp(single, axis=0, keepdims=keepdims).tobytes()
+    for empty in (np.zeros((3, 0)), np.zeros((2, 0, 4), dtype=np.float32)):
+        for keepdims in (False, True):
+            expected = scipy_logsumexp(empty, axis=1, keepdims=keepdims)
+            assert logsumexp(empty, axis=1, keepdims=keepdims).tobytes() == expected.tobytes()
     counts = np.arange(12).reshape(3, 4)
     assert logsumexp(counts, axis=0).tobytes() == scipy_logsumexp(counts, axis=0).tobytes()
 

@@ -54,7 +54,7 @@ class PriorSettings(Settings):
 def structural_log_prior(hyps: EventHypotheses, world: World, settings: PriorSettings) -> np.ndarray:
     """log prior (E, H) from direction, counts, mixed grabs and (if on) the planogram; normalised
     per event, with p_false_event on the null hypothesis (an event on a plate that stocks nothing
-    has only the null: its product columns are NaN here and masked out below)."""
+    has only the null: its product terms are NaN, and `normalised_log_prior` masks them out)."""
     return normalised_log_prior(log_prior_terms(hyps, world, settings), hyps, settings)
 
 

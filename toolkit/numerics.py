@@ -17,10 +17,14 @@ import numpy as np
 
 def logsumexp(a: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
     """log Σ exp(a) along `axis`, in a's floating type: `scipy.special.logsumexp(a, axis=axis,
-    keepdims=keepdims)`."""
+    keepdims=keepdims)` for a real array of at least one dimension and one axis (an empty axis
+    gives -inf, as scipy's does)."""
     a = np.asarray(a)
     if not np.issubdtype(a.dtype, np.floating):
         a = a.astype(np.float64)
+    if a.shape[axis] == 0:
+        out = np.full_like(np.sum(a, axis=axis, keepdims=True), -np.inf)
+        return out if keepdims else np.squeeze(out, axis=axis)
     if a.shape[axis] == 1:  # scipy's log1p(0) + log(1) + a: a, with -0.0 made 0.0
         return a + 0.0 if keepdims else np.squeeze(a + 0.0, axis=axis)
     if a.shape[axis] == 2:  # the same steps on the two halves: a reduction over two is slow

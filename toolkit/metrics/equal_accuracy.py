@@ -114,7 +114,9 @@ def settled(
     """The design's receipts with the reviewer's answers for `reviewed`. Receipts are integer
     carts floored at zero, and a step reviews the events the design sent and more: the carts
     before the floor change only by the lines of the events added, so only those are asked and
-    re-added (a day's every event settled again each step took most of the scoring)."""
+    re-added (a day's every event settled again each step took most of the scoring). A
+    reviewer's answer for an event is fixed (`HumanReviewer` draws its slips up front), so the
+    design's own reviews are asked once per design and reviewer."""
     if reviewed is None or np.array_equal(reviewed, output.reviewed):
         return output.receipts
     if (output.reviewed & ~reviewed).any():  # fewer reviews than the design's own: settle anew
