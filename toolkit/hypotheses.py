@@ -55,6 +55,10 @@ class HypothesisSpace:
     form: np.ndarray  # (n_plates, H)
     misplaced_floor: bool = True
 
+    def per_plate(self) -> EventHypotheses:
+        """Every plate's hypotheses, one row per plate (the space's own arrays, not copied)."""
+        return EventHypotheses(self.sku, self.count, self.valid, self.form)
+
     def for_plates(self, plates: np.ndarray) -> EventHypotheses:
         """Gather the hypotheses of events on the given plates (read-only views)."""
         arrays = [a[plates] for a in (self.sku, self.count, self.valid, self.form)]

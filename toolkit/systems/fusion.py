@@ -116,8 +116,7 @@ class CheckoutSystem:
         every event on it: their terms, and the first pass's prior, are computed per plate once
         per prior setting and gathered (each row the numbers it would be computed alone)."""
         settings = tuple(self.prior.model_dump().items())
-        n_plates = space.valid.shape[0]
-        per_plate = once_per((space,), "hypotheses per plate", lambda: space.for_plates(np.arange(n_plates)))
+        per_plate = space.per_plate()
         terms = once_per(
             (space, world),
             ("structural prior terms", settings),
@@ -175,8 +174,9 @@ class CheckoutSystem:
             shopper = np.where(visit >= 0, obs.entry.visit_shopper[np.maximum(visit, 0)], -1)
         log_prior = self._log_prior(world, space, events, hyps)
         kappa = self.prior.kappa
-        lift = None if shopper is None else history_log_lift(hyps, shopper, obs.records, kappa)
-        if lift is not None:
+        lift = None
+        if shopper is not None:
+            lift = history_log_lift(hyps, shopper, obs.records, kappa)
             log_prior = log_prior + lift
         log_post, fallback = posterior(log_prior, evidence, hyps.valid)
         if space.misplaced_floor:
