@@ -7,6 +7,7 @@ import pytest
 
 from toolkit.carts import CartLedger, build_receipts, joint_cart_posterior
 from toolkit.hypotheses import EventHypotheses
+from toolkit.sensors.observations import KEY_STRIDE_S
 
 
 def test_ledger_counts_net_units_held_before_a_time():
@@ -132,3 +133,44 @@ def test_the_cart_step_equals_its_all_pairs_form_exactly(seed, n_cands):
     old = _old_joint(log_post, hyps, attribution, cands, time_s, ledger, 0.01)
     for got, want in zip(new, old, strict=True):
         assert np.array_equal(got, want)
+
+
+def _two_searches(ledger: CartLedger, visit, sku, time_s) -> np.ndarray:
+    """`units_before` as whole-array searches, its specification: the cumulative units at the
+    query's time less those at its (visit, sku) group's start."""
+    known = (visit >= 0) & (sku >= 0)
+    base = (np.where(known, visit, 0) * ledger.n_skus + np.where(known, sku, 0)) * KEY_STRIDE_S
+    units = (
+        ledger.cumulative[np.searchsorted(ledger.key, base + time_s)]
+        - ledger.cumulative[np.searchsorted(ledger.key, base)]
+    )
+    return np.where(known, units, 0)
+
+
+def test_the_compiled_ledger_lookup_is_the_two_searches():
+    rng = np.random.default_rng(4)
+    for trial in range(200):
+        n_visits, n_skus, n = int(rng.integers(1, 40)), int(rng.integers(1, 25)), int(rng.integers(0, 300))
+        time = rng.random(n) * 1000.0
+        queries = rng.random(400) * 1100.0
+        if trial % 2:  # decisions and queries at the same instants
+            time, queries = np.round(time, -2), np.round(queries, -2)
+        if trial % 5 == 0:  # times the pipeline never asks about: before the day, NaN, inf
+            queries[:20], queries[20:25], queries[25:30] = -rng.random(20) * 50.0, np.nan, np.inf
+        ledger = CartLedger.from_decisions(
+            rng.integers(-1, n_visits, n),
+            rng.integers(-1, n_skus, (n, 3)),
+            rng.integers(-2, 3, (n, 3)),
+            time,
+            n_skus,
+        )
+        visit, sku = rng.integers(-1, n_visits + 2, 400), rng.integers(-1, n_skus, 400)
+        want = _two_searches(ledger, visit, sku, queries)
+        got = ledger.units_before(visit, sku, queries)
+        assert got.dtype == want.dtype and np.array_equal(got, want), trial
+    visit, sku, when = (
+        np.array([0, 1, -1])[:, None, None],
+        np.array([1, 2])[:, None],
+        np.array([1.0, 6.0, 10.0]),
+    )
+    assert np.array_equal(ledger.units_before(visit, sku, when), _two_searches(ledger, visit, sku, when))

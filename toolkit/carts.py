@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from toolkit.hypotheses import FORM_MISPLACED, EventHypotheses
 from toolkit.numerics import logsumexp
@@ -45,13 +46,47 @@ class CartLedger:
 
     def units_before(self, visit: np.ndarray, sku: np.ndarray, time_s: np.ndarray) -> np.ndarray:
         """Net units of `sku` that `visit` holds just before `time_s` (broadcast; -1 ids give 0)."""
-        known = (visit >= 0) & (sku >= 0)
-        base = (np.where(known, visit, 0) * self.n_skus + np.where(known, sku, 0)) * KEY_STRIDE_S
-        units = (
-            self.cumulative[np.searchsorted(self.key, base + time_s)]
-            - self.cumulative[np.searchsorted(self.key, base)]
+        visit, sku, time_s = np.broadcast_arrays(visit, sku, time_s)
+        units = np.empty(visit.shape, dtype=self.cumulative.dtype)
+        _units_before(
+            self.key,
+            self.cumulative,
+            self.n_skus,
+            visit.ravel(),
+            sku.ravel(),
+            time_s.ravel(),
+            units.reshape(-1),
         )
-        return np.where(known, units, 0)
+        return units
+
+
+@njit(cache=True)
+def _units_before(
+    key: np.ndarray,
+    cumulative: np.ndarray,
+    n_skus: int,
+    visit: np.ndarray,
+    sku: np.ndarray,
+    time_s: np.ndarray,
+    units: np.ndarray,
+) -> None:
+    """Each query's cumulative units between its (visit, sku) group's first key and its time:
+    the two searches of the ledger a query took, the second walked forward from the first (a
+    group holds a visit's few decisions on one SKU; the day's fusion asks millions of these)."""
+    for i in range(visit.size):
+        if visit[i] < 0 or sku[i] < 0:
+            units[i] = 0
+            continue
+        base = (visit[i] * n_skus + sku[i]) * KEY_STRIDE_S
+        at = base + time_s[i]
+        lo = np.searchsorted(key, base)
+        if at >= base:
+            hi = lo
+            while hi < key.size and key[hi] < at:
+                hi += 1
+        else:  # a negative or NaN time: search the whole ledger, as numpy's searchsorted does
+            hi = np.searchsorted(key, at)
+        units[i] = cumulative[hi] - cumulative[lo]
 
 
 def joint_cart_posterior(
