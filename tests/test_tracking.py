@@ -13,6 +13,7 @@ from toolkit.comparison import run_comparison
 from toolkit.fusion import attribute
 from toolkit.metrics.tracking import track_error, tracking_metrics
 from toolkit.seeding import component_rng
+from toolkit.sensors import walks
 from toolkit.sensors.observations import CameraDetections, EntryScans, ShelfEvents, visit_frames
 from toolkit.sensors.presence import PresenceParams
 from toolkit.sensors.walks import (
@@ -335,9 +336,18 @@ def _array_walks(world, truth, params, rng):
 
 
 @pytest.mark.parametrize(
-    "changes", [{}, {"clutter_per_frame": 0.0}, {"p_detect": 0.5, "clutter_per_frame": 0.3}]
+    ("changes", "room"),
+    [
+        ({}, None),
+        ({"clutter_per_frame": 0.0}, None),
+        ({"p_detect": 0.5, "clutter_per_frame": 0.3}, None),
+        ({}, 0),
+    ],
 )
-def test_the_compiled_walks_give_the_bits_of_whole_array_expressions(day, changes):
+def test_the_compiled_walks_give_the_bits_of_whole_array_expressions(day, changes, room, monkeypatch):
+    """Room 0: more clutter than the arrays left room for, so they grow."""
+    if room is not None:
+        monkeypatch.setattr(walks, "_clutter_room", lambda expected: room)
     cfg, world, truth = day
     params = _walk_params(cfg, **changes)
     detections, door_view, walk = observe_walks(world, truth, params, component_rng(0, "cams"))

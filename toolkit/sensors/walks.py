@@ -235,13 +235,19 @@ def observe_walks(
     )
     # detections are written where frame order puts them, from noise drawn a block at a time in
     # the order the whole draw would take (every position's noise, then every look's): a day's
-    # million embeddings are 80 MB a copy, and the fresh memory, not the sums, took the time
-    frame = walk.sample_frame[seen]
-    order = np.argsort(frame, kind="stable")
-    place = np.empty_like(order)
-    place[order] = np.arange(order.size)
-    xy = np.empty((seen.size, 2))
-    appearance = np.empty((seen.size, params.appearance_dim))
+    # million embeddings are 80 MB a copy, and the fresh memory, not the sums, took the time.
+    # The arrays have room for the clutter, merged in at the end, so they are never grown
+    clutters = bool(walk.sample_frame.size) and params.clutter_per_frame > 0
+    busy = (
+        _busy_frames(*visit_frames(truth.visit_arrival_s, truth.visit_exit_s, params.frame_hz))
+        if clutters
+        else None
+    )
+    room = seen.size + (_clutter_room(params.clutter_per_frame * busy.size) if clutters else 0)
+    frame = np.empty(room, dtype=walk.sample_frame.dtype)
+    place = _frame_order(walk.sample_frame[seen], frame)
+    xy = np.empty((room, 2))
+    appearance = np.empty((room, params.appearance_dim))
     for rows in _blocks(seen.size):
         noise = rng.standard_normal((rows.stop - rows.start, 2))
         _place_plus_noise(xy, place[rows], walk.sample_xy, seen[rows], noise, float(params.detection_noise_m))
@@ -249,9 +255,8 @@ def observe_walks(
         noise = rng.standard_normal((rows.stop - rows.start, params.appearance_dim))
         visit = walk.sample_visit[seen[rows]]
         _place_plus_noise(appearance, place[rows], look, visit, noise, float(params.appearance_noise))
-    frame = frame[order]
-    if walk.sample_frame.size and params.clutter_per_frame > 0:
-        busy = _busy_frames(*visit_frames(truth.visit_arrival_s, truth.visit_exit_s, params.frame_hz))
+    total = seen.size
+    if clutters:
         n_clutter = rng.poisson(params.clutter_per_frame * busy.size)
         clutter_frame = rng.choice(busy, size=n_clutter)
         clutter_xy = rng.random((n_clutter, 2)) * [world.layout.width_m, world.layout.depth_m]
@@ -259,16 +264,46 @@ def observe_walks(
         # clutter after the detections of its frame, as a stable sort of both would put it
         by_frame = np.argsort(clutter_frame, kind="stable")
         total = seen.size + n_clutter
-        frame.resize(total, refcheck=False)
-        xy.resize((total, 2), refcheck=False)
-        appearance.resize((total, params.appearance_dim), refcheck=False)
+        if total > room:  # more clutter than the room left for it (about one day in 10^15)
+            frame, xy, appearance = (
+                np.concatenate([a, np.empty((total - room, *a.shape[1:]), a.dtype)])
+                for a in (frame, xy, appearance)
+            )
         clutter = (clutter_frame[by_frame], clutter_xy[by_frame], clutter_look[by_frame])
-        _merge_from_the_back(frame, xy, appearance, seen.size, *clutter)
+        _merge_from_the_back(frame[:total], xy[:total], appearance[:total], seen.size, *clutter)
+    frame, xy, appearance = frame[:total], xy[:total], appearance[:total]
     detections = CameraDetections(frame=frame, xy=xy, appearance=appearance, frame_hz=params.frame_hz)
     return detections, door_view, walk
 
 
 _BLOCK = 1 << 16  # detections drawn and placed per block
+
+
+def _clutter_room(expected: float) -> int:
+    """Rows to leave for a Poisson(`expected`) count of clutter: its mean and 8 standard deviations."""
+    return int(expected + 8.0 * np.sqrt(expected)) + 8
+
+
+@njit(cache=True)
+def _frame_order(frame: np.ndarray, sorted_frame: np.ndarray) -> np.ndarray:
+    """Where a stable sort by frame puts each detection (the inverse of np.argsort(frame,
+    kind="stable")), with the sorted frames written to the head of `sorted_frame`: a counting
+    sort, as frames are a day's few hundred thousand consecutive integers."""
+    place = np.empty(frame.size, np.int64)
+    if frame.size == 0:
+        return place
+    origin = frame.min()
+    start = np.zeros(frame.max() - origin + 2, np.int64)
+    for i in range(frame.size):
+        start[frame[i] - origin + 1] += 1
+    for k in range(1, start.size):
+        start[k] += start[k - 1]
+    for i in range(frame.size):
+        at = start[frame[i] - origin]
+        place[i] = at
+        sorted_frame[at] = frame[i]
+        start[frame[i] - origin] = at + 1
+    return place
 
 
 def _blocks(n: int) -> list[slice]:
