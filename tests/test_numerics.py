@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp as scipy_logsumexp
 
-from toolkit.numerics import logsumexp
+from toolkit.numerics import logsumexp, stable_order
 
 
 def _awkward_array(rng: np.random.Generator, trial: int) -> np.ndarray:
@@ -80,3 +80,16 @@ def test_axes_of_two_terms_give_scipys_bits():
         for keepdims in (False, True):
             expected = scipy_logsumexp(a, axis=axis, keepdims=keepdims)
             assert logsumexp(a, axis=axis, keepdims=keepdims).tobytes() == expected.tobytes()
+
+
+def test_stable_order_is_numpys_stable_argsort():
+    rng = np.random.default_rng(11)
+    for trial in range(200):
+        low = int(rng.integers(-1000, 1000))
+        keys = rng.integers(low, low + int(rng.integers(1, 400)), int(rng.integers(0, 3000)))
+        if trial % 4 == 0:  # runs, as a visit's frames come
+            keys = np.sort(keys)
+        keys = keys.astype([np.int64, np.int32, np.uint16][trial % 3]) if low >= 0 or trial % 3 < 2 else keys
+        assert np.array_equal(stable_order(keys), np.argsort(keys, kind="stable")), trial
+    with pytest.raises(TypeError, match="1-D integer"):
+        stable_order(np.array([0.5, 1.5]))

@@ -44,6 +44,7 @@ from toolkit.config import (
     Positive,
     Settings,
 )
+from toolkit.numerics import stable_order
 from toolkit.sensors.observations import (
     CameraDetections,
     EntryScans,
@@ -347,7 +348,7 @@ def presence_from_tracks(world: World, tracks: Tracks, events: ShelfEvents, zone
     """Who the tracks put in front of each event's shelf at the event's frame (`at_shelf`), and
     where along it: walkers passing by count, as they would for a camera system. Candidates
     (E, C) are padded with visit -1 and position NaN."""
-    by_frame = np.argsort(tracks.sample_frame, kind="stable")
+    by_frame = stable_order(tracks.sample_frame)
     frames = tracks.sample_frame[by_frame]
     query = np.rint(events.time_s * tracks.frame_hz).astype(np.int64)
     lo = np.searchsorted(frames, query, side="left")

@@ -170,6 +170,7 @@ def watch_floor(
     zone = plan.tracker_params.zone_depth_m
     with clock("shopper tracking", items=detections.frame.size):
         tracks = track_shoppers(detections, scans, world.layout.entry_xy, plan.tracker_params)
+    del detections  # the largest arrays of the day (88 B a detection): their memory serves what follows
     with clock("presence from tracks, dwells", items=shelf.events.n_events):
         presence = presence_from_tracks(world, tracks, shelf.events, zone)
         dwells = detect_dwells(world, tracks, zone, plan.behaviour.min_dwell_s)

@@ -23,6 +23,7 @@ from toolkit.config import (
     Probability,
     Settings,
 )
+from toolkit.numerics import stable_order
 from toolkit.sensors.observations import CameraDetections, visit_frames
 from toolkit.shoppers import GroundTruth
 from toolkit.world import World
@@ -245,7 +246,12 @@ def observe_walks(
     )
     room = seen.size + (_clutter_room(params.clutter_per_frame * busy.size) if clutters else 0)
     frame = np.empty(room, dtype=walk.sample_frame.dtype)
-    place = _frame_order(walk.sample_frame[seen], frame)
+    frame_seen = walk.sample_frame[seen]
+    order = stable_order(frame_seen)
+    np.take(frame_seen, order, out=frame[: seen.size])
+    place = np.empty_like(order)
+    place[order] = np.arange(order.size)
+    del frame_seen, order
     xy = np.empty((room, 2))
     appearance = np.empty((room, params.appearance_dim))
     for rows in _blocks(seen.size):
@@ -282,28 +288,6 @@ _BLOCK = 1 << 16  # detections drawn and placed per block
 def _clutter_room(expected: float) -> int:
     """Rows to leave for a Poisson(`expected`) count of clutter: its mean and 8 standard deviations."""
     return int(expected + 8.0 * np.sqrt(expected)) + 8
-
-
-@njit(cache=True)
-def _frame_order(frame: np.ndarray, sorted_frame: np.ndarray) -> np.ndarray:
-    """Where a stable sort by frame puts each detection (the inverse of np.argsort(frame,
-    kind="stable")), with the sorted frames written to the head of `sorted_frame`: a counting
-    sort, as frames are a day's few hundred thousand consecutive integers."""
-    place = np.empty(frame.size, np.int64)
-    if frame.size == 0:
-        return place
-    origin = frame.min()
-    start = np.zeros(frame.max() - origin + 2, np.int64)
-    for i in range(frame.size):
-        start[frame[i] - origin + 1] += 1
-    for k in range(1, start.size):
-        start[k] += start[k - 1]
-    for i in range(frame.size):
-        at = start[frame[i] - origin]
-        place[i] = at
-        sorted_frame[at] = frame[i]
-        start[frame[i] - origin] = at + 1
-    return place
 
 
 def _blocks(n: int) -> list[slice]:
