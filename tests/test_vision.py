@@ -23,7 +23,7 @@ from toolkit.vision.models import (
     register,
 )
 from toolkit.vision.photos import PhotoParams, train_on_photos
-from toolkit.vision.render import SIZE, RenderParams, render
+from toolkit.vision.render import SIZE, RenderParams, _motion_blur, render
 from toolkit.vision.train import (
     TrainedClassifier,
     TrainParams,
@@ -148,6 +148,24 @@ def test_upscaling_channels_last_gives_the_nchw_bits(resolution):
         views.contiguous(memory_format=torch.channels_last), size=(SIZE, SIZE), mode="bilinear"
     )
     assert torch.equal(fast.contiguous(), plain)
+
+
+def test_motion_blur_on_the_moving_views_gives_the_whole_batch_bits():
+    """_motion_blur adds each shift to the views it moves only; the whole-batch formulation it
+    replaced added it to every view, times zero where the view did not move."""
+    g = torch.Generator().manual_seed(5)
+    views = torch.rand(300, 3, 16, 16, generator=g)
+    views[:40] = 0.0  # black views: adding zero times a shift must leave +0.0
+    for most in (0, 1, 3):
+        length = torch.randint(0, most + 1, (300,), generator=g)
+        out, count = views.clone(), torch.ones(300)
+        for step in range(1, int(length.max()) + 1):
+            active = (length >= step).float()
+            out = out + active[:, None, None, None] * torch.roll(views, shifts=step, dims=3)
+            count = count + active
+        whole_batch = out / count[:, None, None, None]
+        assert torch.equal(_motion_blur(views, length), whole_batch)
+        assert not torch.signbit(_motion_blur(views, length)).any()
 
 
 def test_training_calibrates_and_caches(trained):

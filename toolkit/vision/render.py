@@ -290,11 +290,14 @@ def _occlude(
 
 
 def _motion_blur(image: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
-    """Average each image over `length` horizontal one-pixel shifts (its own length per image)."""
+    """Average each image over `length` horizontal one-pixel shifts (its own length per image).
+    Each shift is added to the images it moves only: adding it times zero to the others left
+    their (finite, non-negative) pixels as they were."""
     out = image.clone()
     count = torch.ones(image.shape[0])
     for step in range(1, int(length.max()) + 1):
-        active = (length >= step).float()
-        out = out + active[:, None, None, None] * torch.roll(image, shifts=step, dims=3)
-        count = count + active
+        active = length >= step
+        moving = torch.nonzero(active).squeeze(1)
+        out[moving] = out[moving] + torch.roll(image[moving], shifts=step, dims=3)
+        count = count + active.float()
     return out / count[:, None, None, None]
