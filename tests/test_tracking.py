@@ -27,6 +27,7 @@ from toolkit.sensors.walks import (
 from toolkit.tracking import (
     TrackerParams,
     Tracks,
+    _pairwise_sum,
     cv_predict,
     cv_update,
     presence_from_tracks,
@@ -432,3 +433,11 @@ def test_non_finite_detections_are_ignored_as_misses():
         glitch.frame[order], glitch.xy[order], glitch.appearance[order], glitch.frame_hz
     )
     assert np.array_equal(track_shoppers(glitch, scans, np.zeros(2), params).sample_xy, clean.sample_xy)
+
+
+def test_the_look_distance_sums_as_numpy_does():
+    """The tracker's compiled sum of squared look differences is np.sum's pairwise order."""
+    rng = np.random.default_rng(8)
+    for n in [*range(0, 40), 64, 127, 128, 129, 200, 300]:
+        values = rng.random(n) * 10.0 ** rng.integers(-3, 4, n)
+        assert _pairwise_sum(values) == np.sum(values), n

@@ -189,14 +189,29 @@ def _pairwise_sum(values: np.ndarray) -> float:
         for i in range(n):
             total += values[i]
         return total
-    if n <= 128:
-        acc = values[:8].copy()
+    if n <= 128:  # eight scalar accumulators: an array of them was an allocation per pair
+        a0, a1, a2, a3, a4, a5, a6, a7 = (
+            values[0],
+            values[1],
+            values[2],
+            values[3],
+            values[4],
+            values[5],
+            values[6],
+            values[7],
+        )
         i = 8
         while i < n - n % 8:
-            for k in range(8):
-                acc[k] += values[i + k]
+            a0 += values[i]
+            a1 += values[i + 1]
+            a2 += values[i + 2]
+            a3 += values[i + 3]
+            a4 += values[i + 4]
+            a5 += values[i + 5]
+            a6 += values[i + 6]
+            a7 += values[i + 7]
             i += 8
-        total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+        total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
         for k in range(i, n):
             total += values[k]
         return total
