@@ -65,7 +65,7 @@ def _augmenting_path(
 
 
 @njit(cache=True)
-def _solve_wide(cost: np.ndarray) -> np.ndarray:
+def solve_wide(cost: np.ndarray) -> np.ndarray:
     """Column of each row (rows <= columns) of the minimum-cost assignment."""
     nr, nc = cost.shape
     u, v = np.zeros(nr), np.zeros(nc)
@@ -107,7 +107,7 @@ def min_cost_assignment(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if np.isnan(cost).any() or (cost == -np.inf).any():
         raise ValueError("matrix contains invalid numeric entries")
     if nc >= nr:
-        return np.arange(nr), _solve_wide(cost)
-    row_of_col = _solve_wide(np.ascontiguousarray(cost.T))
+        return np.arange(nr), solve_wide(cost)
+    row_of_col = solve_wide(np.ascontiguousarray(cost.T))
     order = np.argsort(row_of_col)
     return row_of_col[order], order

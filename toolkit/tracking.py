@@ -39,7 +39,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from toolkit.assignment import min_cost_assignment
+from toolkit.assignment import solve_wide
 from toolkit.config import (
     Positive,
     Settings,
@@ -230,9 +230,14 @@ def _assign(
     look_var: float,
     gate: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Track and detection indices of the gated minimum-NLL assignment on position and look."""
+    """Track and detection indices of the gated minimum-NLL assignment on position and look.
+
+    The cost matrix is written the way the solver takes it, as scipy's linear_sum_assignment
+    would (tracks × detections, transposed where detections are fewer), and checked as it is
+    written, rather than copied and checked afterwards."""
     n_tracks, n_dets = state.shape[0], z.shape[0]
-    cost = np.empty((n_tracks, n_dets))
+    by_track = n_dets >= n_tracks
+    cost = np.empty((n_tracks, n_dets)) if by_track else np.empty((n_dets, n_tracks))
     outside = np.empty((n_tracks, n_dets), np.bool_)
     square = np.empty(look.shape[1])
     for a in range(n_tracks):
@@ -242,14 +247,27 @@ def _assign(
             d2 = ((z[d, 0] - state[a, 0]) ** 2 + (z[d, 1] - state[a, 1]) ** 2) / s
             outside[a, d] = d2 > gate
             if outside[a, d]:  # most pairs in a crowd: their look is never compared
-                cost[a, d] = _UNASSIGNABLE
-                continue
-            for k in range(square.size):
-                square[k] = (seen_look[d, k] - look[a, k]) ** 2
-            cost[a, d] = d2 + log_term + _pairwise_sum(square) / look_var
-    rows, cols = min_cost_assignment(cost)
-    keep = np.array([not outside[rows[i], cols[i]] for i in range(rows.size)], np.bool_)
-    return rows[keep], cols[keep]
+                value = _UNASSIGNABLE
+            else:
+                for k in range(square.size):
+                    square[k] = (seen_look[d, k] - look[a, k]) ** 2
+                value = d2 + log_term + _pairwise_sum(square) / look_var
+                if np.isnan(value) or value == -np.inf:
+                    raise ValueError("matrix contains invalid numeric entries")
+            if by_track:
+                cost[a, d] = value
+            else:
+                cost[d, a] = value
+    col_of_row = solve_wide(cost)
+    rows = np.empty(col_of_row.size, np.int64)
+    cols = np.empty(col_of_row.size, np.int64)
+    n_pairs = 0
+    for row in range(col_of_row.size):
+        a, d = (row, col_of_row[row]) if by_track else (col_of_row[row], row)
+        if not outside[a, d]:
+            rows[n_pairs], cols[n_pairs] = a, d
+            n_pairs += 1
+    return rows[:n_pairs], cols[:n_pairs]
 
 
 @njit(cache=True)
