@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import itertools
 import json
 import os
 import subprocess
@@ -278,37 +279,59 @@ def report_rows() -> list[Row]:
     return [("report: collect + summarise a sweep", 40 / seconds, "runs/s")]
 
 
-def fixed_cost_rows(visits: list[int], seconds: list[float], per_visit: float) -> list[Row]:
-    """The fixed cost of a store-day, measured (a day of 10 visits: the plan, the CNN and numba
-    loading, the plates' disturbances), and how the rest grows with visits: the exponent of time
-    less that cost, and the exponent fitted jointly with it (t = F + c·visits^a). Subtracting a
-    straight line's intercept instead overstates the fixed cost of a curve that bends down (a
-    day's events grow slower than its visits), and so the exponent."""
-    fixed = store_day(["shoppers.visits_per_day=10", "shoppers.population_size=30"])["seconds"]
-    rows: list[Row] = [("store-day, 10 visits: the fixed cost of a day", fixed, "s")]
-    variable = np.array(seconds) - fixed
-    if np.all(variable > 0):
+def growth_rows(visits: list[int], seconds: list[float]) -> list[Row]:
+    """How a store-day's time grows with its visits, by three readings of "once the fixed cost is
+    subtracted", which count different costs as fixed: the straight line's intercept; the fixed
+    cost fitted jointly with the exponent (t = F + c·visits^a); and a day of 10 visits, measured
+    (the plan, numba's and the CNN's loading, the plates' disturbances, but not the per-day
+    costs that grow with the hours shoppers are in the store, so the lowest of the three). The
+    cost per visit between neighbouring sizes shows whether the curve bends."""
+    per_visit, intercept = np.polyfit(visits, seconds, 1)
+    rows: list[Row] = [
+        ("  time per additional visit (slope of a straight-line fit)", 1000.0 * per_visit, "ms"),
+        ("  the straight line's intercept", intercept, "s"),
+        (
+            "  growth exponent once that intercept is subtracted",
+            _exponent_beyond(visits, seconds, intercept),
+            "-",
+        ),
+    ]
+    for (small, t_small), (large, t_large) in itertools.pairwise(zip(visits, seconds, strict=True)):
         rows.append(
-            ("  growth exponent once that fixed cost is subtracted", growth_exponent(visits, variable), "-")
+            (
+                f"  time per visit from {small} to {large} visits",
+                1000.0 * (t_large - t_small) / (large - small),
+                "ms",
+            )
         )
     try:
         (fit_fixed, _, exponent), covariance = curve_fit(
             lambda v, f, c, a: f + c * v**a,
             np.array(visits, float),
             np.array(seconds),
-            p0=(fixed, per_visit, 1.0),
+            p0=(intercept, per_visit, 1.0),
         )
-    except RuntimeError:  # no convergence: the rows say so rather than vanish
-        return [
-            *rows,
-            ("  growth exponent fitted with the fixed cost: the fit did not converge", float("nan"), "-"),
+        rows += [
+            ("  growth exponent fitted with the fixed cost (t = F + c·visits^a)", float(exponent), "-"),
+            ("    its standard error", float(np.sqrt(covariance[2, 2])), "-"),
+            ("    the fixed cost F of that fit", float(fit_fixed), "s"),
         ]
-    return [
-        *rows,
-        ("  growth exponent fitted with the fixed cost (t = F + c·visits^a)", float(exponent), "-"),
-        ("    its standard error", float(np.sqrt(covariance[2, 2])), "-"),
-        ("    the fixed cost F of that fit", float(fit_fixed), "s"),
-    ]
+    except RuntimeError:  # no convergence: the row says so rather than vanish
+        rows.append(
+            ("  growth exponent fitted with the fixed cost: the fit did not converge", float("nan"), "-")
+        )
+    near_empty = store_day(["shoppers.visits_per_day=10", "shoppers.population_size=30"])["seconds"]
+    rows.append(("store-day, 10 visits (what a near-empty day costs)", near_empty, "s"))
+    rows.append(
+        ("  growth exponent once that is subtracted", _exponent_beyond(visits, seconds, near_empty), "-")
+    )
+    return rows
+
+
+def _exponent_beyond(visits: list[int], seconds: list[float], fixed: float) -> float:
+    """The growth exponent of the time beyond `fixed`; NaN where some day took no longer."""
+    variable = np.array(seconds) - fixed
+    return growth_exponent(visits, variable) if np.all(variable > 0) else float("nan")
 
 
 def scaling_rows() -> list[Row]:
@@ -323,12 +346,7 @@ def scaling_rows() -> list[Row]:
         seconds.append(day["seconds"])
         rows.append((f"store-day, {n} visits, all systems", day["seconds"], "s"))
     rows.append(("  growth exponent a (time ~ visits^a)", growth_exponent(visits, seconds), "-"))
-    per_visit, intercept = np.polyfit(visits, seconds, 1)
-    rows.append(("  time per additional visit (slope of a straight-line fit)", 1000.0 * per_visit, "ms"))
-    rows.append(
-        ("  the straight line's intercept (above the fixed cost where the curve bends)", intercept, "s")
-    )
-    rows += fixed_cost_rows(visits, seconds, per_visit)
+    rows += growth_rows(visits, seconds)
     per_event = {}
     for n_skus in (60, 240, 1000):
         shelves = n_skus // 6

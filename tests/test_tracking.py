@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from conftest import TINY, compose_config, small_day
@@ -25,8 +27,10 @@ from toolkit.sensors.walks import (
     true_positions,
 )
 from toolkit.tracking import (
+    STATE_WIDTH,
     TrackerParams,
     Tracks,
+    _assign,
     _pairwise_sum,
     cv_predict,
     cv_update,
@@ -441,3 +445,39 @@ def test_the_look_distance_sums_as_numpy_does():
     for n in [*range(0, 40), 64, 127, 128, 129, 200, 300]:
         values = rng.random(n) * 10.0 ** rng.integers(-3, 4, n)
         assert _pairwise_sum(values) == np.sum(values), n
+
+
+def _whole_matrix_pairs(state, look, z, seen_look, r, look_var, gate) -> set[tuple[int, int]]:
+    """A frame's assignment as it was specified: scipy solves the whole (tracks × detections) cost
+    matrix, with pairs outside the gate at 1e9, and the gated pairs are kept."""
+    cost = np.full((state.shape[0], z.shape[0]), 1.0e9)
+    for a in range(state.shape[0]):
+        s = state[a, 4] + r
+        for d in range(z.shape[0]):
+            d2 = ((z[d, 0] - state[a, 0]) ** 2 + (z[d, 1] - state[a, 1]) ** 2) / s
+            if not d2 > gate:
+                cost[a, d] = d2 + 2.0 * math.log(s) + np.sum((seen_look[d] - look[a]) ** 2) / look_var
+    return {(a, d) for a, d in zip(*linear_sum_assignment(cost), strict=True) if cost[a, d] < 1.0e9}
+
+
+def test_a_frames_assignment_is_scipys_on_the_whole_matrix():
+    """_assign lays the matrix out for the solver itself (transposed where detections are
+    fewer) and checks it as it writes it; its pairs must be scipy's, ties included: coincident
+    tracks, binary looks, every gate from tight to none, position alone."""
+    rng = np.random.default_rng(12)
+    for trial in range(2000):
+        n_tracks, n_dets, dim = int(rng.integers(0, 7)), int(rng.integers(1, 7)), int(rng.choice([0, 3]))
+        state = np.zeros((n_tracks, STATE_WIDTH))
+        state[:, :2] = rng.integers(0, 3, (n_tracks, 2)) * 0.5  # a coarse grid: coincident tracks
+        state[:, 4] = rng.choice([0.05, 0.3], n_tracks)
+        look = rng.integers(0, 2, (n_tracks, dim)).astype(float)
+        z = rng.integers(0, 3, (n_dets, 2)) * 0.5 + rng.choice([0.0, 0.1], (n_dets, 2))
+        seen_look = rng.integers(0, 2, (n_dets, dim)).astype(float)
+        gate = float(rng.choice([0.5, 9.0, np.inf]))
+        rows, cols = _assign(state, look, z, seen_look, 0.01, 0.5, gate)
+        assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == _whole_matrix_pairs(
+            state, look, z, seen_look, 0.01, 0.5, gate
+        ), trial
+    look = np.full((1, 3), np.nan)  # an invalid cost is refused, as scipy refuses it
+    with pytest.raises(ValueError, match="invalid"):
+        _assign(np.zeros((1, STATE_WIDTH)), look, np.zeros((1, 2)), np.zeros((1, 3)), 0.01, 0.5, 9.0)

@@ -4,7 +4,8 @@ The same algorithm as ``scipy.optimize.linear_sum_assignment``: the shortest aug
 Crouse (2016, IEEE TAES 52(4):1679-1696, pp. 1685-1686), with scipy's choices (a tall matrix is
 solved transposed, columns are scanned in reverse order, a tie prefers a free column), so it
 returns the same pairs; a test checks it against scipy on random, tied and gated matrices.
-Called once per camera frame by the tracker, on the few tracks alive in it.
+The tracker calls `solve_wide` once per camera frame, on a matrix it lays out as
+`min_cost_assignment` would (transposed where detections are fewer than tracks).
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ rest shifted, exponentiated and summed in the same layout: the same additions in
 order), and scipy's direct formula only on the rows whose result is ±inf or NaN. Its results are
 scipy's, bit for bit (tests/test_numerics.py).
 
-`stable_order` is `np.argsort(keys, kind="stable")` for integer keys of a narrow range (a day's
-camera frames), by counting: linear where the sort is n log n, on millions of frames a day.
+`stable_order` is `np.argsort(keys, kind="stable")` for integer keys, by counting where their
+range is narrow (a day's camera frames): linear where the sort is n log n, on millions of frames
+a day.
 """
 
 from __future__ import annotations
@@ -70,13 +71,17 @@ def _logsumexp_of_two(a: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
 
 
 def stable_order(keys: np.ndarray) -> np.ndarray:
-    """`np.argsort(keys, kind="stable")` of a 1-D integer array, by a counting sort over the keys'
-    range (so for keys whose range is not much larger than their number)."""
+    """`np.argsort(keys, kind="stable")` of a 1-D integer array: by a counting sort over the keys'
+    range where that range is not much wider than their number, by numpy's sort elsewhere."""
     if keys.ndim != 1 or keys.dtype.kind not in "iu":
         raise TypeError(f"stable_order sorts a 1-D integer array, got {keys.dtype} of shape {keys.shape}")
     if keys.size == 0:
         return np.zeros(0, dtype=np.int64)
-    return _counting_order(keys, int(keys.min()), int(keys.max()))
+    lowest, highest = int(keys.min()), int(keys.max())  # Python integers: no overflow
+    int64 = np.iinfo(np.int64)
+    if highest - lowest > 4 * keys.size + 1024 or lowest < int64.min or highest > int64.max:
+        return np.argsort(keys, kind="stable")
+    return _counting_order(keys, lowest, highest)
 
 
 @njit(cache=True)

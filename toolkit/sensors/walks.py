@@ -237,7 +237,7 @@ def observe_walks(
     # detections are written where frame order puts them, from noise drawn a block at a time in
     # the order the whole draw would take (every position's noise, then every look's): a day's
     # million embeddings are 80 MB a copy, and the fresh memory, not the sums, took the time.
-    # The arrays have room for the clutter, merged in at the end, so they are never grown
+    # The arrays have room for the clutter, merged in at the end: grown only when it outnumbers that
     clutters = bool(walk.sample_frame.size) and params.clutter_per_frame > 0
     busy = (
         _busy_frames(*visit_frames(truth.visit_arrival_s, truth.visit_exit_s, params.frame_hz))
@@ -321,7 +321,7 @@ def _merge_from_the_back(
     clutter_look: np.ndarray,
 ) -> None:
     """Merge the clutter (sorted by frame) into the detections (the first `n_seen` rows, sorted
-    by frame), in place from the end of the grown arrays: within a frame, detections first."""
+    by frame), in place from the end of the arrays (room for both): within a frame, detections first."""
     seen_row, clutter_row = n_seen - 1, clutter_frame.size - 1
     for row in range(frame.size - 1, -1, -1):
         if clutter_row < 0:

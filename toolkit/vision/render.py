@@ -291,8 +291,9 @@ def _occlude(
 
 def _motion_blur(image: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
     """Average each image over `length` horizontal one-pixel shifts (its own length per image).
-    Each shift is added to the images it moves only: adding it times zero to the others left
-    their (finite, non-negative) pixels as they were."""
+    Each shift is added to the images it moves only. Adding it times zero to the others, as
+    before, left their pixels as they were: a view's pixels are finite and none is -0.0 (a
+    drawing's non-negative colours times a positive brightness), and there x + 0·y is x."""
     out = image.clone()
     count = torch.ones(image.shape[0])
     for step in range(1, int(length.max()) + 1):
